@@ -1,0 +1,124 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** A config problem the operator must fix; printed as one line at start. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Replaces `${VAR}`, `${VAR:-default}` and seed 003's `$(VAR)` in every string
+ * of a parsed YAML tree. A variable that is unset and has no default is an
+ * error naming the key, rather than an empty string that fails later.
+ */
+export function substituteEnv(
+  node: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string[] = [],
+): unknown {
+  if (typeof node === 'string') {
+    return node.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
+      (_m, braced: string | undefined, fallback: string | undefined, paren: string | undefined) => {
+        const name = (braced ?? paren)!;
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        throw new ConfigError(
+          `config error: ${path.join('.') || '(root)'}: environment variable ${name} is not set`,
+        );
+      },
+    );
+  }
+  if (Array.isArray(node)) return node.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [k, substituteEnv(v, env, [...path, k])]),
+    );
+  }
+  return node;
+}
+
+/** Sets `value` at a dotted path, creating objects on the way. */
+export function setPath(target: Record<string, unknown>, dotted: string, value: unknown) {
+  const keys = dotted.split('.');
+  let node: Record<string, unknown> = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!node[key] || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+export function formatIssue(issue: z.core.$ZodIssue, source: string): string {
+  const key = issue.path.map(String).join('.') || '(root)';
+  return `config error: ${key}: ${issue.message} (in ${source})`;
+}
+
+export interface LoadConfigOptions<T extends z.ZodType> {
+  schema: T;
+  /** YAML file; a missing file is fine when `optional` is set. */
+  file?: string;
+  optional?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Environment variables that override a config key, e.g. the seeds'
+   * `REDPANDA_BROKERS` → `kafka.brokers`. Applied after the file.
+   */
+  envOverrides?: Record<string, string | ((value: string) => [string, unknown])>;
+}
+
+/**
+ * Reads YAML, substitutes environment variables, applies env overrides and
+ * validates with zod. Throws ConfigError whose message names the bad key.
+ */
+export function loadConfig<T extends z.ZodType>(options: LoadConfigOptions<T>): z.infer<T> {
+  const env = options.env ?? process.env;
+  const source = options.file ?? 'defaults';
+  let raw: Record<string, unknown> = {};
+  if (options.file && existsSync(options.file)) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(options.file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`config error: ${options.file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new ConfigError(`config error: ${options.file} must hold a mapping at its top level`);
+    }
+    raw = (substituteEnv(parsed ?? {}, env) as Record<string, unknown>) ?? {};
+  } else if (options.file && !options.optional) {
+    throw new ConfigError(`config error: file ${options.file} does not exist`);
+  }
+  for (const [name, target] of Object.entries(options.envOverrides ?? {})) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (typeof target === 'string') setPath(raw, target, value);
+    else {
+      const [key, converted] = target(value);
+      setPath(raw, key, converted);
+    }
+  }
+  const result = options.schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(formatIssue(result.error.issues[0], source));
+  }
+  return result.data;
+}
+
+/** `"a:1,b:2"` or `["a:1"]` → `["a:1","b:2"]`; the seeds use comma lists. */
+export const brokerList = z
+  .union([z.string(), z.array(z.string())])
+  .transform(v => (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'at least one broker is required'),
+  );
+
+/** A port given as number or numeric string (env substitution yields strings). */
+export const port = z.coerce.number().int().min(0).max(65535);

@@ -1,0 +1,9 @@
+/**
+ * Shared plumbing for the homelab services.
+ *
+ * @packageDocumentation
+ */
+export * from './config';
+export * from './opsServer';
+export * from './logger';
+export * from './service';

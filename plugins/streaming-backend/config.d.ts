@@ -1,0 +1,80 @@
+export interface Config {
+  /**
+   * Kafka clusters, in the shape of `@backstage-community/plugin-kafka-backend`'s
+   * `kafka:` block so one block serves both plugins.
+   */
+  kafka?: {
+    /** Client id the backend uses towards the brokers. Defaults to "backstage". */
+    clientId?: string;
+    clusters: Array<{
+      /** The name entity annotations use, e.g. `local` in `local/<group>`. */
+      name: string;
+      /** Bootstrap brokers, host:port. */
+      brokers: string[];
+      /** TLS: `true`, or options passed to Node's tls.connect. */
+      ssl?:
+        | boolean
+        | {
+            ca?: string[];
+            /** @visibility secret */
+            key?: string;
+            cert?: string;
+            rejectUnauthorized?: boolean;
+          };
+      sasl?: {
+        mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+        username: string;
+        /** @visibility secret */
+        password: string;
+      };
+      /**
+       * Link to a dashboard (Redpanda Console, AKHQ, …) shown next to the cluster.
+       * @visibility frontend
+       */
+      dashboardUrl?: string;
+    }>;
+  };
+
+  streaming?: {
+    kafka?: {
+      /** Seconds an answer from the brokers is reused. Default 5. */
+      cacheTtlSeconds?: number;
+      lagSampling?: {
+        /** Seconds between two samples of every group's offsets. Default 30. */
+        frequencySeconds?: number;
+        /** Hours of samples kept; older ones are deleted. Default 24. */
+        retentionHours?: number;
+        /**
+         * Groups sampled even if no catalog entity names them, as `<cluster>/<group>`.
+         * Groups named by `kafka.apache.org/consumer-groups` on catalog entities are always sampled.
+         */
+        groups?: string[];
+      };
+    };
+    timescale?: {
+      /** Seconds an answer from a database is reused. Default 5. */
+      cacheTtlSeconds?: number;
+      databases?: Array<{
+        /** The name entity annotations use, e.g. `timescale` in `timescale/energy_readings`. */
+        name: string;
+        /**
+         * A connection string, or pg connection options.
+         * @visibility secret
+         */
+        connection:
+          | string
+          | {
+              host?: string;
+              port?: number;
+              user?: string;
+              /** @visibility secret */
+              password?: string;
+              database?: string;
+              ssl?: boolean;
+            };
+        /** Pool size. Default 4. */
+        maxConnections?: number;
+      }>;
+    };
+  };
+}

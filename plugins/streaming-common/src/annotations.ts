@@ -1,0 +1,108 @@
+import { STREAMS, StreamName } from './streams';
+
+/**
+ * The community Kafka plugin's annotation, read unchanged so an entity set up
+ * for `@backstage-community/plugin-kafka` works with ours: `<cluster>/<group>[,…]`.
+ */
+export const ANNOTATION_KAFKA_CONSUMER_GROUPS = 'kafka.apache.org/consumer-groups';
+/** Topics the component writes: `<cluster>/<topic>[,…]`. */
+export const ANNOTATION_PRODUCES_TOPICS = 'streaming.homelab.dev/produces-topics';
+/** Topics the component reads: `<cluster>/<topic>[,…]`. */
+export const ANNOTATION_CONSUMES_TOPICS = 'streaming.homelab.dev/consumes-topics';
+/** Hypertables: `<database>/<table>[,…]`; the table may be schema-qualified. */
+export const ANNOTATION_HYPERTABLES = 'streaming.homelab.dev/hypertables';
+/** Live streams through energy-ws: `<stream>[:<device>][,…]`. */
+export const ANNOTATION_LIVE_STREAMS = 'streaming.homelab.dev/live-streams';
+
+export class AnnotationError extends Error {
+  constructor(readonly annotation: string, message: string) {
+    super(`annotation ${annotation}: ${message}`);
+    this.name = 'AnnotationError';
+  }
+}
+
+export interface ClusterRef {
+  cluster: string;
+  name: string;
+}
+
+const NAME = /^[A-Za-z0-9._-]+$/;
+const TABLE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+
+function items(annotation: string, value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const parts = value.split(',').map(s => s.trim());
+  if (parts.some(p => p === '')) {
+    throw new AnnotationError(annotation, `empty item in "${value}"`);
+  }
+  return parts;
+}
+
+function parseRefs(
+  annotation: string,
+  value: string | undefined,
+  what: string,
+  namePattern: RegExp,
+): ClusterRef[] {
+  return items(annotation, value).map(item => {
+    const slash = item.indexOf('/');
+    const cluster = item.slice(0, slash);
+    const name = item.slice(slash + 1);
+    if (slash <= 0 || !NAME.test(cluster) || !namePattern.test(name)) {
+      throw new AnnotationError(
+        annotation,
+        `"${item}" is not of the form <${what === 'table' ? 'database' : 'cluster'}>/<${what}>`,
+      );
+    }
+    return { cluster, name };
+  });
+}
+
+type Annotations = Record<string, string> | undefined;
+
+export function parseConsumerGroups(annotations: Annotations): ClusterRef[] {
+  const a = ANNOTATION_KAFKA_CONSUMER_GROUPS;
+  return parseRefs(a, annotations?.[a], 'group', NAME);
+}
+
+export function parseTopics(annotations: Annotations): {
+  produces: ClusterRef[];
+  consumes: ClusterRef[];
+} {
+  return {
+    produces: parseRefs(ANNOTATION_PRODUCES_TOPICS, annotations?.[ANNOTATION_PRODUCES_TOPICS], 'topic', NAME),
+    consumes: parseRefs(ANNOTATION_CONSUMES_TOPICS, annotations?.[ANNOTATION_CONSUMES_TOPICS], 'topic', NAME),
+  };
+}
+
+export function parseHypertables(annotations: Annotations): ClusterRef[] {
+  const a = ANNOTATION_HYPERTABLES;
+  return parseRefs(a, annotations?.[a], 'table', TABLE);
+}
+
+export interface LiveStreamRef {
+  stream: StreamName;
+  device?: string;
+}
+
+export function parseLiveStreams(annotations: Annotations): LiveStreamRef[] {
+  const a = ANNOTATION_LIVE_STREAMS;
+  return items(a, annotations?.[a]).map(item => {
+    const [stream, device, extra] = item.split(':');
+    if (!(STREAMS as readonly string[]).includes(stream) || extra !== undefined || device === '') {
+      throw new AnnotationError(
+        a,
+        `"${item}" is not of the form <stream>[:<device>]; streams are ${STREAMS.join(', ')}`,
+      );
+    }
+    return device ? { stream: stream as StreamName, device } : { stream: stream as StreamName };
+  });
+}
+
+export function hasKafkaAnnotations(annotations: Annotations): boolean {
+  return Boolean(
+    annotations?.[ANNOTATION_KAFKA_CONSUMER_GROUPS] ||
+      annotations?.[ANNOTATION_PRODUCES_TOPICS] ||
+      annotations?.[ANNOTATION_CONSUMES_TOPICS],
+  );
+}

@@ -1,0 +1,234 @@
+/**
+ * Response shapes of the streaming backend's HTTP API, shared so the frontend
+ * client and the backend router cannot disagree. Timestamps are ISO-8601
+ * strings; offsets are numbers (Kafka offsets stay far below 2^53 in practice).
+ */
+
+/**
+ * Why a partition's lag is what it is. Anything but `ok` means the plain
+ * number would mislead:
+ * - `no-committed-offset`: the group never committed on this partition; Kafka's
+ *   own tool prints "-" and so do we (lag is null).
+ * - `below-log-start`: the committed offset fell out of the log (retention
+ *   deleted records the group never read).
+ * - `negative`: the committed offset is past the high watermark (e.g. a topic
+ *   was recreated or offsets were reset by hand).
+ */
+export type LagState = 'ok' | 'no-committed-offset' | 'below-log-start' | 'negative';
+
+export interface PartitionLag {
+  partition: number;
+  committedOffset: number | null;
+  logStartOffset: number;
+  highWatermark: number;
+  /** high watermark − committed offset; null without a committed offset. */
+  lag: number | null;
+  state: LagState;
+  /** Records deleted before the group read them (`below-log-start` only). */
+  lostRecords?: number;
+  /** Seconds since the group's position was the head of the log, from sampled offsets. */
+  lagSeconds?: number | null;
+  /** The member that owns the partition now, if the group is active. */
+  memberId?: string;
+  clientId?: string;
+}
+
+export interface TopicLag {
+  topic: string;
+  partitions: PartitionLag[];
+  /** Sum of the partitions' known lag (partitions in state `no-committed-offset` count 0). */
+  totalLag: number;
+  error?: string;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assignments: { topic: string; partitions: number[] }[];
+}
+
+export type LagTrendDirection = 'growing' | 'shrinking' | 'steady' | 'unknown';
+
+export interface LagSample {
+  at: string;
+  lag: number;
+}
+
+export interface LagTrend {
+  direction: LagTrendDirection;
+  /** Lag change per second over the trend window (positive = growing). */
+  lagChangePerSecond: number | null;
+  /** Records per second the group commits / the topics receive. */
+  consumeRatePerSecond: number | null;
+  produceRatePerSecond: number | null;
+  /** Worst partition's lag in seconds; null when no samples cover it. */
+  lagSeconds: number | null;
+  /** True when the samples do not reach back far enough: the real lag is at least this. */
+  lagSecondsIsLowerBound: boolean;
+  /** Seconds until lag is 0 at the current rates; null when not catching up. */
+  timeToCatchUpSeconds: number | null;
+  /** Total lag over time, oldest first, for sparklines. */
+  samples: LagSample[];
+}
+
+export interface WorstPartition {
+  topic: string;
+  partition: number;
+  lag: number;
+  state: LagState;
+}
+
+export interface ConsumerGroupLag {
+  cluster: string;
+  group: string;
+  /** Kafka's group state: Stable, Empty, PreparingRebalance, Dead, … */
+  state: string;
+  protocolType?: string;
+  members: GroupMember[];
+  topics: TopicLag[];
+  totalLag: number;
+  worstPartition?: WorstPartition;
+  /** Counts of partitions per non-ok state, so a summary can warn without walking tables. */
+  stateCounts: Partial<Record<LagState, number>>;
+  trend?: LagTrend;
+  /** Set when the group could not be read; the rest of the page still renders. */
+  error?: string;
+}
+
+export interface TopicPartitionDetails {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+export interface TopicDetails {
+  cluster: string;
+  topic: string;
+  /** Why the entity shows this topic. */
+  roles: Array<'produces' | 'consumes' | 'group'>;
+  partitions: TopicPartitionDetails[];
+  replicationFactor: number;
+  /** Records in the log now (sum of high watermark − log start). */
+  records: number;
+  config: {
+    'retention.ms'?: string;
+    'segment.ms'?: string;
+    'cleanup.policy'?: string;
+    [key: string]: string | undefined;
+  };
+  error?: string;
+}
+
+export interface KafkaClusterInfo {
+  name: string;
+  dashboardUrl?: string;
+}
+
+export interface EntityKafkaResponse {
+  entityRef: string;
+  fetchedAt: string;
+  clusters: KafkaClusterInfo[];
+  groups: ConsumerGroupLag[];
+  topics: TopicDetails[];
+}
+
+export interface HypertableSizes {
+  tableBytes: number;
+  indexBytes: number;
+  toastBytes: number;
+  totalBytes: number;
+}
+
+export interface ChunkStats {
+  count: number;
+  rangeStart: string | null;
+  rangeEnd: string | null;
+}
+
+export interface CompressionStats {
+  enabled: boolean;
+  compressedChunks: number;
+  totalChunks: number;
+  beforeBytes: number | null;
+  afterBytes: number | null;
+  /** before / after; null until a chunk is compressed. */
+  ratio: number | null;
+}
+
+export interface ContinuousAggregateInfo {
+  name: string;
+  materializedOnly: boolean;
+  /** Up to where the aggregate is materialised; null if unknown. */
+  watermark: string | null;
+}
+
+export interface JobInfo {
+  jobId: number;
+  /** e.g. "Compression Policy [1000]", "Refresh Continuous Aggregate Policy [1001]". */
+  application: string;
+  procName: string;
+  scheduleInterval: string | null;
+  scheduled: boolean;
+  lastRunStatus: string | null;
+  lastRunStartedAt: string | null;
+  lastSuccessfulFinish: string | null;
+  nextStart: string | null;
+  totalRuns: number | null;
+  totalFailures: number | null;
+  /** What the job targets: the hypertable itself or one of its aggregates. */
+  target: string;
+}
+
+export interface DeviceFreshness {
+  deviceId: string;
+  newestTs: string;
+}
+
+export interface HypertableStats {
+  database: string;
+  table: string;
+  /** False on plain PostgreSQL or for a table that is not a hypertable. */
+  timescale: boolean;
+  /** Says why TimescaleDB facts are missing, when they are. */
+  note?: string;
+  sizes?: HypertableSizes;
+  rowEstimate?: number | null;
+  chunks?: ChunkStats;
+  compression?: CompressionStats;
+  continuousAggregates?: ContinuousAggregateInfo[];
+  jobs?: JobInfo[];
+  freshness?: { newestTs: string | null; perDevice: DeviceFreshness[] };
+  ingest?: { rowsLastHour: number; ratePerSecond: number };
+  error?: string;
+}
+
+export interface EntityTimescaleResponse {
+  entityRef: string;
+  fetchedAt: string;
+  databases: { name: string; timescale: boolean; version?: string }[];
+  tables: HypertableStats[];
+}
+
+export type HistoryBucket = 'hour' | 'day';
+
+export interface HistoryPoint {
+  bucket: string;
+  deviceId: string;
+  /** e.g. power_kw_avg, power_kw_max, count. */
+  values: Record<string, number | null>;
+}
+
+export interface HypertableHistoryResponse {
+  database: string;
+  table: string;
+  bucket: HistoryBucket;
+  /** `aggregate:<view>` when read from a continuous aggregate, `raw` for time_bucket on the table. */
+  source: string;
+  /** Numeric series names present in `values`. */
+  series: string[];
+  points: HistoryPoint[];
+}

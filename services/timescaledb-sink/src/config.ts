@@ -1,0 +1,214 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { brokerList, ConfigError, formatIssue, loadConfig, port } from '@homelab/service-kit';
+import {
+  DEFAULT_GROUPS,
+  DEFAULT_HYPERTABLES,
+  DEFAULT_TOPICS,
+  STREAMS,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
+
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be a lower-case SQL identifier (a-z, 0-9, _; at most 48 characters)');
+
+/**
+ * Column types a typed field may have. Kept to numeric types because the
+ * canonical record's fields are numbers; anything else lands in `extra`.
+ */
+const columnType = z
+  .string()
+  .transform(s => s.trim().toLowerCase().replace(/\s+/g, ' '))
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^(double precision|real|bigint|integer|smallint|numeric(\(\d{1,3}(, ?\d{1,3})?\))?)$/,
+        'must be one of double precision, real, bigint, integer, smallint, numeric or numeric(p,s)',
+      ),
+  );
+
+/** Interval literal passed to TimescaleDB, e.g. "7 days" or "1 hour". */
+const interval = z
+  .string()
+  .regex(/^\d+ ?(second|minute|hour|day|week|month|year)s?$/, 'must be an interval such as "7 days" or "1 hour"');
+
+/** true/false, also as the strings env substitution produces. */
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform(v => v === true || v === 'true');
+
+/** Columns every readings table has; a typed field must not reuse them. */
+export const RESERVED_COLUMNS = ['ts', 'device_id', 'received_at', 'extra'];
+
+const streamSchema = z.object({
+  topic: z.string().min(1),
+  table: identifier,
+  columns: z
+    .record(identifier, columnType)
+    .refine(cols => !Object.keys(cols).some(c => RESERVED_COLUMNS.includes(c)), {
+      message: `a typed column may not be named ${RESERVED_COLUMNS.join(', ')}`,
+    }),
+});
+
+export type StreamMapping = z.infer<typeof streamSchema>;
+
+const DOUBLE = 'double precision';
+
+/**
+ * The known fields of the three seed payload shapes: seed 002's meter,
+ * seed 003's phase meter and seed 000's heat pump. Temperatures use a bounded
+ * numeric so that an absurd reading is rejected by the database and reaches
+ * the DLQ rather than polluting the aggregates.
+ */
+export const DEFAULT_COLUMNS: Record<StreamName, Record<string, string>> = {
+  energy: Object.fromEntries(
+    [
+      'power_kw',
+      'total_energy_kwh',
+      'voltage',
+      'current',
+      'active_power_total',
+      'active_power_l1',
+      'active_power_l2',
+      'active_power_l3',
+      'voltage_l1',
+      'voltage_l2',
+      'voltage_l3',
+    ].map(c => [c, DOUBLE]),
+  ),
+  heatpump: { d0: DOUBLE, d5: DOUBLE, d6: DOUBLE },
+  temperature: { temperature_c: 'numeric(6,2)', humidity_pct: 'numeric(5,2)' },
+};
+
+const defaultStreams = Object.fromEntries(
+  STREAMS.map(s => [s, { topic: DEFAULT_TOPICS[s].name, table: DEFAULT_HYPERTABLES[s], columns: DEFAULT_COLUMNS[s] }]),
+) as Record<StreamName, StreamMapping>;
+
+export const configSchema = z
+  .object({
+    kafka: z
+      .object({
+        brokers: brokerList,
+        clientId: z.string().min(1).default('timescaledb-sink'),
+        group: z.string().min(1).default(DEFAULT_GROUPS.sink),
+        /** Where a new group starts; a committed offset always wins. */
+        fromBeginning: flag.default(true),
+        dlqTopic: z.string().min(1).default(DEFAULT_TOPICS.dlq.name),
+        sessionTimeoutMs: z.coerce.number().int().min(6000).default(30000),
+      })
+      .strict(),
+    streams: z
+      .partialRecord(z.enum(STREAMS), streamSchema)
+      .default(defaultStreams)
+      .refine(s => Object.keys(s).length > 0, 'at least one stream must be configured')
+      .refine(s => new Set(Object.values(s).map(m => m!.table)).size === Object.keys(s).length, {
+        message: 'every stream needs its own table',
+      }),
+    database: z
+      .object({
+        /** A postgres:// URL; when set it wins over host/port/name/user/password. */
+        url: z.string().optional(),
+        host: z.string().default('localhost'),
+        port: port.default(5432),
+        name: z.string().default('postgres'),
+        user: z.string().default('postgres'),
+        password: z.string().optional(),
+        schema: identifier.default('public'),
+        poolMax: z.coerce.number().int().min(1).max(100).default(4),
+        statementTimeoutMs: z.coerce.number().int().min(0).default(60000),
+      })
+      .strict()
+      .prefault({}),
+    batch: z
+      .object({
+        /** Largest number of records written in one transaction. */
+        maxRows: z.coerce.number().int().min(1).max(100000).default(5000),
+        /** How long the broker may hold a fetch to fill a batch. */
+        maxWaitMs: z.coerce.number().int().min(1).max(60000).default(250),
+        /** Bytes the broker waits for (up to maxWaitMs) before answering a fetch. */
+        minBytes: z.coerce.number().int().min(1).default(1),
+        maxBytesPerPartition: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+        /** Partitions written in parallel, each with its own transaction. */
+        partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
+      })
+      .strict()
+      .prefault({}),
+    retry: z
+      .object({
+        /** Tries for a record that fails on its own before it goes to the DLQ. */
+        recordAttempts: z.coerce.number().int().min(1).max(20).default(3),
+        initialBackoffMs: z.coerce.number().int().min(1).default(200),
+        maxBackoffMs: z.coerce.number().int().min(1).default(30000),
+      })
+      .strict()
+      .prefault({}),
+    timescale: z
+      .object({
+        /** auto: use TimescaleDB when available; required: fail without it; off: plain tables. */
+        mode: z.enum(['auto', 'required', 'off']).default('auto'),
+        chunkInterval: interval.default('1 day'),
+        compressAfter: interval.default('7 days'),
+        rawRetention: interval.default('90 days'),
+        aggregateRetention: interval.default('2 years'),
+      })
+      .strict()
+      .prefault({}),
+    rawArchive: z
+      .object({
+        /** Also keep every record verbatim, like seed 001's iot_raw_data. */
+        enabled: flag.default(false),
+        table: identifier.default('iot_raw_data'),
+      })
+      .strict()
+      .prefault({}),
+    ops: z
+      .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SinkConfig = z.infer<typeof configSchema>;
+export type SinkConfigInput = z.input<typeof configSchema>;
+
+export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '..', 'config', 'config.yaml');
+
+/**
+ * The seeds' variable names and the test runner's URLs. Later entries win, so
+ * TIMESCALE_URL beats DATABASE_URL and KAFKA_BROKERS beats REDPANDA_BROKERS.
+ */
+export const ENV_OVERRIDES: Record<string, string> = {
+  REDPANDA_BROKERS: 'kafka.brokers',
+  KAFKA_BROKERS: 'kafka.brokers',
+  TIMESCALEDB_HOST: 'database.host',
+  TIMESCALEDB_PORT: 'database.port',
+  TIMESCALEDB_DB: 'database.name',
+  TIMESCALEDB_USER: 'database.user',
+  TIMESCALEDB_PASSWORD: 'database.password',
+  DATABASE_URL: 'database.url',
+  TIMESCALE_URL: 'database.url',
+  SINK_DB_SCHEMA: 'database.schema',
+  SINK_GROUP: 'kafka.group',
+};
+
+export function loadSinkConfig(
+  file = process.env.SINK_CONFIG ?? DEFAULT_CONFIG_FILE,
+  env: NodeJS.ProcessEnv = process.env,
+): SinkConfig {
+  return loadConfig({ schema: configSchema, file, env, envOverrides: ENV_OVERRIDES });
+}
+
+/** Validates an in-memory config (tests, embedding) with the same messages. */
+export function parseSinkConfig(input: SinkConfigInput, source = 'inline config'): SinkConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(formatIssue(result.error.issues[0], source));
+  return result.data;
+}
+
+/** pg connection options from either the URL or the discrete fields. */
+export function connectionOptions(db: SinkConfig['database']) {
+  if (db.url) return { connectionString: db.url };
+  return { host: db.host, port: db.port, database: db.name, user: db.user, password: db.password };
+}

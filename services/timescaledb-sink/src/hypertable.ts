@@ -1,0 +1,167 @@
+import type { CanonicalRecord, StreamName } from '@homelab/plugin-streaming-common';
+import type { SinkConfig } from './config';
+
+export interface TypedColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * One readings table as the config declares it: the stream's topic, its
+ * table and the fields that get a typed column. Every other field of a record
+ * is kept in `extra`.
+ */
+export interface Hypertable {
+  stream: StreamName;
+  topic: string;
+  schema: string;
+  name: string;
+  columns: TypedColumn[];
+}
+
+/** Double-quotes an identifier; config already restricts names to [a-z0-9_]. */
+export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+export const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
+
+/** A SQL string literal, for DDL arguments that cannot be bind parameters. */
+export const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+export function hypertablesFromConfig(config: SinkConfig): Hypertable[] {
+  return Object.entries(config.streams).map(([stream, mapping]) => ({
+    stream: stream as StreamName,
+    topic: mapping!.topic,
+    schema: config.database.schema,
+    name: mapping!.table,
+    columns: Object.entries(mapping!.columns).map(([name, type]) => ({ name, type })),
+  }));
+}
+
+/** The continuous aggregates of a table; the portal reads these names. */
+export function aggregateNames(table: string) {
+  return { hourly: `${table}_hourly`, daily: `${table}_daily` };
+}
+
+export function createTableSql(t: Hypertable): string {
+  const typed = t.columns.map(c => `  ${ident(c.name)} ${c.type},\n`).join('');
+  return `CREATE TABLE IF NOT EXISTS ${qualified(t.schema, t.name)} (
+  ts timestamptz NOT NULL,
+  device_id text NOT NULL,
+${typed}  extra jsonb,
+  received_at timestamptz NOT NULL,
+  CONSTRAINT ${ident(`${t.name}_device_ts_key`)} UNIQUE (device_id, ts)
+)`;
+}
+
+/** Lets a config that gained a field keep its table. */
+export function addColumnsSql(t: Hypertable): string[] {
+  return t.columns.map(
+    c => `ALTER TABLE ${qualified(t.schema, t.name)} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${c.type}`,
+  );
+}
+
+export function timeIndexSql(t: Hypertable): string {
+  return `CREATE INDEX IF NOT EXISTS ${ident(`${t.name}_ts_idx`)} ON ${qualified(t.schema, t.name)} (ts DESC)`;
+}
+
+/**
+ * One statement per batch: every column travels as one array parameter and
+ * UNNEST turns them back into rows, so a batch of 5,000 records costs one
+ * round trip and one plan. The unique key makes a replay a no-op.
+ */
+export function insertSql(t: Hypertable): string {
+  const cols = ['ts', 'device_id', 'received_at', ...t.columns.map(c => c.name), 'extra'];
+  const types = ['timestamptz', 'text', 'timestamptz', ...t.columns.map(c => c.type), 'jsonb'];
+  const params = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+  return `INSERT INTO ${qualified(t.schema, t.name)} (${cols.map(ident).join(', ')})
+SELECT * FROM unnest(${params})
+ON CONFLICT (device_id, ts) DO NOTHING`;
+}
+
+/** Column-wise parameter arrays for insertSql, in the same order. */
+export function insertParams(t: Hypertable, records: CanonicalRecord[]): unknown[][] {
+  const typedNames = new Set(t.columns.map(c => c.name));
+  const ts: string[] = [];
+  const device: string[] = [];
+  const received: string[] = [];
+  const typed: (number | null)[][] = t.columns.map(() => []);
+  const extra: (string | null)[] = [];
+  for (const r of records) {
+    ts.push(r.ts);
+    device.push(r.device_id);
+    received.push(r.received_at);
+    t.columns.forEach((c, i) => typed[i].push(r.fields[c.name] ?? null));
+    let rest: Record<string, number> | undefined;
+    for (const [k, v] of Object.entries(r.fields)) {
+      if (!typedNames.has(k)) (rest ??= {})[k] = v;
+    }
+    extra.push(rest ? JSON.stringify(rest) : null);
+  }
+  return [ts, device, received, ...typed, extra];
+}
+
+export function createRawArchiveSql(schema: string, table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (
+  ts timestamptz NOT NULL,
+  topic text NOT NULL,
+  kafka_partition integer NOT NULL,
+  kafka_offset bigint NOT NULL,
+  device_id text NOT NULL,
+  payload jsonb NOT NULL,
+  received_at timestamptz NOT NULL,
+  CONSTRAINT ${ident(`${table}_position_key`)} UNIQUE (topic, kafka_partition, kafka_offset, ts)
+)`;
+}
+
+export interface RawRecord {
+  ts: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  deviceId: string;
+  payload: string;
+  receivedAt: string;
+}
+
+export function rawInsertSql(schema: string, table: string): string {
+  return `INSERT INTO ${qualified(schema, table)} (ts, topic, kafka_partition, kafka_offset, device_id, payload, received_at)
+SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::integer[], $4::bigint[], $5::text[], $6::jsonb[], $7::timestamptz[])
+ON CONFLICT DO NOTHING`;
+}
+
+export function rawInsertParams(records: RawRecord[]): unknown[][] {
+  return [
+    records.map(r => r.ts),
+    records.map(r => r.topic),
+    records.map(r => r.partition),
+    records.map(r => r.offset),
+    records.map(r => r.deviceId),
+    records.map(r => r.payload),
+    records.map(r => r.receivedAt),
+  ];
+}
+
+/**
+ * Hourly or daily continuous aggregate: per device and bucket the number of
+ * samples and avg/min/max/count of every typed column, named
+ * `<column>_avg|_min|_max|_count`.
+ */
+export function createAggregateSql(t: Hypertable, view: string, bucket: string): string {
+  const stats = t.columns
+    .flatMap(c => [
+      `avg(${ident(c.name)}) AS ${ident(`${c.name}_avg`)}`,
+      `min(${ident(c.name)}) AS ${ident(`${c.name}_min`)}`,
+      `max(${ident(c.name)}) AS ${ident(`${c.name}_max`)}`,
+      `count(${ident(c.name)}) AS ${ident(`${c.name}_count`)}`,
+    ])
+    .map(s => `,\n  ${s}`)
+    .join('');
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(t.schema, view)}
+WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+SELECT time_bucket(INTERVAL ${literal(bucket)}, ts) AS bucket,
+  device_id,
+  count(*) AS samples${stats}
+FROM ${qualified(t.schema, t.name)}
+GROUP BY bucket, device_id
+WITH NO DATA`;
+}
