@@ -10,3 +10,4 @@ export * from './wsProtocol';
 export * from './annotations';
 export * from './permissions';
 export * from './api';
+export * from './live';

@@ -90,7 +90,9 @@ export function normalise(route: Route, message: MqttMessage, options: Normalise
     return reject('not-json', `payload is not JSON: ${(e as Error).message}`, topicDevice);
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    let kind = `a ${typeof body}`;
+    if (body === null) kind = 'null';
+    else if (Array.isArray(body)) kind = 'an array';
     return reject('not-an-object', `payload is ${kind}, expected a JSON object`, topicDevice);
   }
   const obj = body as Record<string, unknown>;

@@ -24,8 +24,12 @@ export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
 
-/** A SQL string literal, for DDL arguments that cannot be bind parameters. */
-export const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+/**
+ * A SQL string literal. E'' strings escape the same way whatever
+ * standard_conforming_strings says, so no value can end the literal early.
+ */
+export const literal = (value: string) =>
+  /['\\]/.test(value) ? `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${value}'`;
 
 export function hypertablesFromConfig(config: SinkConfig): Hypertable[] {
   return Object.entries(config.streams).map(([stream, mapping]) => ({
@@ -64,22 +68,50 @@ export function timeIndexSql(t: Hypertable): string {
   return `CREATE INDEX IF NOT EXISTS ${ident(`${t.name}_ts_idx`)} ON ${qualified(t.schema, t.name)} (ts DESC)`;
 }
 
-/**
- * One statement per batch: every column travels as one array parameter and
- * UNNEST turns them back into rows, so a batch of 5,000 records costs one
- * round trip and one plan. The unique key makes a replay a no-op.
- */
-export function insertSql(t: Hypertable): string {
-  const cols = ['ts', 'device_id', 'received_at', ...t.columns.map(c => c.name), 'extra'];
-  const types = ['timestamptz', 'text', 'timestamptz', ...t.columns.map(c => c.type), 'jsonb'];
-  const params = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-  return `INSERT INTO ${qualified(t.schema, t.name)} (${cols.map(ident).join(', ')})
-SELECT * FROM unnest(${params})
-ON CONFLICT (device_id, ts) DO NOTHING`;
+function unnestInsert(target: string, columns: string[], types: string[], arrays: string[], conflict: string): string {
+  const sources = arrays.map((a, i) => `${literal(a)}::${types[i]}[]`).join(',\n  ');
+  return `INSERT INTO ${target} (${columns.map(ident).join(', ')})
+SELECT * FROM unnest(
+  ${sources})
+ON CONFLICT ${conflict}DO NOTHING`;
 }
 
-/** Column-wise parameter arrays for insertSql, in the same order. */
-export function insertParams(t: Hypertable, records: CanonicalRecord[]): unknown[][] {
+/**
+ * One statement per batch: every column travels as one array and UNNEST
+ * turns them back into rows, so 5,000 records cost one round trip and one
+ * plan. The unique key makes a replay a no-op.
+ *
+ * The arrays are inlined as literals rather than bound as parameters so the
+ * whole write is a single simple-protocol message: PostgreSQL runs it as one
+ * implicit transaction, and PGlite's socket server, which interleaves the
+ * Parse/Bind/Execute messages of concurrent connections on its one session,
+ * cannot split it.
+ */
+export function insertStatement(t: Hypertable, records: CanonicalRecord[]): string {
+  const columns = ['ts', 'device_id', 'received_at', ...t.columns.map(c => c.name), 'extra'];
+  const types = ['timestamptz', 'text', 'timestamptz', ...t.columns.map(c => c.type), 'jsonb'];
+  return unnestInsert(qualified(t.schema, t.name), columns, types, insertArrays(t, records), '(device_id, ts) ');
+}
+
+/**
+ * A PostgreSQL array literal. Built here rather than by pg's generic array
+ * serializer because a 5,000-row batch has a dozen such arrays and this is
+ * several times faster; numbers need no quoting, strings are always quoted.
+ */
+export function pgArray(values: readonly (string | number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'number') out += String(v);
+    else out += `"${/["\\]/.test(v) ? v.replace(/(["\\])/g, '\\$1') : v}"`;
+  }
+  return `${out}}`;
+}
+
+/** Column-wise array literals for insertStatement, in its column order. */
+export function insertArrays(t: Hypertable, records: CanonicalRecord[]): string[] {
   const typedNames = new Set(t.columns.map(c => c.name));
   const ts: string[] = [];
   const device: string[] = [];
@@ -97,7 +129,7 @@ export function insertParams(t: Hypertable, records: CanonicalRecord[]): unknown
     }
     extra.push(rest ? JSON.stringify(rest) : null);
   }
-  return [ts, device, received, ...typed, extra];
+  return [ts, device, received, ...typed, extra].map(pgArray);
 }
 
 export function createRawArchiveSql(schema: string, table: string): string {
@@ -123,14 +155,8 @@ export interface RawRecord {
   receivedAt: string;
 }
 
-export function rawInsertSql(schema: string, table: string): string {
-  return `INSERT INTO ${qualified(schema, table)} (ts, topic, kafka_partition, kafka_offset, device_id, payload, received_at)
-SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::integer[], $4::bigint[], $5::text[], $6::jsonb[], $7::timestamptz[])
-ON CONFLICT DO NOTHING`;
-}
-
-export function rawInsertParams(records: RawRecord[]): unknown[][] {
-  return [
+export function rawInsertStatement(schema: string, table: string, records: RawRecord[]): string {
+  const arrays = [
     records.map(r => r.ts),
     records.map(r => r.topic),
     records.map(r => r.partition),
@@ -138,7 +164,14 @@ export function rawInsertParams(records: RawRecord[]): unknown[][] {
     records.map(r => r.deviceId),
     records.map(r => r.payload),
     records.map(r => r.receivedAt),
-  ];
+  ].map(pgArray);
+  return unnestInsert(
+    qualified(schema, table),
+    ['ts', 'topic', 'kafka_partition', 'kafka_offset', 'device_id', 'payload', 'received_at'],
+    ['timestamptz', 'text', 'integer', 'bigint', 'text', 'jsonb', 'timestamptz'],
+    arrays,
+    '',
+  );
 }
 
 /**

@@ -1,0 +1,83 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { HOST, portOrFree } from '../ports';
+import { requireBinary } from '../process/binaries';
+import { chownTo, serviceUser } from '../process/osUser';
+import { supervise, Supervised } from '../process/supervisor';
+import { waitReady } from '../process/waitReady';
+import { makeRunDir, removeDir } from '../tmp';
+import { mosquittoConfig } from './config';
+
+export interface StartMosquittoOptions {
+  port?: number;
+  startTimeoutMs?: number;
+}
+
+export interface MosquittoServer {
+  /** mqtt://127.0.0.1:<port>, the MQTT_URL format. */
+  url: string;
+  port: number;
+  /** Stops the broker and removes its data. */
+  stop(): Promise<void>;
+  /** Stops and starts the broker on the same port; persistent sessions and their queued messages survive. */
+  restart(): Promise<void>;
+}
+
+export const MOSQUITTO_BIN = process.env.HOMELAB_MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+
+async function acceptsMqtt(url: string): Promise<boolean> {
+  const client = await mqtt.connectAsync(url, { connectTimeout: 1000, reconnectPeriod: 0, clientId: `homelab-infra-health-${process.pid}` });
+  await client.endAsync();
+  return true;
+}
+
+export async function startMosquitto(options: StartMosquittoOptions = {}): Promise<MosquittoServer> {
+  const binary = requireBinary({ binary: MOSQUITTO_BIN, providedBy: 'mosquitto (Debian package)' });
+  // Under root, mosquitto would switch to its own user anyway; doing it at spawn keeps file ownership simple.
+  const user = serviceUser('mosquitto', 'the mosquitto Debian package');
+  const port = await portOrFree(options.port, 'Mosquitto');
+  const url = `mqtt://${HOST}:${port}`;
+  const dir = makeRunDir('mosquitto');
+  const dataDir = path.join(dir, 'data');
+  mkdirSync(dataDir);
+  chownTo(user, dataDir);
+  const configFile = path.join(dir, 'mosquitto.conf');
+  writeFileSync(configFile, mosquittoConfig(port, dataDir));
+
+  let child: Supervised | undefined;
+  async function launch() {
+    child = supervise({
+      name: `Mosquitto (${url})`,
+      command: binary,
+      args: ['-c', configFile],
+      logFile: path.join(dir, 'mosquitto.log'),
+      cwd: dir,
+      uid: user?.uid,
+      gid: user?.gid,
+      // SIGTERM makes mosquitto write its persistence file before exiting.
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 10_000,
+    });
+    await waitReady(child, { timeoutMs: options.startTimeoutMs ?? 30_000, check: () => acceptsMqtt(url) });
+  }
+
+  try {
+    await launch();
+  } catch (error) {
+    removeDir(dir);
+    throw error;
+  }
+  return {
+    url,
+    port,
+    async stop() {
+      await child?.stop();
+      removeDir(dir);
+    },
+    async restart() {
+      await child?.stop();
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { HOST, portOrFree } from '../ports';
+import { chownTo, serviceUser } from '../process/osUser';
+import { runOrThrow } from '../process/run';
+import { supervise, Supervised } from '../process/supervisor';
+import { waitReady } from '../process/waitReady';
+import { makeRunDir, removeDir } from '../tmp';
+import { postgresBinary } from './binaries';
+
+export interface StartPostgresOptions {
+  port?: number;
+  /** Keep fsync on (default off: the data is throwaway and tests run faster). */
+  fsync?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface PostgresServer {
+  /** postgres://homelab:homelab@127.0.0.1:<port>/homelab, the DATABASE_URL format. */
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  stop(): Promise<void>;
+  /** Stops and starts the server on the same port and data. */
+  restart(): Promise<void>;
+  /** Creates a database (if missing) owned by the user and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+}
+
+/** A fixed development password: the server only listens on loopback and holds throwaway data. */
+export const DEV_USER = 'homelab';
+export const DEV_PASSWORD = 'homelab';
+export const DEV_DATABASE = 'homelab';
+
+export function postgresUrl(port: number, database: string): string {
+  return `postgres://${DEV_USER}:${encodeURIComponent(DEV_PASSWORD)}@${HOST}:${port}/${database}`;
+}
+
+function assertIdentifier(name: string) {
+  // Backstage names its databases like backstage_plugin_catalog; anything else is a typo or an injection.
+  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(name)) throw new Error(`Invalid database name ${JSON.stringify(name)}`);
+}
+
+async function withClient<T>(url: string, task: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return await task(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+  const initdb = postgresBinary('initdb');
+  const postgres = postgresBinary('postgres');
+  const user = serviceUser('postgres', 'the postgresql Debian package');
+  const port = await portOrFree(options.port, 'PostgreSQL');
+  const dir = makeRunDir('postgres');
+  const dataDir = path.join(dir, 'data');
+  mkdirSync(dataDir, { mode: 0o700 });
+  chownTo(user, dataDir);
+  const asUser = { uid: user?.uid, gid: user?.gid, cwd: dir };
+
+  let child: Supervised | undefined;
+  async function launch() {
+    child = supervise({
+      name: `PostgreSQL (${HOST}:${port})`,
+      command: postgres,
+      args: [
+        '-D', dataDir,
+        '-p', String(port),
+        '-c', `listen_addresses=${HOST}`,
+        // Inside the data dir: no clash with a system PostgreSQL over /var/run/postgresql.
+        '-c', `unix_socket_directories=${dataDir}`,
+        '-c', 'max_connections=200',
+        '-c', `fsync=${options.fsync ? 'on' : 'off'}`,
+        '-c', `synchronous_commit=${options.fsync ? 'on' : 'off'}`,
+        '-c', `full_page_writes=${options.fsync ? 'on' : 'off'}`,
+      ],
+      logFile: path.join(dir, 'postgres.log'),
+      ...asUser,
+      // SIGINT is PostgreSQL's "fast shutdown": it does not wait for clients to disconnect.
+      stopSignal: 'SIGINT',
+      stopTimeoutMs: 20_000,
+    });
+    await waitReady(child, {
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+      check: () => withClient(postgresUrl(port, 'postgres'), async c => !!(await c.query('SELECT 1'))),
+    });
+  }
+
+  async function createDatabase(name: string): Promise<string> {
+    assertIdentifier(name);
+    await withClient(postgresUrl(port, 'postgres'), async client => {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (!rowCount) {
+        await client.query(`CREATE DATABASE "${name}"`).catch(error => {
+          // Two callers racing for the same database is fine.
+          if (error.code !== '42P04') throw error;
+        });
+      }
+    });
+    return postgresUrl(port, name);
+  }
+
+  try {
+    const pwfile = path.join(dir, 'pwfile');
+    writeFileSync(pwfile, `${DEV_PASSWORD}\n`, { mode: 0o644 });
+    // The bootstrap superuser is our dev user, so Backstage can create its per-plugin databases.
+    await runOrThrow('initdb', initdb, [
+      '-D', dataDir,
+      '-U', DEV_USER,
+      `--pwfile=${pwfile}`,
+      '--auth-host=scram-sha-256',
+      '--auth-local=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ], { ...asUser, timeoutMs: 120_000 });
+    rmSync(pwfile);
+    await launch();
+    await createDatabase(DEV_DATABASE);
+  } catch (error) {
+    await child?.stop();
+    removeDir(dir);
+    throw error;
+  }
+
+  return {
+    url: postgresUrl(port, DEV_DATABASE),
+    host: HOST,
+    port,
+    user: DEV_USER,
+    password: DEV_PASSWORD,
+    database: DEV_DATABASE,
+    async stop() {
+      await child?.stop();
+      removeDir(dir);
+    },
+    async restart() {
+      await child?.stop();
+      await launch();
+    },
+    createDatabase,
+  };
+}

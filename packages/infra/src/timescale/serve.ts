@@ -1,0 +1,44 @@
+/*
+ * Child process: TimescaleDB (PGlite compiled to WASM) served over the
+ * PostgreSQL wire protocol. It runs apart from the parent so a WASM crash or a
+ * long query never blocks the runner, and so it can be stopped like any server.
+ *
+ * Usage: serve.ts --port <n> [--data-dir <dir>]   (prints "ready" when listening)
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { timescaledb } from '@electric-sql/pglite/timescaledb';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main() {
+  const port = Number(arg('port'));
+  if (!port) throw new Error('serve.ts: --port is required');
+  const dataDir = arg('data-dir');
+  const db = await PGlite.create({ dataDir, extensions: { timescaledb } });
+  await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+  // The default of one connection would refuse the sink, Backstage and psql at once.
+  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 100 });
+  await server.start();
+  console.log(`ready on 127.0.0.1:${port} (data: ${dataDir ?? 'memory'})`);
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await server.stop().catch(() => undefined);
+    // Closing flushes the file-backed data dir, so restart() finds the data again.
+    await db.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch(error => {
+  console.error(error);
+  process.exit(1);
+});

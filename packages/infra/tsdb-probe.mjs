@@ -1,0 +1,10 @@
+import { PGlite } from '@electric-sql/pglite';
+import { timescaledb } from '@electric-sql/pglite/timescaledb';
+const t = Date.now();
+const dir = process.argv[2];
+const db = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+console.log('create', Date.now() - t);
+await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+console.log('ext', Date.now() - t);
+await db.close();
+console.log('close', Date.now() - t);

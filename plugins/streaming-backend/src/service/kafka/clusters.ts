@@ -1,0 +1,107 @@
+import { Config } from '@backstage/config';
+import { InputError } from '@backstage/errors';
+import { Admin, Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+
+export interface KafkaClusterConfig {
+  name: string;
+  brokers: string[];
+  ssl?: KafkaConfig['ssl'];
+  sasl?: SASLOptions;
+  dashboardUrl?: string;
+}
+
+export interface KafkaSettings {
+  clientId: string;
+  clusters: KafkaClusterConfig[];
+}
+
+/** Reads the `kafka:` block, the same shape the community Kafka plugin reads. */
+export function readKafkaSettings(config: Config): KafkaSettings {
+  const kafka = config.getOptionalConfig('kafka');
+  const clusters = (kafka?.getOptionalConfigArray('clusters') ?? []).map(c => {
+    const sasl = c.getOptionalConfig('sasl');
+    return {
+      name: c.getString('name'),
+      brokers: c.getStringArray('brokers'),
+      ssl: c.getOptional('ssl') as KafkaConfig['ssl'],
+      sasl: sasl
+        ? ({
+            mechanism: sasl.getString('mechanism'),
+            username: sasl.getString('username'),
+            password: sasl.getString('password'),
+          } as SASLOptions)
+        : undefined,
+      dashboardUrl: c.getOptionalString('dashboardUrl'),
+    };
+  });
+  const names = new Set<string>();
+  for (const c of clusters) {
+    if (names.has(c.name)) throw new Error(`kafka.clusters: cluster name "${c.name}" is configured twice`);
+    names.add(c.name);
+  }
+  return { clientId: kafka?.getOptionalString('clientId') ?? 'backstage', clusters };
+}
+
+/**
+ * One connected admin client per configured cluster, created on first use and
+ * shared by every request and by the sampler. Broker addresses come only from
+ * here: a request can name a cluster, never an address.
+ */
+export class KafkaClusters {
+  private readonly admins = new Map<string, Promise<Admin>>();
+
+  constructor(private readonly settings: KafkaSettings, private readonly logger: LoggerService) {}
+
+  names(): string[] {
+    return this.settings.clusters.map(c => c.name);
+  }
+
+  info() {
+    return this.settings.clusters.map(c => ({ name: c.name, dashboardUrl: c.dashboardUrl }));
+  }
+
+  /** Throws a 400 naming the configured clusters when `name` is not one of them. */
+  cluster(name: string, annotation?: string): KafkaClusterConfig {
+    const found = this.settings.clusters.find(c => c.name === name);
+    if (!found) {
+      const valid = this.names();
+      const where = annotation ? `annotation ${annotation} names cluster "${name}"` : `cluster "${name}" is unknown`;
+      throw new InputError(
+        `${where}; configured clusters are ${valid.length ? valid.map(n => `"${n}"`).join(', ') : 'none (add a kafka.clusters entry to app-config)'}`,
+      );
+    }
+    return found;
+  }
+
+  admin(name: string): Promise<Admin> {
+    let admin = this.admins.get(name);
+    if (!admin) {
+      const c = this.cluster(name);
+      const client = new Kafka({
+        clientId: this.settings.clientId,
+        brokers: c.brokers,
+        ssl: c.ssl,
+        sasl: c.sasl,
+        connectionTimeout: 3000,
+        requestTimeout: 10000,
+        retry: { retries: 2, initialRetryTime: 200 },
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      admin = client.connect().then(() => client);
+      // A failed connect must not poison the cache: the next request retries.
+      admin.catch(error => {
+        this.logger.warn(`Kafka cluster ${name}: cannot connect: ${error}`);
+        this.admins.delete(name);
+      });
+      this.admins.set(name, admin);
+    }
+    return admin;
+  }
+
+  async close() {
+    const admins = [...this.admins.values()];
+    this.admins.clear();
+    await Promise.all(admins.map(a => a.then(x => x.disconnect()).catch(() => undefined)));
+  }
+}

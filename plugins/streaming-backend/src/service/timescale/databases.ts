@@ -1,0 +1,73 @@
+import type { Config } from '@backstage/config';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { Pool, PoolConfig } from 'pg';
+
+export interface DatabaseSettings {
+  name: string;
+  connection: string | PoolConfig;
+  maxConnections: number;
+}
+
+export function readDatabaseSettings(config: Config): DatabaseSettings[] {
+  const list = config.getOptionalConfigArray('streaming.timescale.databases') ?? [];
+  const names = new Set<string>();
+  return list.map(c => {
+    const name = c.getString('name');
+    if (names.has(name)) throw new Error(`streaming.timescale.databases: database name "${name}" is configured twice`);
+    names.add(name);
+    const raw = c.get('connection');
+    if (typeof raw !== 'string' && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+      throw new Error(`streaming.timescale.databases[${name}].connection must be a connection string or an object`);
+    }
+    return { name, connection: raw as string | PoolConfig, maxConnections: c.getOptionalNumber('maxConnections') ?? 4 };
+  });
+}
+
+/**
+ * One long-lived pool per configured database. Connections come only from
+ * config; annotations and requests can only pick a database by name.
+ */
+export class TimescaleDatabases {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly settings: DatabaseSettings[], private readonly logger: LoggerService) {}
+
+  names(): string[] {
+    return this.settings.map(s => s.name);
+  }
+
+  /** Throws a 400 naming the configured databases when `name` is not one of them. */
+  pool(name: string, annotation?: string): Pool {
+    const s = this.settings.find(d => d.name === name);
+    if (!s) {
+      const valid = this.names();
+      const where = annotation ? `annotation ${annotation} names database "${name}"` : `database "${name}" is unknown`;
+      throw new InputError(
+        `${where}; configured databases are ${valid.length ? valid.map(n => `"${n}"`).join(', ') : 'none (add a streaming.timescale.databases entry to app-config)'}`,
+      );
+    }
+    let pool = this.pools.get(name);
+    if (!pool) {
+      const base: PoolConfig = typeof s.connection === 'string' ? { connectionString: s.connection } : { ...s.connection };
+      pool = new Pool({
+        ...base,
+        max: s.maxConnections,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: 5_000,
+        // A stats page must never hold a query open against a busy database.
+        statement_timeout: 10_000,
+        application_name: 'backstage-streaming',
+      });
+      pool.on('error', error => this.logger.warn(`database ${name}: idle client error: ${error.message}`));
+      this.pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  async close() {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map(p => p.end().catch(() => undefined)));
+  }
+}

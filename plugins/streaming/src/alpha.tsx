@@ -1,0 +1,78 @@
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
+import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { StreamingClient, streamingApiRef } from './api';
+import {
+  isStreamingKafkaAvailable,
+  isStreamingKafkaLagAvailable,
+  isStreamingTimescaleAvailable,
+} from './conditions';
+
+/** @alpha */
+export const streamingApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: streamingApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: deps => new StreamingClient(deps),
+    }),
+});
+
+/** @alpha */
+export const entityKafkaContent = EntityContentBlueprint.make({
+  name: 'kafka',
+  params: {
+    path: '/kafka',
+    title: 'Kafka',
+    group: 'observability',
+    filter: isStreamingKafkaAvailable,
+    loader: () => import('./components/KafkaTab').then(m => <m.KafkaTab />),
+  },
+});
+
+/** @alpha */
+export const entityTimescaleContent = EntityContentBlueprint.make({
+  name: 'timescale',
+  params: {
+    path: '/timescaledb',
+    title: 'TimescaleDB',
+    group: 'observability',
+    filter: isStreamingTimescaleAvailable,
+    loader: () => import('./components/TimescaleTab').then(m => <m.TimescaleTab />),
+  },
+});
+
+/** @alpha */
+export const entityKafkaLagCard = EntityCardBlueprint.make({
+  name: 'kafka-lag',
+  params: {
+    filter: isStreamingKafkaLagAvailable,
+    loader: () => import('./components/LagSummaryCard').then(m => <m.LagSummaryCard />),
+  },
+});
+
+/** @alpha */
+export const entityDataFreshnessCard = EntityCardBlueprint.make({
+  name: 'data-freshness',
+  params: {
+    filter: isStreamingTimescaleAvailable,
+    loader: () => import('./components/FreshnessCard').then(m => <m.FreshnessCard />),
+  },
+});
+
+/**
+ * The streaming plugin for the new frontend system: "Kafka" and "TimescaleDB"
+ * entity tabs and the lag and freshness overview cards, each shown only on
+ * entities that carry the matching annotations.
+ *
+ * @alpha
+ */
+export default createFrontendPlugin({
+  pluginId: 'streaming',
+  info: { packageJson: () => import('../package.json') },
+  extensions: [streamingApi, entityKafkaContent, entityTimescaleContent, entityKafkaLagCard, entityDataFreshnessCard],
+});

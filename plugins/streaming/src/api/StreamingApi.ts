@@ -1,0 +1,26 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type { CompoundEntityRef } from '@backstage/catalog-model';
+import type {
+  EntityKafkaResponse,
+  EntityTimescaleResponse,
+  HistoryBucket,
+  HypertableHistoryResponse,
+} from '@homelab/plugin-streaming-common';
+
+/**
+ * Client of the streaming backend. Every call names an entity; the backend
+ * reads the entity's annotations itself.
+ *
+ * @public
+ */
+export interface StreamingApi {
+  getKafka(entity: CompoundEntityRef): Promise<EntityKafkaResponse>;
+  getTimescale(entity: CompoundEntityRef): Promise<EntityTimescaleResponse>;
+  getTimescaleHistory(
+    entity: CompoundEntityRef,
+    options: { table: string; bucket: HistoryBucket; hours?: number },
+  ): Promise<HypertableHistoryResponse>;
+}
+
+/** @public */
+export const streamingApiRef = createApiRef<StreamingApi>({ id: 'plugin.streaming.service' });

@@ -1,0 +1,38 @@
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import type { CompoundEntityRef } from '@backstage/catalog-model';
+import { ResponseError } from '@backstage/errors';
+import type {
+  EntityKafkaResponse,
+  EntityTimescaleResponse,
+  HistoryBucket,
+  HypertableHistoryResponse,
+} from '@homelab/plugin-streaming-common';
+import type { StreamingApi } from './StreamingApi';
+
+/** @public */
+export class StreamingClient implements StreamingApi {
+  constructor(private readonly options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+
+  private async get<T>(entity: CompoundEntityRef, path: string, query?: Record<string, string>): Promise<T> {
+    const base = await this.options.discoveryApi.getBaseUrl('streaming');
+    const ref = [entity.kind, entity.namespace, entity.name].map(encodeURIComponent).join('/');
+    const qs = query ? `?${new URLSearchParams(query)}` : '';
+    const response = await this.options.fetchApi.fetch(`${base}/entities/${ref}/${path}${qs}`);
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return response.json();
+  }
+
+  getKafka(entity: CompoundEntityRef) {
+    return this.get<EntityKafkaResponse>(entity, 'kafka');
+  }
+
+  getTimescale(entity: CompoundEntityRef) {
+    return this.get<EntityTimescaleResponse>(entity, 'timescale');
+  }
+
+  getTimescaleHistory(entity: CompoundEntityRef, options: { table: string; bucket: HistoryBucket; hours?: number }) {
+    const query: Record<string, string> = { table: options.table, bucket: options.bucket };
+    if (options.hours) query.hours = String(options.hours);
+    return this.get<HypertableHistoryResponse>(entity, 'timescale/history', query);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './StreamingApi';
+export * from './StreamingClient';

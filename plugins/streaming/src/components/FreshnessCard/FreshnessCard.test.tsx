@@ -1,0 +1,37 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { screen } from '@testing-library/react';
+import { streamingApiRef } from '../../api';
+import { backendError, entity, mockStreamingApi } from '../../testing/fixtures';
+import { FreshnessCard } from './FreshnessCard';
+
+function render(api = mockStreamingApi()) {
+  return renderInTestApp(
+    <EntityProvider entity={entity}>
+      <FreshnessCard refreshIntervalMs={0} />
+    </EntityProvider>,
+    { apis: [[streamingApiRef, api]] },
+  );
+}
+
+describe('FreshnessCard', () => {
+  it('shows the newest row per table, the ingest rate and the stale devices', async () => {
+    await render();
+    expect(await screen.findByText('timescale/energy_readings')).toBeInTheDocument();
+    // The fixture's newest row is a few seconds old by the time the card renders.
+    expect(screen.getByText(/^\d+s ago$/)).toBeInTheDocument();
+    expect(screen.getByText('3.00/s')).toBeInTheDocument();
+    expect(screen.getByText('meter2 (2h 0m ago)')).toBeInTheDocument();
+  });
+
+  it('shows a failing table\'s error in its row', async () => {
+    await render();
+    expect(await screen.findByText(/heatpump_readings does not exist/)).toBeInTheDocument();
+  });
+
+  it('explains a missing permission', async () => {
+    const error = await backendError(403, 'permission streaming.timescale.read denied for component:default/timescaledb-sink');
+    await render(mockStreamingApi({ getTimescale: jest.fn().mockRejectedValue(error) }));
+    expect(await screen.findByText(/You may not read TimescaleDB data for this entity/)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,66 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { screen } from '@testing-library/react';
+import { streamingApiRef } from '../../api';
+import { backendError, entity, mockStreamingApi } from '../../testing/fixtures';
+import { KafkaTab } from './KafkaTab';
+
+function render(api = mockStreamingApi()) {
+  return renderInTestApp(
+    <EntityProvider entity={entity}>
+      <KafkaTab refreshIntervalMs={0} />
+    </EntityProvider>,
+    { apis: [[streamingApiRef, api]] },
+  );
+}
+
+describe('KafkaTab', () => {
+  it('shows the summary first, then partitions with their lag states and the topic config', async () => {
+    await render();
+    expect((await screen.findAllByText('timescaledb-energy')).length).toBeGreaterThan(0);
+    // Summary figures of the group.
+    expect(screen.getAllByText('1,234').length).toBeGreaterThan(0);
+    expect(screen.getAllByText('1m 35s').length).toBeGreaterThan(0);
+    expect(screen.getAllByText('not catching up').length).toBeGreaterThan(0);
+    expect(screen.getByText('homelab.energy[0]')).toBeInTheDocument();
+    expect(screen.getAllByTitle('lag growing').length).toBeGreaterThan(0);
+    // The never-committed partition is flagged, not shown as 0.
+    expect(screen.getAllByText('1 partition has no committed offset').length).toBeGreaterThan(0);
+    expect(screen.getByText('no committed offset')).toBeInTheDocument();
+    // Topic config in operator units.
+    expect(screen.getByText('1d 0h')).toBeInTheDocument();
+    expect(screen.getByText('15m 0s')).toBeInTheDocument();
+    expect(screen.getByText('delete')).toBeInTheDocument();
+    expect(screen.getByText('Open the local cluster dashboard').closest('a')).toHaveAttribute(
+      'href',
+      'http://console.example/local',
+    );
+  });
+
+  it('keeps the page when one group fails, and shows that group\'s error', async () => {
+    await render();
+    expect(
+      (await screen.findAllByText(/cannot read consumer group energy-ws on cluster local/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.getAllByText('1,234').length).toBeGreaterThan(0);
+  });
+
+  it('says which annotation to fix when the backend rejects it', async () => {
+    const error = await backendError(
+      400,
+      'annotation kafka.apache.org/consumer-groups names cluster "prod"; configured clusters are "local"',
+    );
+    await render(mockStreamingApi({ getKafka: jest.fn().mockRejectedValue(error) }));
+    expect(await screen.findByText(/The entity's Kafka annotations cannot be used/)).toBeInTheDocument();
+    expect(
+      screen.getByText('annotation kafka.apache.org/consumer-groups names cluster "prod"; configured clusters are "local"'),
+    ).toBeInTheDocument();
+  });
+
+  it('explains a missing permission', async () => {
+    const error = await backendError(403, 'permission streaming.kafka.read denied for component:default/timescaledb-sink');
+    await render(mockStreamingApi({ getKafka: jest.fn().mockRejectedValue(error) }));
+    expect(await screen.findByText(/You may not read Kafka data for this entity/)).toBeInTheDocument();
+    expect(screen.getByText(/permission streaming.kafka.read denied/)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,1 @@
+export { KafkaTab } from './KafkaTab';

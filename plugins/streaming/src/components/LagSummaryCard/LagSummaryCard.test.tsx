@@ -1,0 +1,39 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { screen } from '@testing-library/react';
+import { streamingApiRef } from '../../api';
+import { backendError, entity, mockStreamingApi } from '../../testing/fixtures';
+import { LagSummaryCard } from './LagSummaryCard';
+
+function render(api = mockStreamingApi()) {
+  return renderInTestApp(
+    <EntityProvider entity={entity}>
+      <LagSummaryCard refreshIntervalMs={0} />
+    </EntityProvider>,
+    { apis: [[streamingApiRef, api]] },
+  );
+}
+
+describe('LagSummaryCard', () => {
+  it('shows each group with lag in records and time, trend and catch-up', async () => {
+    await render();
+    expect(await screen.findByText('timescaledb-energy')).toBeInTheDocument();
+    expect(screen.getByText('1,234')).toBeInTheDocument();
+    expect(screen.getByText('1m 35s')).toBeInTheDocument();
+    expect(screen.getByTitle('lag growing')).toBeInTheDocument();
+    expect(screen.getByText('not catching up')).toBeInTheDocument();
+    expect(screen.getByText('1 partition has no committed offset')).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: 'lag trend' })).toBeInTheDocument();
+  });
+
+  it('shows a failing group\'s error in its row', async () => {
+    await render();
+    expect(await screen.findByText(/cannot read consumer group energy-ws/)).toBeInTheDocument();
+  });
+
+  it('shows what to fix when the backend refuses', async () => {
+    const error = await backendError(400, 'annotation kafka.apache.org/consumer-groups: "energy" is not of the form <cluster>/<group>');
+    await render(mockStreamingApi({ getKafka: jest.fn().mockRejectedValue(error) }));
+    expect(await screen.findByText(/is not of the form <cluster>\/<group>/)).toBeInTheDocument();
+  });
+});

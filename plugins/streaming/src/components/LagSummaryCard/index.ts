@@ -1,0 +1,1 @@
+export { LagSummaryCard, LagSummary } from './LagSummaryCard';

@@ -1,0 +1,1 @@
+export { LatestValuesTable, formatValue } from './LatestValuesTable';

@@ -1,0 +1,1 @@
+export { LiveChart, decimate } from './LiveChart';

@@ -1,0 +1,2 @@
+export { LiveTab } from './LiveTab';
+export type { LiveTabProps } from './LiveTab';

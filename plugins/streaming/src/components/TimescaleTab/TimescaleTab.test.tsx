@@ -1,0 +1,63 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { screen, waitFor } from '@testing-library/react';
+import { streamingApiRef } from '../../api';
+import { backendError, entity, mockStreamingApi, timescaleResponse } from '../../testing/fixtures';
+import { TimescaleTab } from './TimescaleTab';
+
+async function render(api = mockStreamingApi()) {
+  await renderInTestApp(
+    <EntityProvider entity={entity}>
+      <TimescaleTab refreshIntervalMs={0} />
+    </EntityProvider>,
+    { apis: [[streamingApiRef, api]] },
+  );
+  return api;
+}
+
+describe('TimescaleTab', () => {
+  it('shows a card per hypertable with size, compression, chunks, freshness, jobs and history', async () => {
+    const api = await render();
+    // The app settles after the history loads; assert on the settled page.
+    await waitFor(() => expect(screen.getByText('source: aggregate:energy_readings_hourly')).toBeInTheDocument());
+    expect(screen.getByText('timescale/energy_readings')).toBeInTheDocument();
+    expect(screen.getByText('1.5 MB')).toBeInTheDocument();
+    expect(screen.getByText('10.0×')).toBeInTheDocument();
+    expect(screen.getByText('5 of 7 chunks compressed')).toBeInTheDocument();
+    expect(screen.getByText('120,000')).toBeInTheDocument();
+    expect(screen.getByText('3.00/s')).toBeInTheDocument();
+    expect(screen.getByText('Compression Policy [1000]')).toBeInTheDocument();
+    expect(screen.getByText(/energy_readings_hourly: materialised up to/)).toBeInTheDocument();
+    expect(screen.getByText(/meter2: 2h 0m ago/)).toBeInTheDocument();
+    expect(api.getTimescaleHistory).toHaveBeenCalledWith(
+      { kind: 'Component', namespace: 'default', name: 'timescaledb-sink' },
+      { table: 'timescale/energy_readings', bucket: 'hour' },
+    );
+  });
+
+  it('shows a failing table\'s error next to the tables that work', async () => {
+    await render();
+    await waitFor(() => expect(screen.getByText(/table heatpump_readings does not exist/)).toBeInTheDocument());
+    expect(screen.getByText('timescale/energy_readings')).toBeInTheDocument();
+  });
+
+  it('says TimescaleDB views are absent on plain PostgreSQL', async () => {
+    const note = 'the TimescaleDB extension is not installed in database "timescale": showing PostgreSQL table statistics only';
+    await render(
+      mockStreamingApi({
+        getTimescale: jest.fn(async () => ({
+          ...timescaleResponse,
+          tables: [{ database: 'timescale', table: 'energy_readings', timescale: false, note, rowEstimate: 10 }],
+        })),
+      }),
+    );
+    await waitFor(() => expect(screen.getByText(new RegExp(note))).toBeInTheDocument());
+  });
+
+  it('names the configured databases when the annotation names an unknown one', async () => {
+    const message = 'annotation streaming.homelab.dev/hypertables names database "warehouse"; configured databases are "timescale"';
+    await render(mockStreamingApi({ getTimescale: jest.fn().mockRejectedValue(await backendError(400, message)) }));
+    expect(await screen.findByText(/The entity's TimescaleDB annotations cannot be used/)).toBeInTheDocument();
+    expect(screen.getByText(message)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,1 @@
+export { TimescaleTab } from './TimescaleTab';

@@ -1,0 +1,6 @@
+export * from './format';
+export * from './usePolling';
+export * from './LagStateChip';
+export * from './Sparkline';
+export * from './ErrorState';
+export * from './trend';

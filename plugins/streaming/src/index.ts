@@ -1,0 +1,18 @@
+/**
+ * Kafka and TimescaleDB views of catalog entities.
+ *
+ * The new frontend system plugin is the default export of `@homelab/plugin-streaming/alpha`;
+ * this entry point holds the legacy exports.
+ *
+ * @packageDocumentation
+ */
+export {
+  streamingPlugin,
+  EntityStreamingKafkaContent,
+  EntityStreamingTimescaleContent,
+  EntityKafkaLagCard,
+  EntityDataFreshnessCard,
+} from './plugin';
+export { isStreamingKafkaAvailable, isStreamingKafkaLagAvailable, isStreamingTimescaleAvailable } from './conditions';
+export { streamingApiRef, StreamingClient } from './api';
+export type { StreamingApi } from './api';

@@ -1,0 +1,11 @@
+export { LiveConnection } from './LiveConnection';
+export type { LiveConnectionOptions, LiveConnectionState, LiveStatus } from './LiveConnection';
+export { LiveStore, UNKNOWN_DEVICE } from './LiveStore';
+export type { ChartPoint, DeviceLatest, DeviceSeries } from './LiveStore';
+export { RingBuffer } from './RingBuffer';
+export { Backoff } from './backoff';
+export { frameThrottle } from './frameThrottle';
+export { useLiveStream, subscriptionFor } from './useLiveStream';
+export type { LiveView } from './useLiveStream';
+export { streamingLiveApiRef, StreamingLiveClient } from './LiveApi';
+export type { StreamingLiveApi } from './LiveApi';

@@ -1,0 +1,64 @@
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  createRouteRef,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { StreamingClient, streamingApiRef } from './api';
+
+export const kafkaRouteRef = createRouteRef({ id: 'streaming:kafka' });
+export const timescaleRouteRef = createRouteRef({ id: 'streaming:timescale' });
+
+/**
+ * The plugin for legacy (pre new frontend system) apps.
+ *
+ * @public
+ */
+export const streamingPlugin = createPlugin({
+  id: 'streaming',
+  apis: [
+    createApiFactory({
+      api: streamingApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: deps => new StreamingClient(deps),
+    }),
+  ],
+  routes: { kafka: kafkaRouteRef, timescale: timescaleRouteRef },
+});
+
+/** @public */
+export const EntityStreamingKafkaContent = streamingPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStreamingKafkaContent',
+    component: () => import('./components/KafkaTab').then(m => m.KafkaTab),
+    mountPoint: kafkaRouteRef,
+  }),
+);
+
+/** @public */
+export const EntityStreamingTimescaleContent = streamingPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStreamingTimescaleContent',
+    component: () => import('./components/TimescaleTab').then(m => m.TimescaleTab),
+    mountPoint: timescaleRouteRef,
+  }),
+);
+
+/** @public */
+export const EntityKafkaLagCard = streamingPlugin.provide(
+  createComponentExtension({
+    name: 'EntityKafkaLagCard',
+    component: { lazy: () => import('./components/LagSummaryCard').then(m => m.LagSummaryCard) },
+  }),
+);
+
+/** @public */
+export const EntityDataFreshnessCard = streamingPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDataFreshnessCard',
+    component: { lazy: () => import('./components/FreshnessCard').then(m => m.FreshnessCard) },
+  }),
+);

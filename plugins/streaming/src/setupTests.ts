@@ -1,0 +1,10 @@
+import '@testing-library/jest-dom';
+
+// jsdom has no layout engine and so no ResizeObserver; recharts' ResponsiveContainer needs one.
+if (!('ResizeObserver' in globalThis)) {
+  (globalThis as any).ResizeObserver = class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  };
+}

@@ -1,0 +1,83 @@
+import { Logger, RunningService, startOpsServer } from '@homelab/service-kit';
+import mqtt from 'mqtt';
+import { SimulatorConfig } from './config';
+import { Delivery } from './delivery';
+import { Device, buildFleet, expectedRates } from './fleet';
+import { createMetrics } from './metrics';
+import { Schedule } from './schedule';
+
+export interface Simulator extends RunningService {
+  opsPort: number;
+  devices: Device[];
+  seed: number;
+}
+
+/** Connects to Mosquitto, serves /metrics and /health, and starts every device's schedule. */
+export async function startSimulator(config: SimulatorConfig, logger: Logger): Promise<Simulator> {
+  const seed = config.seed ?? Date.now() % 2 ** 31;
+  const devices = buildFleet(
+    config.devices.map(d => ({ id: d.id, kind: d.kind, intervalMs: d.interval_ms })),
+    { topicPrefix: config.mqtt.topic_prefix, rateMultiplier: config.rate_multiplier, seed },
+  );
+
+  const client = mqtt.connect(config.mqtt.url, {
+    clientId: `${config.mqtt.client_id}-${process.pid}`,
+    username: config.mqtt.username || undefined,
+    password: config.mqtt.password || undefined,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+  });
+  let delivery: Delivery | undefined;
+  const metrics = createMetrics(() => delivery?.pending ?? 0);
+  delivery = new Delivery(client, metrics, config.mqtt.qos, config.limits.max_pending);
+
+  metrics.rateMultiplier.set(config.rate_multiplier);
+  for (const [stream, rate] of Object.entries(expectedRates(devices))) metrics.expectedRate.set({ stream }, rate);
+
+  client.on('connect', () => {
+    metrics.connected.set(1);
+    logger.info({ broker: new URL(config.mqtt.url).host }, 'connected to MQTT');
+  });
+  client.on('close', () => metrics.connected.set(0));
+  client.on('error', err => logger.warn({ err: err.message }, 'MQTT error'));
+
+  const schedule = new Schedule(
+    devices,
+    (device, ms) => delivery!.send(device.stream, device.topic, device.sample(ms)),
+    (device, count) => {
+      metrics.dropped.inc({ stream: device.stream, reason: 'behind-schedule' }, count);
+      logger.warn({ device: device.id, skipped: count }, 'fell behind schedule; skipped samples');
+    },
+  );
+
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry: metrics.registry,
+    health: () => ({
+      live: true,
+      ready: client.connected,
+      details: { mqtt: client.connected ? 'connected' : 'disconnected', pending: delivery!.pending },
+    }),
+  });
+
+  // Samples taken while the broker is away are queued by mqtt.js and sent on connect.
+  schedule.start();
+  logger.info(
+    { devices: devices.length, rateMultiplier: config.rate_multiplier, seed, opsPort: ops.port },
+    'simulating devices',
+  );
+
+  return {
+    opsPort: ops.port,
+    devices,
+    seed,
+    async stop() {
+      schedule.stop();
+      const drained = client.connected ? await delivery!.drain(5000) : delivery!.pending === 0;
+      if (!drained) logger.warn({ pending: delivery!.pending }, 'stopping with messages not acknowledged');
+      await client.endAsync(!drained);
+      await ops.close();
+    },
+  };
+}

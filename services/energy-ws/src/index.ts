@@ -1,0 +1,9 @@
+/**
+ * The Energy WebSocket Service (seed 003), startable in-process for tests and embedding.
+ *
+ * @packageDocumentation
+ */
+export { startEnergyWs } from './server';
+export type { EnergyWs } from './server';
+export { configSchema, parseConfig, readConfig, streamTopics, effectiveGroupId } from './config';
+export type { EnergyWsConfig, EnergyWsConfigInput } from './config';

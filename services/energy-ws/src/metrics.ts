@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seed 000's metric names, plus what an operator of the fan-out needs. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    consumed: new Counter({
+      name: 'redpanda_messages_consumed_total',
+      help: 'Kafka records consumed by the live consumer',
+      labelNames: ['topic', 'stream'] as const,
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'redpanda_consumer_lag',
+      help: 'Records between the live consumer and the partition high watermark',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers: [registry],
+    }),
+    broadcast: new Counter({
+      name: 'redpanda_broadcast_count',
+      help: 'data messages handed to WebSocket clients (live and replayed)',
+      labelNames: ['stream'] as const,
+      registers: [registry],
+    }),
+    clients: new Gauge({
+      name: 'redpanda_websocket_clients_connected',
+      help: 'Authenticated WebSocket clients connected',
+      registers: [registry],
+    }),
+    slowConsumers: new Counter({
+      name: 'energy_ws_slow_consumer_disconnects_total',
+      help: 'Clients cut off because their send queue exceeded server.max_send_queue_bytes',
+      registers: [registry],
+    }),
+    resumes: new Counter({
+      name: 'energy_ws_resumes_total',
+      help: 'Resumed partitions by where the missed records came from (buffer, kafka, expired, none)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    replayed: new Counter({
+      name: 'energy_ws_replayed_records_total',
+      help: 'Records sent to resuming clients from the buffer or from Kafka',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'energy_ws_auth_failures_total',
+      help: 'Connections refused for their token',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'energy_ws_connections_refused_total',
+      help: 'Connections refused because server.max_connections was reached',
+      registers: [registry],
+    }),
+    badFrames: new Counter({
+      name: 'energy_ws_client_errors_total',
+      help: 'Client frames answered with an error, by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    invalidRecords: new Counter({
+      name: 'energy_ws_invalid_records_total',
+      help: 'Kafka records skipped because they are not canonical records',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    fanoutLatency: new Histogram({
+      name: 'energy_ws_fanout_latency_seconds',
+      help: 'From the Kafka record timestamp (produce time) until the record was handed to every client socket',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    replayDuration: new Histogram({
+      name: 'energy_ws_kafka_replay_seconds',
+      help: 'Time to replay missed records from Kafka for one resume',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

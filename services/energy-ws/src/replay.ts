@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+
+export interface PartitionRange {
+  /** First offset to read. */
+  from: number;
+  /** The high watermark when the client subscribed: records from here on come live. */
+  to: number;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** Log start offset: the oldest record still in Kafka. */
+  low: number;
+  /** High watermark: the offset the next record will get. */
+  high: number;
+}
+
+/** Caps concurrent Kafka replays, so a reconnect storm queues instead of opening a consumer per client. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>(resolve => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/**
+ * Reads past records for resuming clients. kafkajs has no `assign()`, so a
+ * replay is a short-lived consumer in a throwaway group that seeks to the
+ * wanted offsets, reads up to the high watermark captured at subscribe time,
+ * and deletes its group afterwards so the portal does not list it.
+ */
+export class KafkaReplayer {
+  private readonly slots: Slots;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly groupPrefix: string,
+    maxConcurrent: number,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.slots = new Slots(maxConcurrent);
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    const result = await this.admin.fetchTopicOffsets(topic);
+    return result.map(p => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
+  }
+
+  /**
+   * Calls `onMessage` for every record in each range, in offset order per
+   * partition. Resolves when every range was read; rejects on timeout.
+   */
+  async read(
+    topic: string,
+    ranges: Map<number, PartitionRange>,
+    allPartitions: number[],
+    onMessage: (partition: number, message: KafkaMessage) => void,
+    cancelled: () => boolean,
+  ): Promise<void> {
+    const remaining = new Set([...ranges].filter(([, r]) => r.from < r.to).map(([p]) => p));
+    if (remaining.size === 0) return;
+    await this.slots.acquire();
+    const groupId = `${this.groupPrefix}.replay.${randomUUID().slice(0, 8)}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2 },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      const done = new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`replay of ${topic} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+        consumer.on(consumer.events.CRASH, event => reject(event.payload.error));
+        const finish = (partition: number) => {
+          remaining.delete(partition);
+          consumer.pause([{ topic, partitions: [partition] }]);
+          if (remaining.size === 0) resolve();
+        };
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const range = ranges.get(batch.partition);
+              if (!range || !remaining.has(batch.partition)) return;
+              if (cancelled()) {
+                resolve();
+                return;
+              }
+              for (const message of batch.messages) {
+                const offset = Number(message.offset);
+                if (offset < range.from) continue;
+                if (offset >= range.to) break;
+                onMessage(batch.partition, message);
+              }
+              if (Number(batch.lastOffset()) >= range.to - 1) finish(batch.partition);
+            },
+          })
+          .then(() => {
+            for (const [partition, range] of ranges) {
+              if (remaining.has(partition)) consumer.seek({ topic, partition, offset: String(range.from) });
+            }
+            const idle = allPartitions.filter(p => !remaining.has(p));
+            if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+          }, reject);
+      });
+      await done;
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
+      await this.admin.deleteGroups([groupId]).catch(() => undefined);
+      this.slots.release();
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { formatPosition, Position, RecordDecodeError, StreamName } from '@homelab/plugin-streaming-common';
+import type { Logger } from '@homelab/service-kit';
+import type { Metrics } from './metrics';
+import { errorFrame } from './protocol';
+import { fromKafkaMessage } from './record';
+import type { RecentRecords } from './recentRecords';
+import type { KafkaReplayer, PartitionRange } from './replay';
+import type { ClientSession } from './session';
+
+export interface ResumeDeps {
+  recent: RecentRecords;
+  replayer: KafkaReplayer;
+  topics: Record<StreamName, string>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Sends a client what it missed after its positions, then lets it go live.
+ *
+ * The part served from the in-memory buffer runs synchronously, before any
+ * other live record can be offered, so it needs no hand-over. Partitions the
+ * buffer does not cover are held back (live records wait in the session)
+ * *before* the high watermark is read, then replayed from Kafka up to it;
+ * live records wait meanwhile and below the cursor are dropped, so the
+ * switch has neither gap nor duplicate.
+ */
+export function resume(
+  session: ClientSession,
+  generation: number,
+  positions: Position[],
+  send: (frame: string) => void,
+  deps: ResumeDeps,
+): Promise<void> {
+  const fromKafka = new Map<StreamName, Map<number, number>>();
+  for (const position of positions) {
+    const next = Number(position.offset) + 1;
+    const buffered = deps.recent.since(position.stream, position.partition, next);
+    session.setCursor(position.stream, position.partition, next);
+    if (buffered) {
+      let sent = 0;
+      for (const record of buffered) if (session.offerReplayed(record, generation)) sent++;
+      deps.metrics.resumes.inc({ source: 'buffer' });
+      deps.metrics.replayed.inc({ source: 'buffer' }, sent);
+      deps.metrics.broadcast.inc({ stream: position.stream }, sent);
+      continue;
+    }
+    session.holdLive(position.stream, position.partition);
+    let partitions = fromKafka.get(position.stream);
+    if (!partitions) fromKafka.set(position.stream, (partitions = new Map()));
+    partitions.set(position.partition, next);
+  }
+  return Promise.all(
+    [...fromKafka].map(([stream, partitions]) => replayStream(session, generation, stream, partitions, send, deps)),
+  ).then(() => undefined);
+}
+
+async function replayStream(
+  session: ClientSession,
+  generation: number,
+  stream: StreamName,
+  wanted: Map<number, number>,
+  send: (frame: string) => void,
+  deps: ResumeDeps,
+): Promise<void> {
+  const topic = deps.topics[stream];
+  const stopTimer = deps.metrics.replayDuration.startTimer();
+  try {
+    const offsets = await deps.replayer.offsets(topic);
+    const ranges = new Map<number, PartitionRange>();
+    const expired: string[] = [];
+    for (const [partition, next] of wanted) {
+      const known = offsets.find(o => o.partition === partition);
+      if (!known) {
+        // A partition the topic does not have (any more): nothing to replay.
+        deps.metrics.resumes.inc({ source: 'none' });
+        continue;
+      }
+      let from = next;
+      const isExpired = from < known.low;
+      if (isExpired) {
+        expired.push(formatPosition({ stream, partition, offset: String(known.low) }));
+        from = known.low;
+      }
+      // A position beyond the log end (e.g. the topic was recreated) must not
+      // make the session drop the next live records as already seen.
+      from = Math.min(from, known.high);
+      session.setCursor(stream, partition, from);
+      ranges.set(partition, { from, to: known.high });
+      deps.metrics.resumes.inc({ source: isExpired ? 'expired' : 'kafka' });
+    }
+    if (expired.length > 0) {
+      send(
+        errorFrame(
+          'POSITION_EXPIRED',
+          `Requested position is older than the oldest record still in Kafka; records before ${expired.join(', ')} are gone. Continuing from the oldest available.`,
+          expired,
+        ),
+      );
+    }
+    let sent = 0;
+    await deps.replayer.read(
+      topic,
+      ranges,
+      offsets.map(o => o.partition),
+      (partition, message) => {
+        try {
+          if (session.offerReplayed(fromKafkaMessage(stream, partition, message), generation)) sent++;
+        } catch (e) {
+          if (!(e instanceof RecordDecodeError)) throw e;
+        }
+      },
+      () => session.generation !== generation,
+    );
+    deps.metrics.replayed.inc({ source: 'kafka' }, sent);
+    deps.metrics.broadcast.inc({ stream }, sent);
+  } catch (e) {
+    deps.logger.warn({ err: e, stream }, 'replay from Kafka failed');
+    send(
+      errorFrame(
+        'POSITION_EXPIRED',
+        `Could not replay missed ${stream} records from Kafka (${(e as Error).message}); continuing with live data`,
+      ),
+    );
+  } finally {
+    stopTimer();
+    for (const partition of wanted.keys()) session.releaseLive(stream, partition, generation);
+  }
+}

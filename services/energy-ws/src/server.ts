@@ -1,0 +1,223 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Kafka, logLevel } from 'kafkajs';
+import { WebSocketServer, WebSocket } from 'ws';
+import { WS_CLOSE, WS_PATH } from '@homelab/plugin-streaming-common';
+import { createLogger, Logger, startOpsServer, RunningService } from '@homelab/service-kit';
+import { AuthResult, createTokenVerifier, INVALID_TOKEN_MESSAGE, selectSubprotocol, tokenFromRequest } from './auth';
+import { EnergyWsConfig, effectiveGroupId, streamTopics } from './config';
+import { Connection } from './connection';
+import { startLiveConsumer } from './liveConsumer';
+import { createMetrics, Metrics } from './metrics';
+import { errorFrame } from './protocol';
+import { dataFrame, StreamRecord } from './record';
+import { RecentRecords } from './recentRecords';
+import { KafkaReplayer } from './replay';
+
+export interface EnergyWs extends RunningService {
+  /** The bound port (useful with `server.port: 0`). */
+  port: number;
+  /** `ws://host:port/ws/energy`, without a token. */
+  url: string;
+  groupId: string;
+  metrics: Metrics;
+  clientCount(): number;
+}
+
+/** Headroom so an oversize token reaches the auth check and gets the seed's error, not a bare HTTP 431. */
+const MAX_HEADER_BYTES = 256 * 1024;
+/** How long shutdown waits for clients to complete the close handshake. */
+const CLOSE_GRACE_MS = 2_000;
+
+function kafkaLogger(logger: Logger) {
+  return () =>
+    ({ level, log }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
+      const { message, ...extra } = log;
+      if (level <= logLevel.ERROR) logger.error(extra, `kafka: ${message}`);
+      else if (level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
+    };
+}
+
+function refuseUpgrade(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Starts the service from a validated config; `server.port: 0` picks a free port. */
+export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = createLogger('energy-ws')): Promise<EnergyWs> {
+  const metrics = createMetrics();
+  const topics = streamTopics(config);
+  const groupId = effectiveGroupId(config);
+  const kafka = new Kafka({
+    clientId: config.kafka.client_id,
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogger(logger),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = new Set(await admin.listTopics());
+  const missing = Object.values(topics).filter(t => !existing.has(t));
+  if (missing.length > 0) {
+    await admin.disconnect();
+    // Topics are provisioned with their retention by the bridge (or `rpk topic create`); creating them here would get it wrong.
+    throw new Error(`Kafka topics do not exist: ${missing.join(', ')}; provision them first (kafka.topic / kafka.topics name them)`);
+  }
+  const recent = new RecentRecords(config.server.resume_buffer_records);
+  const replayer = new KafkaReplayer(kafka, admin, groupId, config.server.max_concurrent_replays);
+  const verifier = createTokenVerifier(config.auth.jwt_secret, config.auth.max_token_bytes);
+  if (Buffer.byteLength(config.auth.jwt_secret) < 32) {
+    logger.warn('auth.jwt_secret is shorter than 32 bytes; HS256 wants at least 256 bits');
+  }
+
+  const connections = new Set<Connection>();
+  /** Slots taken by upgrades still being authenticated, so concurrent upgrades cannot overshoot the limit. */
+  let reserved = 0;
+  let stopping = false;
+  let live: Awaited<ReturnType<typeof startLiveConsumer>> | undefined;
+
+  const publish = (record: StreamRecord) => {
+    recent.append(record);
+    let frame: Buffer | undefined;
+    const encode = () => (frame ??= Buffer.from(dataFrame(record)));
+    let sent = 0;
+    for (const connection of connections) if (connection.session.offerLive(record, encode)) sent++;
+    if (sent > 0) metrics.broadcast.inc({ stream: record.stream }, sent);
+    metrics.fanoutLatency.observe((Date.now() - record.producedAtMs) / 1000);
+  };
+
+  const ops = await startOpsServer({
+    host: config.server.host,
+    port: config.server.port,
+    registry: metrics.registry,
+    health: () => ({
+      live: true,
+      ready: !stopping && (live?.joined() ?? false),
+      details: { clients: connections.size, group: groupId, consumerJoined: live?.joined() ?? false },
+    }),
+  });
+  // Read by Node per accepted connection, so setting it after creation works.
+  (ops.server as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    // Frames above max_frame_bytes get FRAME_TOO_LARGE and the connection
+    // lives; only frames beyond this hard ceiling close it (1009).
+    maxPayload: Math.max(config.server.max_frame_bytes * 16, 1024 * 1024),
+    handleProtocols: selectSubprotocol,
+  });
+
+  const refuse = (socket: WebSocket, code: 'UNAUTHORIZED' | 'MAX_CONNECTIONS' | 'SHUTTING_DOWN', message: string, closeCode: number) => {
+    socket.send(errorFrame(code, message));
+    socket.close(closeCode, code);
+  };
+
+  const admit = (socket: WebSocket, auth: AuthResult) => {
+    if (!auth.ok) {
+      metrics.authFailures.inc({ reason: auth.reason });
+      logger.info({ reason: auth.reason }, 'refused a connection: invalid token');
+      refuse(socket, 'UNAUTHORIZED', INVALID_TOKEN_MESSAGE, WS_CLOSE.policyViolation);
+      return;
+    }
+    const connection = new Connection(
+      socket,
+      { maxSendQueueBytes: config.server.max_send_queue_bytes, maxFrameBytes: config.server.max_frame_bytes },
+      metrics,
+      logger,
+      { recent, replayer, topics, metrics, logger },
+      auth.expiresAtMs,
+      closed => {
+        connections.delete(closed);
+        metrics.clients.set(connections.size);
+      },
+    );
+    connections.add(connection);
+    metrics.clients.set(connections.size);
+    logger.debug({ subject: auth.subject }, 'WebSocket client connected');
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Never log req.url: it may carry ?token=.
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== WS_PATH) {
+      refuseUpgrade(socket, '404 Not Found');
+      return;
+    }
+    const complete = (then: (ws: WebSocket) => void) => wss.handleUpgrade(req, socket, head, then);
+    if (stopping) {
+      complete(ws => refuse(ws, 'SHUTTING_DOWN', 'Server is shutting down; reconnect', WS_CLOSE.goingAway));
+      return;
+    }
+    if (connections.size + reserved >= config.server.max_connections) {
+      metrics.refused.inc();
+      complete(ws =>
+        refuse(ws, 'MAX_CONNECTIONS', `Server is at its limit of ${config.server.max_connections} connections; try again later`, WS_CLOSE.tryAgainLater),
+      );
+      return;
+    }
+    reserved++;
+    verifier
+      .verify(tokenFromRequest(req))
+      .then(auth => {
+        reserved--;
+        if (!socket.destroyed) complete(ws => admit(ws, auth));
+      })
+      .catch(err => {
+        logger.warn({ err: (err as Error).message }, 'upgrade failed');
+        socket.destroy();
+      });
+  };
+  ops.server.on('upgrade', onUpgrade);
+
+  const keepalive = setInterval(() => {
+    for (const connection of connections) connection.keepalive();
+  }, config.server.ping_interval_ms);
+  keepalive.unref();
+
+  try {
+    live = await startLiveConsumer({
+      kafka,
+      groupId,
+      topics,
+      fromBeginning: config.kafka.auto_offset_reset === 'earliest',
+      metrics,
+      logger,
+      onRecord: publish,
+    });
+  } catch (e) {
+    clearInterval(keepalive);
+    await ops.close();
+    await admin.disconnect();
+    throw e;
+  }
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  logger.info({ port: ops.port, group: groupId, topics }, 'energy-ws listening');
+
+  return {
+    port: ops.port,
+    url: `ws://${host}:${ops.port}${WS_PATH}`,
+    groupId,
+    metrics,
+    clientCount: () => connections.size,
+    async stop(reason: string) {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ reason, clients: connections.size }, 'shutting down; telling clients to reconnect');
+      clearInterval(keepalive);
+      const all = [...connections];
+      const closed = all.map(
+        c => new Promise<void>(resolve => {
+          c.cutOff('SHUTTING_DOWN', 'Server is shutting down; reconnect (another replica will serve you) and resume from your last position', WS_CLOSE.goingAway);
+          c.onceClosed(resolve);
+        }),
+      );
+      await Promise.race([Promise.all(closed), new Promise(r => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+      for (const c of all) c.terminate();
+      await live?.stop().catch(err => logger.warn({ err }, 'error stopping the live consumer'));
+      await admin.disconnect().catch(() => undefined);
+      ops.server.off('upgrade', onUpgrade);
+      await ops.close();
+    },
+  };
+}

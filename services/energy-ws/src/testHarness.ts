@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Producer } from 'kafkajs';
+import { testInfra } from '@homelab/infra';
+import { StreamName } from '@homelab/plugin-streaming-common';
+import { createLogger } from '@homelab/service-kit';
+import { EnergyWsConfigInput, parseConfig } from './config';
+import { EnergyWs, startEnergyWs } from './server';
+import { canonicalRecord, createTopics, waitFor } from './testing';
+
+export const SECRET = 'integration-secret-0123456789abcdef';
+
+/**
+ * One isolated world per test against the shared Kafka: its own topics and
+ * group, so tests can run side by side.
+ */
+export class Harness {
+  readonly id = randomUUID().slice(0, 8);
+  readonly brokers = testInfra().kafkaBrokers;
+  readonly kafka = new Kafka({ clientId: `energy-ws-test-${this.id}`, brokers: this.brokers, logLevel: logLevel.NOTHING });
+  readonly admin = this.kafka.admin();
+  readonly topics: Record<StreamName, string> = {
+    energy: `test.energy-ws.${this.id}.energy`,
+    heatpump: `test.energy-ws.${this.id}.heatpump`,
+    temperature: `test.energy-ws.${this.id}.temperature`,
+  };
+  private producer: Producer | undefined;
+  private readonly services: EnergyWs[] = [];
+
+  async createTopics(partitions = 1): Promise<void> {
+    await this.admin.connect();
+    await createTopics(this.admin, Object.values(this.topics), partitions);
+    this.producer = this.kafka.producer();
+    await this.producer.connect();
+  }
+
+  config(overrides: { kafka?: Record<string, unknown>; server?: Record<string, unknown>; auth?: Record<string, unknown> } = {}): EnergyWsConfigInput {
+    return {
+      kafka: { brokers: this.brokers, topics: this.topics, group_id: `energy-ws-test-${this.id}`, ...overrides.kafka },
+      server: { host: '127.0.0.1', port: 0, ...overrides.server },
+      auth: { jwt_secret: SECRET, ...overrides.auth },
+    } as EnergyWsConfigInput;
+  }
+
+  async start(overrides: Parameters<Harness['config']>[0] = {}): Promise<EnergyWs> {
+    const service = await startEnergyWs(parseConfig(this.config(overrides)), createLogger('energy-ws-test', 'silent'));
+    this.services.push(service);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${service.port}/health/ready`)).ok, 30_000, 'the service to be ready');
+    return service;
+  }
+
+  /** Produces canonical records (keyed by device) and returns their offsets. */
+  async produce(stream: StreamName, deviceId: string, count: number, extraFields: Record<string, number> = {}): Promise<string[]> {
+    const result = await this.producer!.send({
+      topic: this.topics[stream],
+      messages: Array.from({ length: count }, (_, i) => ({
+        key: deviceId,
+        value: JSON.stringify(canonicalRecord(stream, deviceId, { power_kw: i, ...extraFields })),
+      })),
+    });
+    const base = Number(result[0].baseOffset);
+    return Array.from({ length: count }, (_, i) => String(base + i));
+  }
+
+  async metric(service: EnergyWs, name: string): Promise<number> {
+    const metric = await service.metrics.registry.getSingleMetric(name)?.get();
+    return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  }
+
+  async close(): Promise<void> {
+    for (const service of this.services) await service.stop('test done').catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,214 @@
+import { HealthReport, Logger, startOpsServer } from '@homelab/service-kit';
+import { Kafka } from 'kafkajs';
+import { Batcher } from './batch';
+import { BridgeConfig, resolveRoutes } from './config';
+import { DeliveryLedger } from './delivery';
+import { OutgoingMessage, deadLetterMessage, recordMessage } from './kafkaMessage';
+import { createMetrics } from './metrics';
+import { KafkaWriter, kafkaLogCreator } from './producer';
+import { MqttMessage, normalise } from './record';
+import { findRoute, shareFilter, unshare } from './route';
+import { Subscriber, startSubscriber } from './subscriber';
+import { TopicMismatch, provisionTopics } from './topic';
+
+export interface RunningBridge {
+  stop(reason: string): Promise<void>;
+  opsPort: number;
+}
+
+/** Bounded wait; resolves false on timeout instead of throwing. */
+function within(ms: number, p: Promise<unknown>): Promise<boolean> {
+  return new Promise(resolve => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(false);
+      },
+    );
+  });
+}
+
+/**
+ * MQTT in → normalise → Kafka out, with the PUBACK as the acknowledgement
+ * (see delivery.ts for when that happens).
+ */
+export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
+  // The ledger needs the metrics, and the pending gauge reads the ledger at scrape time.
+  let pendingAcks = () => 0;
+  const metrics = createMetrics(() => pendingAcks());
+  const routes = resolveRoutes(config);
+  const topics = config.kafka.topics;
+  const kafka = new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    logCreator: kafkaLogCreator(logger),
+    connectionTimeout: 3000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
+  });
+
+  let mismatches: TopicMismatch[] = [];
+  if (config.kafka.provisionTopics) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const plans = Object.values(topics).map(t => ({
+        name: t.name,
+        partitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        retentionMs: t.retentionMs,
+        segmentMs: t.segmentMs,
+      }));
+      const result = await provisionTopics(admin, plans);
+      mismatches = result.mismatches;
+      if (result.created.length) logger.info({ topics: result.created }, 'created Kafka topics');
+      for (const m of mismatches) {
+        metrics.topicConfigDrift.set({ topic: m.topic, setting: m.setting }, 1);
+        logger.warn(m, 'existing Kafka topic differs from config; leaving it unchanged');
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  let kafkaUp = false;
+  let mqttUp = false;
+  metrics.connected.set({ peer: 'kafka' }, 0);
+  metrics.connected.set({ peer: 'mqtt' }, 0);
+  const writer = new KafkaWriter(kafka, {
+    requestTimeoutMs: config.kafka.requestTimeoutMs,
+    onState: up => {
+      if (up !== kafkaUp) logger.info({ up }, up ? 'Kafka reachable' : 'Kafka unreachable; holding PUBACKs');
+      kafkaUp = up;
+      metrics.connected.set({ peer: 'kafka' }, up ? 1 : 0);
+    },
+  });
+  const batcher = new Batcher({
+    maxMessages: config.kafka.batch.maxMessages,
+    lingerMs: config.kafka.batch.lingerMs,
+    send: writer.send,
+    onSent: (n, ms) => {
+      metrics.produceLatency.observe(ms / 1000);
+      metrics.batchSize.observe(n);
+    },
+    onFailed: (err, attempt) => {
+      metrics.produceFailures.inc();
+      logger.warn({ err: (err as Error).message, attempt }, 'produce failed; retrying the batch');
+    },
+  });
+
+  // eslint-disable-next-line prefer-const
+  let subscriber: Subscriber;
+  const ledger = new DeliveryLedger(
+    messageId => subscriber.puback(messageId),
+    ticket => {
+      metrics.pubacks.inc();
+      metrics.deliveryLatency.observe((Date.now() - ticket.receivedAtMs) / 1000);
+    },
+  );
+
+  pendingAcks = () => ledger.pending;
+
+  const dlqOptions = (nowMs: number) => ({
+    bridgeId: config.bridgeId,
+    nowMs,
+    maxValueBytes: config.limits.maxPayloadBytes,
+  });
+
+  const toKafka = (m: MqttMessage, nowMs: number): { out: OutgoingMessage; counted: () => void } => {
+    const route = findRoute(routes, m.topic);
+    if (!route) {
+      metrics.messagesIn.inc({ stream: 'unrouted' });
+      const reason = { errorClass: 'unknown-topic' as const, reason: `no route matches MQTT topic "${m.topic}"` };
+      return {
+        out: deadLetterMessage(topics.dlq.name, m, reason, dlqOptions(nowMs)),
+        counted: () => metrics.deadLettered.inc({ error_class: reason.errorClass }),
+      };
+    }
+    metrics.messagesIn.inc({ stream: route.stream });
+    const result = normalise(route, m, {
+      bridgeId: config.bridgeId,
+      maxPayloadBytes: config.limits.maxPayloadBytes,
+      maxFutureMs: config.limits.maxFutureMs,
+      nowMs,
+    });
+    if (result.ok) {
+      return {
+        out: recordMessage(route.topic, result.record, m),
+        counted: () => metrics.produced.inc({ topic: route.topic }),
+      };
+    }
+    logger.debug({ topic: m.topic, errorClass: result.errorClass, reason: result.reason }, 'dead letter');
+    return {
+      out: deadLetterMessage(topics.dlq.name, m, result, dlqOptions(nowMs)),
+      counted: () => metrics.deadLettered.inc({ error_class: result.errorClass }),
+    };
+  };
+
+  const filters = [...new Set([...routes.map(r => r.filter), ...config.mqtt.extraSubscriptions])].map(f =>
+    shareFilter(unshare(f), config.mqtt.sharedGroup),
+  );
+  subscriber = startSubscriber(
+    { ...config.mqtt, filters, maxPending: config.limits.maxPending, logger },
+    {
+      onMessage(m, messageId) {
+        const nowMs = Date.now();
+        const ticket = ledger.receive(messageId, nowMs);
+        const { out, counted } = toKafka(m, nowMs);
+        batcher.add({
+          out,
+          acked: () => {
+            counted();
+            ledger.delivered(ticket);
+            subscriber.resume();
+          },
+        });
+      },
+      onConnection(up) {
+        if (!up) {
+          const abandoned = ledger.abandon();
+          if (abandoned > 0) {
+            metrics.abandoned.inc(abandoned);
+            logger.warn({ abandoned }, 'MQTT connection lost with unacknowledged messages; Mosquitto will redeliver them');
+          }
+        }
+        mqttUp = up;
+        metrics.connected.set({ peer: 'mqtt' }, up ? 1 : 0);
+      },
+      pending: () => ledger.pending,
+    },
+  );
+
+  const health = (): HealthReport => ({
+    live: true,
+    ready: mqttUp && subscriber.subscribed && (kafkaUp || batcher.size === 0),
+    details: {
+      mqtt: { connected: mqttUp, subscribed: subscriber.subscribed },
+      kafka: { lastProduceOk: kafkaUp, queued: batcher.size },
+      pendingAcks: ledger.pending,
+      topicMismatches: mismatches,
+    },
+  });
+  const ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics.registry, health });
+  logger.info({ opsPort: ops.port, filters, brokers: config.kafka.brokers }, 'bridge started');
+
+  return {
+    opsPort: ops.port,
+    async stop() {
+      // 1. Take nothing new: later PUBLISHes stay at Mosquitto, unacknowledged.
+      subscriber.pause();
+      // 2. Let Kafka acknowledge what we hold; each ack releases its PUBACK in order.
+      const flushed = await within(10_000, batcher.flushed());
+      if (!flushed) logger.warn({ unacknowledged: ledger.pending }, 'Kafka did not acknowledge everything in time');
+      // 3. Leave; whatever is still unacknowledged is redelivered to the next bridge.
+      await within(3_000, subscriber.end());
+      await within(3_000, batcher.stop());
+      await within(3_000, writer.close());
+      await ops.close();
+    },
+  };
+}

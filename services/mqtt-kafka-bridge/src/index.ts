@@ -1,0 +1,12 @@
+/**
+ * mqtt-kafka-bridge: MQTT → Kafka, at least once.
+ *
+ * @packageDocumentation
+ */
+export { startBridge } from './bridge';
+export type { RunningBridge } from './bridge';
+export { bridgeConfigSchema, loadBridgeConfig } from './config';
+export type { BridgeConfig } from './config';
+export { normalise } from './record';
+export type { DeadLetterClass } from './record';
+export { DLQ_ORIGINAL_BYTES_HEADER } from './kafkaMessage';

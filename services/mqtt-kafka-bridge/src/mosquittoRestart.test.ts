@@ -1,0 +1,48 @@
+import { MosquittoServer, startMosquitto } from '@homelab/infra';
+import { MqttClient } from 'mqtt';
+import { RunningBridge } from './bridge';
+import { TopicReader, connectPublisher, eventually, health, metric, startTestBridge, testConfig, uid } from './__testUtils__/harness';
+import { testEnvironment } from './__testUtils__/environment';
+import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
+
+/** Test 5 of the issue: a (dedicated) Mosquitto restarts; the bridge reconnects, resubscribes and carries on. */
+describe('Mosquitto restart', () => {
+  const { kafkaBrokers } = testEnvironment();
+  let mosquitto: MosquittoServer;
+  let bridge: RunningBridge | undefined;
+  let publisher: MqttClient | undefined;
+  let reader: TopicReader | undefined;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto();
+  }, 60_000);
+
+  afterAll(async () => {
+    await reader?.stop();
+    await publisher?.endAsync();
+    await bridge?.stop('test end');
+    await mosquitto?.stop();
+  }, 60_000);
+
+  it('reconnects, resubscribes and delivers what was published before, during and after', async () => {
+    const id = uid();
+    const { config, prefix, topics } = testConfig({ id, kafkaBrokers, mqttUrl: mosquitto.url });
+    bridge = await startTestBridge(config, 'bridge-restart');
+    const ops = bridge.opsPort;
+    publisher = await connectPublisher(mosquitto.url, `pub-${id}`);
+    reader = await TopicReader.start(kafkaBrokers, topics.energy);
+
+    await publishNumbered(publisher, `${prefix}/energy`, 0, 1000, 1000);
+    // Publishing on through the restart: the publisher's own session resends what Mosquitto did not PUBACK.
+    const during = publishNumbered(publisher, `${prefix}/energy`, 1000, 2000, 500);
+    await mosquitto.restart();
+    await eventually('the bridge to reconnect and resubscribe', async () => (await health(ops)).status === 'ok', 60_000);
+    await during;
+    await publishNumbered(publisher, `${prefix}/energy`, 3000, 1000, 1000);
+
+    const { duplicates } = await expectAllNumbers(reader, 4000, 120_000);
+    // eslint-disable-next-line no-console
+    console.log(`Mosquitto restart test: 4000 published, ${reader.messages.length} records, ${duplicates} duplicates, 0 missing`);
+    expect(await metric(ops, 'bridge_connection_up{peer="mqtt"}')).toBe(1);
+  }, 240_000);
+});

@@ -1,0 +1,62 @@
+import type { Logger } from '@homelab/service-kit';
+import { Kafka, Partitioners, Producer, TopicMessages, logLevel } from 'kafkajs';
+
+export interface KafkaWriterOptions {
+  requestTimeoutMs: number;
+  onState: (up: boolean) => void;
+}
+
+/** Routes kafkajs' own logs into the service's JSON log. */
+export function kafkaLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: { level: logLevel; log: { message: string; [k: string]: unknown } }) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = log;
+      // Bounded retries are deliberate: see KafkaWriter.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafkajs: rest }, message);
+    };
+}
+
+/**
+ * An idempotent producer (acks=all, one request in flight, as kafkajs requires
+ * for idempotence). After a failed send the producer is thrown away and the
+ * next attempt gets a fresh one with a new producer id: after an outage the
+ * old id's sequence numbers may no longer match what the broker has, and a
+ * retry under a new id can only duplicate, never reorder or lose.
+ */
+export class KafkaWriter {
+  private producer: Producer | undefined;
+
+  constructor(private readonly kafka: Kafka, private readonly options: KafkaWriterOptions) {}
+
+  send = async (topicMessages: TopicMessages[]): Promise<void> => {
+    try {
+      if (!this.producer) {
+        const producer = this.kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          // Java-compatible murmur2, so a key lands where other Kafka clients put it.
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+        });
+        this.producer = producer;
+        await producer.connect();
+      }
+      await this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.requestTimeoutMs });
+      this.options.onState(true);
+    } catch (err) {
+      this.options.onState(false);
+      const broken = this.producer;
+      this.producer = undefined;
+      broken?.disconnect().catch(() => {});
+      throw err;
+    }
+  };
+
+  async close(): Promise<void> {
+    const p = this.producer;
+    this.producer = undefined;
+    await p?.disconnect();
+  }
+}

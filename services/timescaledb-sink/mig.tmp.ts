@@ -1,0 +1,28 @@
+import { createLogger } from '@homelab/service-kit';
+import { parseSinkConfig } from './src/config';
+import { migrate } from './src/migrations';
+import { createPool, ReadingsStore } from './src/store';
+import { hypertablesFromConfig } from './src/hypertable';
+const logger = createLogger('x');
+(async () => {
+  const config = parseSinkConfig({ kafka: { brokers: 'a:1' }, database: { url: process.argv[2], schema: process.argv[3] ?? 'mig1' }, rawArchive: { enabled: true } });
+  const pool = createPool(config, logger);
+  console.log(await migrate(pool, config, logger));
+  console.log(await migrate(pool, config, logger));
+  const store = new ReadingsStore(pool, config);
+  const [t] = hypertablesFromConfig(config);
+  const recs = Array.from({ length: 20000 }, (_, i) => ({ record: { stream: 'energy', device_id: 'm' + (i % 10), ts: new Date(1767456000000 + i * 1000).toISOString(), fields: { power_kw: i, x: 1 }, received_at: new Date().toISOString(), source: {} as any }, raw: { ts: new Date(1767456000000 + i * 1000).toISOString(), topic: 'homelab.energy', partition: 0, offset: String(i), deviceId: 'm', payload: '{}', receivedAt: new Date().toISOString() } }));
+  let t0 = Date.now();
+  console.log(await store.write(t, recs as any), Date.now() - t0);
+  t0 = Date.now();
+  console.log(await store.write(t, recs as any), Date.now() - t0);
+  const r = await pool.query(`select hypertable_schema, hypertable_name, compression_enabled from timescaledb_information.hypertables where hypertable_schema=$1`, [config.database.schema]).catch(e => e.message);
+  console.log(r.rows ?? r);
+  const j = await pool.query(`select application_name, hypertable_name, schedule_interval, config from timescaledb_information.jobs where hypertable_schema=$1`, [config.database.schema]).catch(e => e.message);
+  console.log(j.rows ?? j);
+  const c = await pool.query(`select view_name, materialized_only from timescaledb_information.continuous_aggregates where view_schema=$1`, [config.database.schema]).catch(e => e.message);
+  console.log(c.rows ?? c);
+  const h = await pool.query(`select * from "${config.database.schema}".energy_readings_hourly limit 2`).catch(e => e.message);
+  console.log(h.rows ?? h);
+  await pool.end();
+})().catch(e => { console.error('FAIL', e); process.exit(1); });

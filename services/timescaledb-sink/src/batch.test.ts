@@ -1,0 +1,97 @@
+import { chunk, writeIsolating } from './batch';
+
+class RecordError extends Error {}
+
+/** A fake table that refuses transactions containing a poison value. */
+function fakeTable(poison: Set<number>, flaky: Map<number, number> = new Map()) {
+  const stored: number[] = [];
+  const transactions: number[][] = [];
+  const write = async (items: number[]) => {
+    transactions.push(items);
+    for (const i of items) {
+      const left = flaky.get(i);
+      if (left) {
+        flaky.set(i, left - 1);
+        throw new RecordError(`flaky ${i}`);
+      }
+      if (poison.has(i)) throw new RecordError(`poison ${i}`);
+    }
+    stored.push(...items);
+  };
+  return { stored, transactions, write };
+}
+
+const opts = (write: (items: number[]) => Promise<void>) => ({
+  write,
+  isRecordError: (e: unknown) => e instanceof RecordError,
+  attempts: 3,
+  guard: <R>(fn: () => Promise<R>) => fn(),
+});
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('writeIsolating', () => {
+  it('writes a clean batch in one transaction', async () => {
+    const table = fakeTable(new Set());
+    expect(await writeIsolating(range(100), opts(table.write))).toEqual([]);
+    expect(table.transactions).toHaveLength(1);
+    expect(table.stored).toEqual(range(100));
+  });
+
+  it('isolates a poison record in the middle, stores its neighbours, tries it 3 times', async () => {
+    const table = fakeTable(new Set([500]));
+    const rejected = await writeIsolating(range(1000), opts(table.write));
+    expect(rejected.map(r => [r.item, r.attempts])).toEqual([[500, 3]]);
+    expect((rejected[0].error as Error).message).toBe('poison 500');
+    expect(table.stored.sort((a, b) => a - b)).toEqual(range(1000).filter(i => i !== 500));
+    // One failed full write, about two transactions per halving, two retries.
+    expect(table.transactions.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(1000)) + 2);
+  });
+
+  it('isolates several poison records', async () => {
+    const table = fakeTable(new Set([0, 7, 999]));
+    const rejected = await writeIsolating(range(1000), opts(table.write));
+    expect(rejected.map(r => r.item)).toEqual([0, 7, 999]);
+    expect(table.stored).toHaveLength(997);
+  });
+
+  it('stores a record that succeeds on its second try', async () => {
+    const table = fakeTable(new Set(), new Map([[3, 2]]));
+    expect(await writeIsolating(range(4), opts(table.write))).toEqual([]);
+    expect(table.stored.sort()).toEqual(range(4));
+  });
+
+  it('passes errors that are not about a record to the caller', async () => {
+    const write = async () => {
+      throw new Error('database down');
+    };
+    await expect(writeIsolating(range(3), opts(write))).rejects.toThrow('database down');
+  });
+
+  it('retries through the guard, so an outage does not split the batch', async () => {
+    let outages = 2;
+    const table = fakeTable(new Set());
+    const write = async (items: number[]) => {
+      if (outages-- > 0) throw new Error('Connection terminated unexpectedly');
+      await table.write(items);
+    };
+    const guard = async <R>(fn: () => Promise<R>): Promise<R> => {
+      for (;;) {
+        try {
+          return await fn();
+        } catch (e) {
+          if (e instanceof RecordError) throw e;
+        }
+      }
+    };
+    expect(await writeIsolating(range(10), { ...opts(write), guard })).toEqual([]);
+    expect(table.transactions).toHaveLength(1);
+  });
+});
+
+describe('chunk', () => {
+  it('keeps order and bounds the size', () => {
+    expect(chunk(range(5), 2)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(chunk([], 3)).toEqual([]);
+  });
+});

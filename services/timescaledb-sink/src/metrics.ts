@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pool } from 'pg';
+
+export type SinkMetrics = ReturnType<typeof createMetrics>;
+
+/** The sink's Prometheus metrics, on a registry of its own. */
+export function createMetrics(registry = new Registry()) {
+  let pool: Pool | undefined;
+  collectDefaultMetrics({ register: registry });
+  const m = {
+    registry,
+    rowsWritten: new Counter({
+      name: 'timescaledb_sink_rows_written_total',
+      help: 'Rows inserted into a table (replayed duplicates excluded)',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    records: new Counter({
+      name: 'timescaledb_sink_records_total',
+      help: 'Kafka records handled, by outcome: stored, duplicate or dead_lettered',
+      labelNames: ['topic', 'outcome'],
+      registers: [registry],
+    }),
+    batches: new Counter({
+      name: 'timescaledb_sink_batches_total',
+      help: 'Batches delivered (database commit followed by offset commit)',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'timescaledb_sink_batch_commit_seconds',
+      help: 'Time from the start of a batch write to its offset commit',
+      labelNames: ['table'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    batchRows: new Histogram({
+      name: 'timescaledb_sink_batch_rows',
+      help: 'Records per batch',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'timescaledb_sink_consumer_lag',
+      help: 'Records between the last fetched high watermark and the committed offset, per partition',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'timescaledb_sink_dead_letters_total',
+      help: 'Records sent to the dead-letter topic',
+      labelNames: ['topic', 'error_class'],
+      registers: [registry],
+    }),
+    dbRetries: new Counter({
+      name: 'timescaledb_sink_db_retries_total',
+      help: 'Database writes retried after a transient or blocking error',
+      labelNames: ['class'],
+      registers: [registry],
+    }),
+    waiting: new Gauge({
+      name: 'timescaledb_sink_partitions_waiting',
+      help: 'Partitions paused while the database is unavailable',
+      registers: [registry],
+    }),
+    pool: new Gauge({
+      name: 'timescaledb_sink_db_pool_connections',
+      help: 'Database pool connections by state: total, idle, and clients waiting for one',
+      labelNames: ['state'],
+      registers: [registry],
+      // Read at scrape time rather than on every query.
+      collect() {
+        if (!pool) return;
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    }),
+    observePool(p: Pool) {
+      pool = p;
+    },
+  };
+  return m;
+}
+

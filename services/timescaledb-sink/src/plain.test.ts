@@ -1,0 +1,98 @@
+import { testInfra } from '@homelab/infra';
+import { createSink } from './sink';
+import { createPool } from './store';
+import { DatabaseRightsError, migrate } from './migrations';
+import {
+  canonical,
+  connectProducer,
+  count,
+  createTopics,
+  dropSchema,
+  produceRecords,
+  query,
+  testConfig,
+  testLogger,
+  testTopics,
+  uid,
+  waitFor,
+} from './testkit';
+
+jest.setTimeout(120_000);
+
+const infra = testInfra();
+
+describe('timescaledb-sink on plain PostgreSQL', () => {
+  const id = uid();
+  const topics = testTopics(id);
+  const config = testConfig({ brokers: infra.kafkaBrokers, url: infra.databaseUrl, id });
+  const schema = config.database.schema;
+
+  afterAll(() => dropSchema(infra.databaseUrl, schema));
+
+  it('runs the same data flow without TimescaleDB features, and says so once', async () => {
+    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], 3);
+    const logger = testLogger();
+    const warn = jest.spyOn(logger, 'warn');
+    const sink = createSink(config, { logger });
+    await sink.start();
+    try {
+      expect(sink.migration?.timescale).toBe(false);
+      const said = warn.mock.calls.map(call => call.find(a => typeof a === 'string') as string);
+      expect(said.filter(l => l?.includes('TimescaleDB not available'))).toEqual([
+        'TimescaleDB not available: using plain PostgreSQL tables without hypertables, continuous aggregates, compression or retention',
+      ]);
+
+      const producer = await connectProducer(infra.kafkaBrokers);
+      const base = Date.parse('2026-01-03T00:00:00Z');
+      await produceRecords(
+        producer,
+        topics.energy,
+        Array.from({ length: 300 }, (_, i) => canonical('energy', `meter-${i % 3}`, new Date(base + i * 1000), { power_kw: i, voltage: 230 })),
+      );
+      await produceRecords(producer, topics.heatpump, [canonical('heatpump', 'hp', new Date(base), { d0: 5.2, d5: 35, d6: 30.5 })]);
+      await produceRecords(producer, topics.temperature, [canonical('temperature', 't1', new Date(base), { temperature_c: -3.5, lux: 10 })]);
+      await producer.disconnect();
+
+      await waitFor('energy rows', async () => (await count(infra.databaseUrl, schema, 'energy_readings')) === 300);
+      await waitFor('heatpump row', async () => (await count(infra.databaseUrl, schema, 'heatpump_readings')) === 1);
+      await waitFor('temperature row', async () => (await count(infra.databaseUrl, schema, 'temperature_readings')) === 1);
+      const [t] = await query(infra.databaseUrl, `SELECT temperature_c::float8 AS c, extra FROM "${schema}".temperature_readings`);
+      expect(t).toEqual({ c: -3.5, extra: { lux: 10 } });
+      const [sum] = await query(infra.databaseUrl, `SELECT sum(power_kw)::int AS s FROM "${schema}".energy_readings`);
+      expect(sum.s).toBe((299 * 300) / 2);
+      const migrations = await query(infra.databaseUrl, `SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      expect(migrations.map(m => m.version)).toContain('0001_energy_readings_table');
+      expect(sink.health()).toMatchObject({ live: true, ready: true, details: { timescale: false } });
+    } finally {
+      await sink.stop('test done');
+    }
+  });
+
+  it('tells which right to grant when the user may not create the schema', async () => {
+    const role = `sink_nopriv_${id}`;
+    const db = `sinkdb_${id}`;
+    await query(infra.databaseUrl, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+    await query(infra.databaseUrl, `CREATE DATABASE ${db}`);
+    try {
+      await query(infra.databaseUrl.replace(/\/[^/]*$/, `/${db}`), `REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      const url = new URL(infra.databaseUrl);
+      url.username = role;
+      url.password = 'pw';
+      url.pathname = `/${db}`;
+      const config = testConfig({ brokers: infra.kafkaBrokers, url: url.toString(), id });
+      const pool = createPool(config, testLogger());
+      try {
+        const attempt = migrate(pool, config, testLogger());
+        await expect(attempt).rejects.toBeInstanceOf(DatabaseRightsError);
+        await expect(migrate(pool, config, testLogger())).rejects.toThrow(
+          `GRANT CREATE ON DATABASE "${db}" TO "${role}";`,
+        );
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await query(infra.databaseUrl, `DROP DATABASE IF EXISTS ${db}`);
+      await query(infra.databaseUrl, `DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+});
