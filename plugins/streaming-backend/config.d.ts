@@ -76,5 +76,23 @@ export interface Config {
         maxConnections?: number;
       }>;
     };
+    /** The Live tab: tokens for energy-ws and the chart's backfill. */
+    live?: {
+      /**
+       * energy-ws's `auth.jwt_secret`; the backend signs short-lived HS256 tokens with it.
+       * Without it the token route answers 503.
+       * @visibility secret
+       */
+      jwtSecret?: string;
+      /** energy-ws endpoint given to the browser with each token, e.g. `wss://energy.example/ws/energy`. */
+      websocketUrl?: string;
+      /** Token lifetime in seconds (30–3600). Default 300; the browser refreshes before expiry. */
+      tokenTtlSeconds?: number;
+      /**
+       * A `streaming.timescale.databases` name to read the chart's backfill from when the
+       * entity's hypertables annotation names none. Default: the only configured database.
+       */
+      historyDatabase?: string;
+    };
   };
 }

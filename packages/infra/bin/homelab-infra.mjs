@@ -6,7 +6,9 @@ const { main } = tsxRequire('../src/cli.ts', import.meta.url);
 main(process.argv.slice(2)).then(
   code => process.exit(code),
   error => {
-    process.stderr.write(`homelab-infra: ${error instanceof Error ? error.message : error}\n`);
+    process.stderr.write(
+      `homelab-infra: ${error instanceof Error ? error.message : error}\n`,
+    );
     process.exit(1);
   },
 );

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { registerResource } from './process/cleanup';
 import { startInfra, StartInfraOptions } from './infra';
 import { ensureKafkaJars } from './kafka/jars';
@@ -31,7 +32,8 @@ function parseFlags(args: string[]): Flags {
       break;
     } else if (arg === '--brokers') {
       flags.brokers = Number(args[++i]);
-      if (!Number.isInteger(flags.brokers) || flags.brokers < 1) throw new Error('--brokers needs a positive integer');
+      if (!Number.isInteger(flags.brokers) || flags.brokers < 1)
+        throw new Error('--brokers needs a positive integer');
     } else if (arg === '--env-file') {
       flags.envFile = args[++i];
     } else {
@@ -48,12 +50,15 @@ function infraOptions(flags: Flags): StartInfraOptions {
 
 async function up(flags: Flags): Promise<number> {
   const infra = await startInfra(infraOptions(flags));
-  const lines = Object.entries(infra.env).map(([key, value]) => `${key}=${value}`);
+  const lines = Object.entries(infra.env).map(
+    ([key, value]) => `${key}=${value}`,
+  );
   if (flags.envFile) writeFileSync(flags.envFile, `${lines.join('\n')}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   log('infrastructure is up; Ctrl-C or SIGTERM stops it');
   // The cleanup module's signal handler stops every component and exits.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => log(`${signal}: stopping`));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => log(`${signal}: stopping`));
   await new Promise(() => undefined);
   return 0;
 }
@@ -63,9 +68,15 @@ async function exec(flags: Flags): Promise<number> {
   if (!command) throw new Error(`exec needs a command after --\n${USAGE}`);
   const infra = await startInfra(infraOptions(flags));
   log(`running ${[command, ...args].join(' ')}`);
-  const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...infra.env } });
+  const child = spawn(command, args, {
+    stdio: 'inherit',
+    env: { ...process.env, ...infra.env },
+  });
   const exited = new Promise<number>(resolve => {
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15)));
+    // A command killed by a signal exits like a shell reports it: 128 + signal number.
+    child.once('exit', (code, signal) =>
+      resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)),
+    );
     child.once('error', error => {
       log(`could not run ${command}: ${error.message}`);
       resolve(127);
@@ -87,7 +98,22 @@ async function exec(flags: Flags): Promise<number> {
   return code;
 }
 
+/**
+ * kafkajs (used by the Kafka health check) trips Node 24's TimeoutNegativeWarning
+ * on every run; it is harmless and would bury the variables printed for the user.
+ */
+function muteKnownWarnings() {
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: any[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+    const name = typeof warning === 'string' ? type : warning.name;
+    if (name === 'TimeoutNegativeWarning') return;
+    (emitWarning as any)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  muteKnownWarnings();
   const [verb, ...args] = argv;
   switch (verb) {
     case 'up':
@@ -96,11 +122,16 @@ export async function main(argv: string[]): Promise<number> {
       return exec(parseFlags(args));
     case 'fetch': {
       const { dir, downloaded } = await ensureKafkaJars({ log });
-      log(downloaded ? `downloaded ${downloaded} jars into ${dir}` : `Kafka jars already complete in ${dir}`);
+      log(
+        downloaded
+          ? `downloaded ${downloaded} jars into ${dir}`
+          : `Kafka jars already complete in ${dir}`,
+      );
       return 0;
     }
     case 'resolve-kafka': {
-      if (!args[0]) throw new Error('resolve-kafka needs a Kafka version, e.g. 4.1.1');
+      if (!args[0])
+        throw new Error('resolve-kafka needs a Kafka version, e.g. 4.1.1');
       await resolveKafkaLock(args[0], log);
       return 0;
     }

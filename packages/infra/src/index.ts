@@ -13,16 +13,23 @@ export {
   GET_OFFSET_SHELL,
   METADATA_QUORUM_COMMAND,
 } from './kafka/tool';
-export { ensureKafkaJars, kafkaJarsDir, cacheRoot } from './kafka/jars';
+export { ensureKafkaJars, kafkaJarsDir } from './kafka/jars';
+export { cacheRoot } from './cache';
 export type { FetchReport } from './kafka/jars';
 export { parseConsumerGroupDescribe } from './kafka/consumerGroupOutput';
 export type { ConsumerGroupRow } from './kafka/consumerGroupOutput';
 export { startMosquitto } from './mosquitto/server';
-export type { MosquittoServer, StartMosquittoOptions } from './mosquitto/server';
+export type {
+  MosquittoServer,
+  StartMosquittoOptions,
+} from './mosquitto/server';
 export { startPostgres } from './postgres/server';
 export type { PostgresServer, StartPostgresOptions } from './postgres/server';
 export { startTimescale } from './timescale/server';
-export type { TimescaleServer, StartTimescaleOptions } from './timescale/server';
+export type {
+  TimescaleServer,
+  StartTimescaleOptions,
+} from './timescale/server';
 export { startInfra, planInfra, ENV_VARS } from './infra';
 export type { Component, Infra, InfraPlan, StartInfraOptions } from './infra';
 export { testInfra } from './testInfra';

@@ -3,12 +3,22 @@ import { testInfra } from './testInfra';
 
 describe('planInfra', () => {
   it('starts everything when nothing is provided', () => {
-    expect(planInfra({})).toEqual({ provided: {}, toStart: ['kafka', 'mosquitto', 'postgres', 'timescale'] });
+    expect(planInfra({})).toEqual({
+      provided: {},
+      toStart: ['kafka', 'mosquitto', 'postgres', 'timescale'],
+    });
   });
 
   it('uses the servers the environment points at, and starts only the rest', () => {
-    const plan = planInfra({ KAFKA_BROKERS: 'k1:9092,k2:9092', DATABASE_URL: 'postgres://u:p@db/x', MQTT_URL: '  ' });
-    expect(plan.provided).toEqual({ kafka: 'k1:9092,k2:9092', postgres: 'postgres://u:p@db/x' });
+    const plan = planInfra({
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      DATABASE_URL: 'postgres://u:p@db/x',
+      MQTT_URL: '  ',
+    });
+    expect(plan.provided).toEqual({
+      kafka: 'k1:9092,k2:9092',
+      postgres: 'postgres://u:p@db/x',
+    });
     expect(plan.toStart).toEqual(['mosquitto', 'timescale']);
   });
 });
@@ -30,11 +40,18 @@ describe('startInfra', () => {
 
 describe('testInfra', () => {
   it('explains how to run integration tests when the variables are missing', () => {
-    expect(() => testInfra({ KAFKA_BROKERS: 'a:1' })).toThrow(/MQTT_URL, DATABASE_URL, TIMESCALE_URL not set.*bin\/test or `yarn infra:exec`/s);
+    expect(() => testInfra({ KAFKA_BROKERS: 'a:1' })).toThrow(
+      /MQTT_URL, DATABASE_URL, TIMESCALE_URL not set.*bin\/test or `yarn infra:exec`/s,
+    );
   });
 
   it('splits the broker list', () => {
-    const infra = testInfra({ KAFKA_BROKERS: 'a:1, b:2', MQTT_URL: 'm', DATABASE_URL: 'd', TIMESCALE_URL: 't' });
+    const infra = testInfra({
+      KAFKA_BROKERS: 'a:1, b:2',
+      MQTT_URL: 'm',
+      DATABASE_URL: 'd',
+      TIMESCALE_URL: 't',
+    });
     expect(infra.kafkaBrokers).toEqual(['a:1', 'b:2']);
   });
 });

@@ -55,10 +55,16 @@ interface Started {
   stop(): Promise<void>;
 }
 
-async function startComponent(component: Component, options: StartInfraOptions): Promise<Started> {
+async function startComponent(
+  component: Component,
+  options: StartInfraOptions,
+): Promise<Started> {
   switch (component) {
     case 'kafka': {
-      const cluster = await startKafka({ brokers: options.kafkaBrokers, log: options.log });
+      const cluster = await startKafka({
+        brokers: options.kafkaBrokers,
+        log: options.log,
+      });
       return { value: cluster.bootstrap, stop: cluster.stop };
     }
     case 'mosquitto': {
@@ -82,13 +88,19 @@ async function startComponent(component: Component, options: StartInfraOptions):
  * Starts, in parallel, every component the environment does not already
  * point at. If one fails, the others are stopped and all failures are reported.
  */
-export async function startInfra(options: StartInfraOptions = {}): Promise<Infra> {
+export async function startInfra(
+  options: StartInfraOptions = {},
+): Promise<Infra> {
   const log = options.log ?? (() => undefined);
   const plan = planInfra(options.env ?? process.env);
   const env: Record<string, string> = {};
   for (const [component, value] of Object.entries(plan.provided)) {
     env[ENV_VARS[component as Component]] = value;
-    log(`${ENV_VARS[component as Component]} is set: using ${value}, not starting ${component}`);
+    log(
+      `${
+        ENV_VARS[component as Component]
+      } is set: using ${value}, not starting ${component}`,
+    );
   }
 
   const startupSeconds: Infra['startupSeconds'] = {};
@@ -100,16 +112,26 @@ export async function startInfra(options: StartInfraOptions = {}): Promise<Infra
       started.push(result);
       startupSeconds[component] = (Date.now() - t0) / 1000;
       env[ENV_VARS[component]] = result.value;
-      log(`${component} ready in ${startupSeconds[component]!.toFixed(1)} s: ${ENV_VARS[component]}=${result.value}`);
+      log(
+        `${component} ready in ${startupSeconds[component]!.toFixed(1)} s: ${
+          ENV_VARS[component]
+        }=${result.value}`,
+      );
     }),
   );
   const stop = async () => {
     await Promise.allSettled(started.map(s => s.stop()));
   };
-  const failures = results.flatMap(r => (r.status === 'rejected' ? [r.reason as Error] : []));
+  const failures = results.flatMap(r =>
+    r.status === 'rejected' ? [r.reason as Error] : [],
+  );
   if (failures.length) {
     await stop();
-    throw new Error(`Local infrastructure did not start:\n\n${failures.map(f => f.message).join('\n\n')}`);
+    throw new Error(
+      `Local infrastructure did not start:\n\n${failures
+        .map(f => f.message)
+        .join('\n\n')}`,
+    );
   }
   return { env, startupSeconds, stop };
 }

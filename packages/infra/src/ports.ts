@@ -14,7 +14,8 @@ function listenOnce(port: number): Promise<number> {
     server.once('error', reject);
     server.listen({ port, host: HOST, exclusive: true }, () => {
       const address = server.address();
-      const bound = typeof address === 'object' && address ? address.port : port;
+      const bound =
+        typeof address === 'object' && address ? address.port : port;
       server.close(() => resolve(bound));
     });
   });
@@ -36,13 +37,18 @@ export async function freePort(): Promise<number> {
  * Checks that a configured port can be bound, so a clash fails with a message
  * naming the port instead of a component's own, less obvious, bind error.
  */
-export async function assertPortFree(port: number, what: string): Promise<number> {
+export async function assertPortFree(
+  port: number,
+  what: string,
+): Promise<number> {
   try {
     await listenOnce(port);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
-      `${what}: port ${port} on ${HOST} is not available (${code ?? error}). Choose another port or stop what is using it.`,
+      `${what}: port ${port} on ${HOST} is not available (${
+        code ?? error
+      }). Choose another port or stop what is using it.`,
     );
   }
   handedOut.add(port);
@@ -50,7 +56,10 @@ export async function assertPortFree(port: number, what: string): Promise<number
 }
 
 /** The configured port when given (checked), otherwise a free one. */
-export function portOrFree(port: number | undefined, what: string): Promise<number> {
+export function portOrFree(
+  port: number | undefined,
+  what: string,
+): Promise<number> {
   return port ? assertPortFree(port, what) : freePort();
 }
 

@@ -12,7 +12,9 @@ const owned = new Map<string, () => void>();
  * removed by removeDir(), or at the latest when this process exits.
  */
 export function makeRunDir(component: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `homelab-infra-${component}-`));
+  const dir = mkdtempSync(
+    path.join(os.tmpdir(), `homelab-infra-${component}-`),
+  );
   chmodSync(dir, 0o755);
   owned.set(
     dir,

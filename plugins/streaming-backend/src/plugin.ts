@@ -8,6 +8,7 @@ import { LagStore } from './service/kafka/LagStore';
 import { LagSampler } from './service/kafka/LagSampler';
 import { readDatabaseSettings, TimescaleDatabases } from './service/timescale/databases';
 import { TimescaleService } from './service/timescale/TimescaleService';
+import { createLiveRouter, readLiveSettings } from './service/live';
 
 /**
  * The streaming backend plugin: Kafka lag (with sampled history) and topic
@@ -79,6 +80,8 @@ export const streamingPlugin = createBackendPlugin({
         }
 
         httpRouter.use(await createRouter({ httpAuth, permissions, catalog, kafka, timescale, logger }));
+        // The Live tab: energy-ws tokens and the chart's backfill (issue 7).
+        httpRouter.use(createLiveRouter({ settings: readLiveSettings(config), httpAuth, permissions, catalog, databases, logger }));
         lifecycle.addShutdownHook(async () => {
           await Promise.all([clusters.close(), databases.close()]);
         });

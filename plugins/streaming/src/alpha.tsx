@@ -11,6 +11,7 @@ import {
   isStreamingKafkaLagAvailable,
   isStreamingTimescaleAvailable,
 } from './conditions';
+import { isStreamingLiveAvailable, StreamingLiveClient, streamingLiveApiRef } from './live';
 
 /** @alpha */
 export const streamingApi = ApiBlueprint.make({
@@ -47,6 +48,29 @@ export const entityTimescaleContent = EntityContentBlueprint.make({
 });
 
 /** @alpha */
+export const streamingLiveApi = ApiBlueprint.make({
+  name: 'live',
+  params: defineParams =>
+    defineParams({
+      api: streamingLiveApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: deps => new StreamingLiveClient(deps),
+    }),
+});
+
+/** @alpha */
+export const entityLiveContent = EntityContentBlueprint.make({
+  name: 'live',
+  params: {
+    path: '/live',
+    title: 'Live',
+    group: 'observability',
+    filter: isStreamingLiveAvailable,
+    loader: () => import('./components/LiveTab').then(m => <m.LiveTab />),
+  },
+});
+
+/** @alpha */
 export const entityKafkaLagCard = EntityCardBlueprint.make({
   name: 'kafka-lag',
   params: {
@@ -74,5 +98,13 @@ export const entityDataFreshnessCard = EntityCardBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'streaming',
   info: { packageJson: () => import('../package.json') },
-  extensions: [streamingApi, entityKafkaContent, entityTimescaleContent, entityKafkaLagCard, entityDataFreshnessCard],
+  extensions: [
+    streamingApi,
+    entityKafkaContent,
+    entityTimescaleContent,
+    entityKafkaLagCard,
+    entityDataFreshnessCard,
+    streamingLiveApi,
+    entityLiveContent,
+  ],
 });

@@ -12,7 +12,10 @@ export {
   EntityStreamingTimescaleContent,
   EntityKafkaLagCard,
   EntityDataFreshnessCard,
+  EntityStreamingLiveContent,
 } from './plugin';
 export { isStreamingKafkaAvailable, isStreamingKafkaLagAvailable, isStreamingTimescaleAvailable } from './conditions';
 export { streamingApiRef, StreamingClient } from './api';
 export type { StreamingApi } from './api';
+export { isStreamingLiveAvailable, streamingLiveApiRef, StreamingLiveClient } from './live';
+export type { StreamingLiveApi } from './live';

@@ -8,9 +8,11 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { StreamingClient, streamingApiRef } from './api';
+import { StreamingLiveClient, streamingLiveApiRef } from './live';
 
 export const kafkaRouteRef = createRouteRef({ id: 'streaming:kafka' });
 export const timescaleRouteRef = createRouteRef({ id: 'streaming:timescale' });
+export const liveRouteRef = createRouteRef({ id: 'streaming:live' });
 
 /**
  * The plugin for legacy (pre new frontend system) apps.
@@ -25,8 +27,13 @@ export const streamingPlugin = createPlugin({
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
       factory: deps => new StreamingClient(deps),
     }),
+    createApiFactory({
+      api: streamingLiveApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: deps => new StreamingLiveClient(deps),
+    }),
   ],
-  routes: { kafka: kafkaRouteRef, timescale: timescaleRouteRef },
+  routes: { kafka: kafkaRouteRef, timescale: timescaleRouteRef, live: liveRouteRef },
 });
 
 /** @public */
@@ -60,5 +67,14 @@ export const EntityDataFreshnessCard = streamingPlugin.provide(
   createComponentExtension({
     name: 'EntityDataFreshnessCard',
     component: { lazy: () => import('./components/FreshnessCard').then(m => m.FreshnessCard) },
+  }),
+);
+
+/** @public */
+export const EntityStreamingLiveContent = streamingPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStreamingLiveContent',
+    component: () => import('./components/LiveTab').then(m => m.LiveTab),
+    mountPoint: liveRouteRef,
   }),
 );

@@ -60,7 +60,7 @@ const PLACES = [
 export function temperatureSensor(random: Random, index: number) {
   const place = PLACES[index % PLACES.length];
   const temp = new Drift(random, 0.5, 3 * 3600);
-  const humidity = new Drift(random, 4, 2 * 3600);
+  const humidity = new Drift(random, 3, 2 * 3600);
   const interval = new Interval();
   return (ms: number): TemperaturePayload => {
     const dtS = interval.seconds(ms);

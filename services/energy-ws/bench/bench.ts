@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocket } from 'ws';
 import { STREAMS } from '@homelab/plugin-streaming-common';
-import { canonicalRecord, createTopics, mintToken, waitFor } from '../src/testing';
+import { canonicalRecord, createTopics, mintToken, waitFor } from '../src/__testUtils__/testing';
 
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const RATE_PER_STREAM = 10;
@@ -78,6 +78,26 @@ function startServer(brokers: string, topics: Record<string, string>, maxConnect
   }, 60_000, 'the server to listen');
 }
 
+function openClient(url: string, onMessage: (data: Buffer) => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.on('message', onMessage);
+    ws.once('open', () => {
+      ws.send(JSON.stringify({ type: 'subscribe', streams: STREAMS }));
+      resolve(ws);
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** One record per stream, stamped with the send time for the latency figure. */
+function benchMessages(topics: Record<string, string>, sequence: number) {
+  return STREAMS.map(stream => ({
+    topic: topics[stream],
+    messages: [{ key: 'bench', value: JSON.stringify(canonicalRecord(stream, 'bench', { value: sequence, bench_sent_ms: Date.now() })) }],
+  }));
+}
+
 async function runOnce(brokers: string, clients: number) {
   const id = randomUUID().slice(0, 8);
   const topics = Object.fromEntries(STREAMS.map(s => [s, `bench.energy-ws.${id}.${s}`]));
@@ -98,24 +118,15 @@ async function runOnce(brokers: string, clients: number) {
   let measuring = false;
   const sockets: WebSocket[] = [];
   const connectStart = Date.now();
+  const onMessage = (data: Buffer) => {
+    if (!measuring) return;
+    // A regex instead of JSON.parse keeps the client side from being the bottleneck.
+    const sent = /"bench_sent_ms":(\d+)/.exec(data.toString('latin1'));
+    if (sent && received < latencies.length) latencies[received++] = Date.now() - Number(sent[1]);
+  };
   for (let i = 0; i < clients; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, clients - i) }, () => new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url, { perMessageDeflate: false });
-        ws.on('message', (data: Buffer) => {
-          if (!measuring) return;
-          // A regex instead of JSON.parse keeps the client side from being the bottleneck.
-          const sent = /"bench_sent_ms":(\d+)/.exec(data.toString('latin1'));
-          if (sent && received < latencies.length) latencies[received++] = Date.now() - Number(sent[1]);
-        });
-        ws.once('open', () => {
-          ws.send(JSON.stringify({ type: 'subscribe', streams: STREAMS }));
-          sockets.push(ws);
-          resolve();
-        });
-        ws.once('error', reject);
-      })),
-    );
+    const batch = await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => openClient(url, onMessage)));
+    sockets.push(...batch);
   }
   const connectMs = Date.now() - connectStart;
   await new Promise(r => setTimeout(r, 2000));
@@ -131,12 +142,7 @@ async function runOnce(brokers: string, clients: number) {
   for (let next = started; next < deadline; next += tick) {
     const wait = next - Date.now();
     if (wait > 0) await new Promise(r => setTimeout(r, wait));
-    await producer.sendBatch({
-      topicMessages: STREAMS.map(stream => ({
-        topic: topics[stream],
-        messages: [{ key: 'bench', value: JSON.stringify(canonicalRecord(stream, 'bench', { value: produced, bench_sent_ms: Date.now() })) }],
-      })),
-    });
+    await producer.sendBatch({ topicMessages: benchMessages(topics, produced) });
     produced += STREAMS.length;
   }
   // Let in-flight deliveries land.
@@ -176,6 +182,8 @@ async function runOnce(brokers: string, clients: number) {
     /** Server side only: Kafka produce → handed to every socket (mean). */
     serverFanoutMeanMs: +fanoutMeanMs.toFixed(1),
     serverCores: +serverCpu.toFixed(2),
+    /** Load-independent cost: server CPU time per delivery. */
+    serverMicrosPerDelivery: +((serverCpu * elapsed * 1e6) / Math.max(1, received)).toFixed(2),
     benchCores: +benchCpu.toFixed(2),
     loadAverage: os.loadavg()[0].toFixed(2),
   };
@@ -197,7 +205,7 @@ async function main() {
       console.log(
         `${clients} clients: ${result.deliveriesPerSecond} deliveries/s (${result.deliveries}/${result.expectedDeliveries}), ` +
           `latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, ` +
-          `server ${result.serverCores} cores, clients ${result.benchCores} cores, RSS ${result.rssBaselineMiB} → ${result.rssConnectedMiB} MiB (${result.rssPerConnectionKiB} KiB/connection), peak ${result.rssPeakMiB} MiB`,
+          `server ${result.serverCores} cores (${result.serverMicrosPerDelivery} µs CPU/delivery), clients ${result.benchCores} cores, RSS ${result.rssBaselineMiB} → ${result.rssConnectedMiB} MiB (${result.rssPerConnectionKiB} KiB/connection), peak ${result.rssPeakMiB} MiB`,
       );
     }
   } finally {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createTokenVerifier, selectSubprotocol, tokenFromRequest } from './auth';
-import { attackTokens, mintToken } from './testing';
+import { attackTokens, mintToken } from './__testUtils__/testing';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-32b';
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Harness, SECRET } from './testHarness';
-import { attackTokens, connectClient, mintToken, waitFor } from './testing';
+import { Harness, SECRET } from './__testUtils__/testHarness';
+import { attackTokens, connectClient, mintToken, waitFor } from './__testUtils__/testing';
 
 jest.setTimeout(90_000);
 

@@ -59,7 +59,8 @@ export const configSchema = z
 export type EnergyWsConfig = z.infer<typeof configSchema>;
 export type EnergyWsConfigInput = z.input<typeof configSchema>;
 
-export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '..', 'config', 'config.yaml');
+/** Relative to the working directory: `yarn workspace energy-ws start` runs in the package folder. */
+export const DEFAULT_CONFIG_FILE = path.resolve('config', 'config.yaml');
 
 /** Environment variables the seeds and Kubernetes use, over the file's values. */
 export const ENV_OVERRIDES = {

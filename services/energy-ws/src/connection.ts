@@ -126,7 +126,10 @@ export class Connection {
   private onFrame(data: RawData): void {
     // Any frame proves the peer is alive (application-level keepalive).
     this.alive = true;
-    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    let raw: Buffer;
+    if (Buffer.isBuffer(data)) raw = data;
+    else if (Array.isArray(data)) raw = Buffer.concat(data);
+    else raw = Buffer.from(data);
     const parsed = parseClientFrame(raw, this.limits.maxFrameBytes);
     if (!parsed.ok) {
       this.metrics.badFrames.inc({ code: parsed.error.code });

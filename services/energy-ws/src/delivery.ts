@@ -35,6 +35,37 @@ function rawSocket(socket: WebSocket): Socket | undefined {
   return (socket as unknown as { _socket?: Socket })._socket;
 }
 
+/**
+ * A text frame as it goes on the wire (RFC 6455, server frames are not
+ * masked), built once per record and written as-is to every client. This
+ * skips ws's per-send framing; it is safe because permessage-deflate is off,
+ * so ws's sender never queues and our bytes cannot overtake its own.
+ */
+export function wireTextFrame(payload: Buffer): Buffer {
+  const length = payload.length;
+  let frame: Buffer;
+  if (length < 126) {
+    frame = Buffer.allocUnsafe(2 + length);
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame = Buffer.allocUnsafe(4 + length);
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame = Buffer.allocUnsafe(10 + length);
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame[0] = 0x81; // FIN + text
+  const headerLength = frame.length - length;
+  payload.copy(frame, headerLength);
+  return frame;
+}
+
+/**
+ * Sends one frame: a string is framed by ws; a Buffer is a wire frame from
+ * wireTextFrame, shared by every client of a broadcast.
+ */
 export function deliver(socket: WebSocket, frame: string | Buffer, maxQueueBytes: number): DeliveryOutcome {
   if (socket.readyState !== socket.OPEN) return 'closed';
   const raw = rawSocket(socket);
@@ -43,15 +74,23 @@ export function deliver(socket: WebSocket, frame: string | Buffer, maxQueueBytes
   // reading makes it grow, so it is the send queue we bound. What this burst
   // corked is not backlog yet, so it does not count.
   if (socket.bufferedAmount - (inBurst ?? 0) > maxQueueBytes) return 'slow';
-  if (raw && inBurst === undefined) {
+  if (!raw) {
+    socket.send(frame, { binary: false });
+    return 'sent';
+  }
+  if (inBurst === undefined) {
     raw.cork();
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);
     }
   }
-  if (raw) burst.set(raw, (inBurst ?? 0) + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length));
-  // A Buffer encoded once for all clients is framed without another copy.
-  socket.send(frame, { binary: false });
+  if (typeof frame === 'string') {
+    burst.set(raw, (inBurst ?? 0) + Buffer.byteLength(frame));
+    socket.send(frame);
+  } else {
+    burst.set(raw, (inBurst ?? 0) + frame.length);
+    raw.write(frame);
+  }
   return 'sent';
 }

@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { WS_SUBPROTOCOL } from '@homelab/plugin-streaming-common';
-import { Harness, SECRET } from './testHarness';
-import { attackTokens, connectClient, mintToken, waitFor } from './testing';
+import { Harness, SECRET } from './__testUtils__/testHarness';
+import { attackTokens, connectClient, mintToken, waitFor } from './__testUtils__/testing';
 
 jest.setTimeout(90_000);
 

@@ -7,6 +7,7 @@ import { createLogger, Logger, startOpsServer, RunningService } from '@homelab/s
 import { AuthResult, createTokenVerifier, INVALID_TOKEN_MESSAGE, selectSubprotocol, tokenFromRequest } from './auth';
 import { EnergyWsConfig, effectiveGroupId, streamTopics } from './config';
 import { Connection } from './connection';
+import { wireTextFrame } from './delivery';
 import { startLiveConsumer } from './liveConsumer';
 import { createMetrics, Metrics } from './metrics';
 import { errorFrame } from './protocol';
@@ -78,7 +79,7 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
   const publish = (record: StreamRecord) => {
     recent.append(record);
     let frame: Buffer | undefined;
-    const encode = () => (frame ??= Buffer.from(dataFrame(record)));
+    const encode = () => (frame ??= wireTextFrame(Buffer.from(dataFrame(record))));
     let sent = 0;
     for (const connection of connections) if (connection.session.offerLive(record, encode)) sent++;
     if (sent > 0) metrics.broadcast.inc({ stream: record.stream }, sent);

@@ -15,6 +15,7 @@
 import { startKafka, startMosquitto } from '@homelab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { MqttClient } from 'mqtt';
+import { cpus, loadavg } from 'node:os';
 import { spawnBridge, testConfig, uid, writeConfig } from '../src/__testUtils__/harness';
 
 function arg(name: string, fallback: string): string {
@@ -111,6 +112,7 @@ async function main() {
     while (consumed < 1) await new Promise(r => setTimeout(r, 50));
 
     console.log(`mqtt-kafka-bridge benchmark: ${STEPS.join(', ')} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions`);
+    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at start (Kafka, Mosquitto, bridge and this script on one host)`);
     console.log('target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge RSS MB');
     let seq = 0;
     const window = new PublishWindow(20_000);
@@ -167,6 +169,7 @@ async function main() {
         break;
       }
     }
+    console.log(`load average at end: ${loadavg().map(l => l.toFixed(1)).join(' ')}`);
     await consumer.disconnect();
     await Promise.all(publishers.map(p => p.endAsync()));
   } finally {

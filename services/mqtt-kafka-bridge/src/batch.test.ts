@@ -1,17 +1,15 @@
 import type { TopicMessages } from 'kafkajs';
 import { Batcher } from './batch';
 
-const item = (topic: string, key: string, acked: string[]) => ({
-  out: { topic, message: { key, value: key } },
-  acked: () => acked.push(key),
-});
+const item = (topic: string, key: string) => ({ out: { topic, message: { key, value: key } }, meta: key });
 
 describe('Batcher', () => {
   it('batches by topic, acks after the send, and retries a failed batch whole and first', async () => {
     const sent: TopicMessages[][] = [];
     let failures = 1;
     const acked: string[] = [];
-    const batcher = new Batcher({
+    const batcher = new Batcher<string>({
+      acked: items => acked.push(...items.map(i => i.meta)),
       maxMessages: 3,
       lingerMs: 5,
       retryBackoffMs: { initial: 1, max: 1 },
@@ -20,7 +18,7 @@ describe('Batcher', () => {
         if (failures-- > 0) throw new Error('broker down');
       },
     });
-    ['a1', 'b1', 'a2', 'a3'].forEach(k => batcher.add(item(k[0] === 'a' ? 'A' : 'B', k, acked)));
+    ['a1', 'b1', 'a2', 'a3'].forEach(k => batcher.add(item(k[0] === 'a' ? 'A' : 'B', k)));
     await batcher.flushed();
     expect(acked).toEqual(['a1', 'b1', 'a2', 'a3']);
     expect(sent[0]).toEqual(sent[1]);
@@ -34,7 +32,8 @@ describe('Batcher', () => {
 
   it('on stop leaves an unsendable batch unacknowledged', async () => {
     const acked: string[] = [];
-    const batcher = new Batcher({
+    const batcher = new Batcher<string>({
+      acked: items => acked.push(...items.map(i => i.meta)),
       maxMessages: 10,
       lingerMs: 0,
       retryBackoffMs: { initial: 5, max: 5 },
@@ -42,7 +41,7 @@ describe('Batcher', () => {
         throw new Error('down');
       },
     });
-    batcher.add(item('A', 'x', acked));
+    batcher.add(item('A', 'x'));
     await new Promise(r => setTimeout(r, 20));
     await batcher.stop();
     expect(acked).toEqual([]);

@@ -1,25 +1,27 @@
 import type { TopicMessages } from 'kafkajs';
 import { OutgoingMessage } from './kafkaMessage';
 
-export interface BatchItem {
+export interface BatchItem<T> {
   out: OutgoingMessage;
-  /** Called once Kafka acknowledged the batch holding this item. */
-  acked: () => void;
+  /** What the caller needs back when Kafka acknowledged the item. */
+  meta: T;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<T> {
   maxMessages: number;
   /** How long the first message of a batch may wait for company. */
   lingerMs: number;
   /** Sends one batch; rejects if Kafka did not acknowledge all of it. */
   send: (batch: TopicMessages[]) => Promise<void>;
+  /** Kafka acknowledged these items; called once per batch, in arrival order. */
+  acked: (items: readonly BatchItem<T>[]) => void;
   onSent?: (items: number, ms: number) => void;
   onFailed?: (err: unknown, attempt: number) => void;
   retryBackoffMs?: { initial: number; max: number };
 }
 
 /** Groups items by topic, keeping arrival order within each topic. */
-export function groupByTopic(items: readonly BatchItem[]): TopicMessages[] {
+export function groupByTopic(items: readonly BatchItem<unknown>[]): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
   for (const { out } of items) {
     let group = byTopic.get(out.topic);
@@ -36,19 +38,19 @@ export function groupByTopic(items: readonly BatchItem[]): TopicMessages[] {
  * that arrive meanwhile form the next batch, which is where batching comes
  * from under load.
  */
-export class Batcher {
-  private queue: BatchItem[] = [];
+export class Batcher<T> {
+  private queue: BatchItem<T>[] = [];
   private inFlight = 0;
   private wake: (() => void) | undefined;
   private idle: (() => void)[] = [];
   private stopped = false;
   private loop: Promise<void>;
 
-  constructor(private readonly options: BatcherOptions) {
+  constructor(private readonly options: BatcherOptions<T>) {
     this.loop = this.run();
   }
 
-  add(item: BatchItem): void {
+  add(item: BatchItem<T>): void {
     if (this.stopped) throw new Error('batcher is stopped');
     this.queue.push(item);
     if (this.queue.length >= this.options.maxMessages || this.options.lingerMs <= 0) this.wake?.();
@@ -87,7 +89,7 @@ export class Batcher {
     }
   }
 
-  private async sendUntilAcked(batch: BatchItem[]): Promise<void> {
+  private async sendUntilAcked(batch: BatchItem<T>[]): Promise<void> {
     const topics = groupByTopic(batch);
     const backoff = this.options.retryBackoffMs ?? { initial: 200, max: 5000 };
     for (let attempt = 1; ; attempt++) {
@@ -95,7 +97,7 @@ export class Batcher {
       try {
         await this.options.send(topics);
         this.options.onSent?.(batch.length, performance.now() - started);
-        for (const item of batch) item.acked();
+        this.options.acked(batch);
         return;
       } catch (err) {
         this.options.onFailed?.(err, attempt);

@@ -2,12 +2,11 @@ import { HealthReport, Logger, startOpsServer } from '@homelab/service-kit';
 import { Kafka } from 'kafkajs';
 import { Batcher } from './batch';
 import { BridgeConfig, resolveRoutes } from './config';
-import { DeliveryLedger } from './delivery';
-import { OutgoingMessage, deadLetterMessage, recordMessage } from './kafkaMessage';
+import { DeliveryLedger, Ticket } from './delivery';
+import { Converted, createConverter } from './convert';
 import { createMetrics } from './metrics';
 import { KafkaWriter, kafkaLogCreator } from './producer';
-import { MqttMessage, normalise } from './record';
-import { findRoute, shareFilter, unshare } from './route';
+import { shareFilter, unshare } from './route';
 import { Subscriber, startSubscriber } from './subscriber';
 import { TopicMismatch, provisionTopics } from './topic';
 
@@ -87,7 +86,26 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       metrics.connected.set({ peer: 'kafka' }, up ? 1 : 0);
     },
   });
-  const batcher = new Batcher({
+  // eslint-disable-next-line prefer-const
+  let subscriber: Subscriber;
+  const ledger = new DeliveryLedger(
+    messageId => subscriber.puback(messageId),
+    ticket => {
+      metrics.pubacks.inc();
+      metrics.deliveryLatency.observe((Date.now() - ticket.receivedAtMs) / 1000);
+    },
+  );
+
+  pendingAcks = () => ledger.pending;
+
+  const batcher = new Batcher<{ ticket: Ticket; counter: Converted['counter'] }>({
+    acked: items => {
+      for (const { meta } of items) {
+        meta.counter.inc();
+        ledger.delivered(meta.ticket);
+      }
+      subscriber.resume();
+    },
     maxMessages: config.kafka.batch.maxMessages,
     lingerMs: config.kafka.batch.lingerMs,
     send: writer.send,
@@ -101,53 +119,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     },
   });
 
-  // eslint-disable-next-line prefer-const
-  let subscriber: Subscriber;
-  const ledger = new DeliveryLedger(
-    messageId => subscriber.puback(messageId),
-    ticket => {
-      metrics.pubacks.inc();
-      metrics.deliveryLatency.observe((Date.now() - ticket.receivedAtMs) / 1000);
-    },
-  );
 
-  pendingAcks = () => ledger.pending;
-
-  const dlqOptions = (nowMs: number) => ({
-    bridgeId: config.bridgeId,
-    nowMs,
-    maxValueBytes: config.limits.maxPayloadBytes,
-  });
-
-  const toKafka = (m: MqttMessage, nowMs: number): { out: OutgoingMessage; counted: () => void } => {
-    const route = findRoute(routes, m.topic);
-    if (!route) {
-      metrics.messagesIn.inc({ stream: 'unrouted' });
-      const reason = { errorClass: 'unknown-topic' as const, reason: `no route matches MQTT topic "${m.topic}"` };
-      return {
-        out: deadLetterMessage(topics.dlq.name, m, reason, dlqOptions(nowMs)),
-        counted: () => metrics.deadLettered.inc({ error_class: reason.errorClass }),
-      };
-    }
-    metrics.messagesIn.inc({ stream: route.stream });
-    const result = normalise(route, m, {
-      bridgeId: config.bridgeId,
-      maxPayloadBytes: config.limits.maxPayloadBytes,
-      maxFutureMs: config.limits.maxFutureMs,
-      nowMs,
-    });
-    if (result.ok) {
-      return {
-        out: recordMessage(route.topic, result.record, m),
-        counted: () => metrics.produced.inc({ topic: route.topic }),
-      };
-    }
-    logger.debug({ topic: m.topic, errorClass: result.errorClass, reason: result.reason }, 'dead letter');
-    return {
-      out: deadLetterMessage(topics.dlq.name, m, result, dlqOptions(nowMs)),
-      counted: () => metrics.deadLettered.inc({ error_class: result.errorClass }),
-    };
-  };
+  const convert = createConverter(config, routes, metrics);
 
   const filters = [...new Set([...routes.map(r => r.filter), ...config.mqtt.extraSubscriptions])].map(f =>
     shareFilter(unshare(f), config.mqtt.sharedGroup),
@@ -158,15 +131,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       onMessage(m, messageId) {
         const nowMs = Date.now();
         const ticket = ledger.receive(messageId, nowMs);
-        const { out, counted } = toKafka(m, nowMs);
-        batcher.add({
-          out,
-          acked: () => {
-            counted();
-            ledger.delivered(ticket);
-            subscriber.resume();
-          },
-        });
+        const { out, counter } = convert(m, nowMs);
+        batcher.add({ out, meta: { ticket, counter } });
       },
       onConnection(up) {
         if (!up) {

@@ -49,7 +49,7 @@ export const bridgeConfigSchema = z.object({
       /** How long Mosquitto keeps the session (and its queued messages) while the bridge is away. */
       sessionExpirySeconds: z.coerce.number().int().min(1).max(0xffffffff).default(7 * 24 * 3600),
       /** MQTT 5 Receive Maximum: PUBLISHes Mosquitto may have in flight to us unacknowledged. */
-      receiveMaximum: z.coerce.number().int().min(1).max(65535).default(2000),
+      receiveMaximum: z.coerce.number().int().min(1).max(65535).default(10_000),
       reconnectPeriodMs: positiveInt.default(1000),
     })
     .prefault({}),
@@ -83,7 +83,7 @@ export const bridgeConfigSchema = z.object({
       /** Timestamps further ahead of the bridge's clock are absurd. */
       maxFutureMs: positiveInt.default(24 * 3600 * 1000),
       /** Messages held (received, not yet acknowledged) before the bridge stops reading. */
-      maxPending: positiveInt.default(10_000),
+      maxPending: positiveInt.default(20_000),
     })
     .prefault({}),
   ops: z.object({ host: z.string().default('0.0.0.0'), port: port.default(9464) }).prefault({}),

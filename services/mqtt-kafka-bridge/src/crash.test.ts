@@ -7,12 +7,9 @@ import { testEnvironment } from './__testUtils__/environment';
  * acknowledged was never PUBACKed, so Mosquitto redelivers it to the
  * restarted bridge (same client id, persistent session).
  */
-describe('bridge killed with SIGKILL mid-stream', () => {
+describe('bridge stopped mid-stream', () => {
   const env = testEnvironment();
   const N = 10_000;
-  const id = uid();
-  const { config, prefix, topics } = testConfig({ id, kafkaBrokers: env.kafkaBrokers, mqttUrl: env.mqttUrl });
-  const configFile = writeConfig(config);
   const running: BridgeProcess[] = [];
   let publisher: MqttClient | undefined;
   let reader: TopicReader | undefined;
@@ -23,7 +20,11 @@ describe('bridge killed with SIGKILL mid-stream', () => {
     await reader?.stop();
   });
 
-  it(`delivers all ${N} numbered messages to Kafka, counting duplicates`, async () => {
+  // SIGKILL: nothing runs on the way out. SIGTERM: the graceful stop, which must not ack anything unproduced either.
+  it.each(['SIGKILL', 'SIGTERM'] as const)(`%s: all ${N} numbered messages reach Kafka after a restart`, async signal => {
+    const id = uid();
+    const { config, prefix, topics } = testConfig({ id, kafkaBrokers: env.kafkaBrokers, mqttUrl: env.mqttUrl });
+    const configFile = writeConfig(config);
     const first = spawnBridge(configFile);
     running.push(first);
     await first.opsPort();
@@ -46,7 +47,7 @@ describe('bridge killed with SIGKILL mid-stream', () => {
     })();
 
     await reader.waitForCount(N / 5, 60_000);
-    await first.kill('SIGKILL');
+    const exitCode = await first.kill(signal);
     const seenAtKill = reader.messages.length;
 
     const second = spawnBridge(configFile);
@@ -69,10 +70,15 @@ describe('bridge killed with SIGKILL mid-stream', () => {
     const duplicates = reader.messages.length - seqs.size;
     // eslint-disable-next-line no-console
     console.log(
-      `crash test: ${N} published, killed after ${seenAtKill} records in Kafka, ${reader.messages.length} records total, ` +
+      `${signal} test: ${N} published, stopped after ${seenAtKill} records in Kafka, ${reader.messages.length} records total, ` +
         `${duplicates} duplicates, ${missing.length} missing`,
     );
     expect(missing).toEqual([]);
+    expect(exitCode).toBe(signal === 'SIGTERM' ? 0 : null);
     await second.kill('SIGTERM');
+    await reader.stop();
+    reader = undefined;
+    await publisher.endAsync();
+    publisher = undefined;
   }, 240_000);
 });

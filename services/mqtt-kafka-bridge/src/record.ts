@@ -1,4 +1,5 @@
 import { CanonicalRecord } from '@homelab/plugin-streaming-common';
+import { isUtf8 } from 'node:buffer';
 import { Route, deviceIdFromTopic } from './route';
 import { parseTimestamp } from './timestamp';
 
@@ -42,7 +43,6 @@ const TIMESTAMP_KEYS = ['ts', 'timestamp'] as const;
 /** Keys that describe the reading rather than being one. */
 const NOT_FIELDS = new Set<string>([...TIMESTAMP_KEYS, 'device_id', 'fields']);
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function reject(errorClass: DeadLetterClass, reason: string, deviceId?: string): Normalised {
   return { ok: false, errorClass, reason, deviceId };
@@ -77,15 +77,10 @@ export function normalise(route: Route, message: MqttMessage, options: Normalise
     );
   }
   if (message.payload.length === 0) return reject('not-json', 'payload is empty', topicDevice);
-  let text: string;
-  try {
-    text = utf8.decode(message.payload);
-  } catch {
-    return reject('not-json', 'payload is not UTF-8 text', topicDevice);
-  }
+  if (!isUtf8(message.payload)) return reject('not-json', 'payload is not UTF-8 text', topicDevice);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(message.payload.toString('utf8'));
   } catch (e) {
     return reject('not-json', `payload is not JSON: ${(e as Error).message}`, topicDevice);
   }

@@ -41,6 +41,18 @@ export function findRoute(routes: readonly Route[], topic: string): Route | unde
   return routes.find(r => topicMatches(unshare(r.filter), topic));
 }
 
+/** findRoute memoised per topic; a homelab has one topic per device, so the map stays small (and is capped). */
+export function routeFinder(routes: readonly Route[], maxCached = 100_000): (topic: string) => Route | undefined {
+  const cache = new Map<string, Route | undefined>();
+  return topic => {
+    if (cache.has(topic)) return cache.get(topic);
+    if (cache.size >= maxCached) cache.clear();
+    const route = findRoute(routes, topic);
+    cache.set(topic, route);
+    return route;
+  };
+}
+
 /** The device id from the topic level of the route, if that level exists. */
 export function deviceIdFromTopic(route: Route, topic: string): string | undefined {
   const level = topic.split('/')[route.deviceIdSegment];

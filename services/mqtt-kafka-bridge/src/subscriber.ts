@@ -74,6 +74,8 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
     reconnectPeriod: options.reconnectPeriodMs,
     connectTimeout: 10_000,
     resubscribe: false,
+    // mqtt.js calls its debug logger several times per packet; a no-op is measurably cheaper.
+    log: () => {},
     properties: {
       sessionExpiryInterval: options.sessionExpirySeconds,
       receiveMaximum: options.receiveMaximum,

@@ -118,6 +118,11 @@ export const configSchema = z
         schema: identifier.default('public'),
         poolMax: z.coerce.number().int().min(1).max(100).default(4),
         statementTimeoutMs: z.coerce.number().int().min(0).default(60000),
+        /**
+         * Client-side limit for an answer; longer than the statement timeout,
+         * it catches a server that went silent (the write is then retried).
+         */
+        queryTimeoutMs: z.coerce.number().int().min(0).default(90000),
       })
       .strict()
       .prefault({}),

@@ -57,6 +57,7 @@ export async function deliverChunk(
   const { table, metrics } = ctx;
   const started = process.hrtime.bigint();
   const { readings, letters } = decodeMessages(messages, table);
+  ctx.logger.debug({ topic: position.topic, partition: position.partition, from: messages[0].offset, records: messages.length }, 'writing batch');
 
   let inserted = 0;
   const rejected = await writeIsolating<ReadingRecord>(readings, {
@@ -87,6 +88,7 @@ export async function deliverChunk(
     ctx.logger.warn({ err: (err as Error).message, topic: position.topic, partition: position.partition }, 'offset commit failed');
   }
 
+  ctx.logger.debug({ topic: position.topic, partition: position.partition, committed: next, inserted }, 'batch delivered');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const topic = position.topic;
   metrics.batchSeconds.observe({ table: table.name }, seconds);

@@ -13,6 +13,7 @@ describe('classifyDbError', () => {
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }, 'transient'],
     [new Error('Connection terminated unexpectedly'), 'transient'],
     [new Error('timeout exceeded when trying to connect'), 'transient'],
+    [new Error('Query read timeout'), 'transient'],
     [{ code: '42P01', message: 'relation "energy_readings" does not exist' }, 'blocking'],
     [{ code: '42501', message: 'permission denied for table energy_readings' }, 'blocking'],
   ])('%j is %s', (err, expected) => {

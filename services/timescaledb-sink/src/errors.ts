@@ -23,7 +23,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 const TRANSIENT_MESSAGES =
-  /connection terminated|connection (is )?closed|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|Connection ended unexpectedly|terminating connection/i;
+  /connection terminated|connection (is )?closed|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|Query read timeout|Connection ended unexpectedly|terminating connection/i;
 
 export function classifyDbError(err: unknown): DbErrorClass {
   const e = err as { code?: unknown; message?: unknown } | undefined;

@@ -15,6 +15,7 @@ export function createPool(config: SinkConfig, logger: Logger): Pool {
     ...connectionOptions(config.database),
     max: config.database.poolMax,
     statement_timeout: config.database.statementTimeoutMs || undefined,
+    query_timeout: config.database.queryTimeoutMs || undefined,
     connectionTimeoutMillis: 10_000,
     application_name: 'timescaledb-sink',
   });

@@ -76,7 +76,9 @@ export function testConfig(opts: {
       heatpump: { topic: topics.heatpump, table: 'heatpump_readings', columns: DEFAULT_COLUMNS.heatpump },
       temperature: { topic: topics.temperature, table: 'temperature_readings', columns: DEFAULT_COLUMNS.temperature },
     },
-    database: { url: opts.url, schema: `sink_${opts.id}`, poolMax: 3 },
+    // PGlite serves every connection from one session and has lost answers
+    // to concurrent queries; one connection keeps its tests deterministic.
+    database: { url: opts.url, schema: `sink_${opts.id}`, poolMax: 1, statementTimeoutMs: 8_000, queryTimeoutMs: 10_000 },
     batch: { maxWaitMs: 100 },
     retry: { initialBackoffMs: 100, maxBackoffMs: 1000 },
     ops: { port: 0, host: '127.0.0.1' },

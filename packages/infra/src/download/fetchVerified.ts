@@ -10,9 +10,14 @@ async function get(url: string): Promise<Response> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   } catch (error) {
-    throw new Error(`Cannot download ${url}: ${(error as Error).message} (is the network or the Maven repository reachable?)`);
+    throw new Error(
+      `Cannot download ${url}: ${
+        (error as Error).message
+      } (is the network or the Maven repository reachable?)`,
+    );
   }
-  if (!response.ok) throw new Error(`Cannot download ${url}: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`Cannot download ${url}: HTTP ${response.status}`);
   return response;
 }
 
@@ -21,10 +26,16 @@ async function get(url: string): Promise<Response> {
  * its SHA-1 matches both the pinned value and the one the repository publishes
  * beside it, so a cache never holds a truncated or tampered jar.
  */
-export async function fetchVerified(url: string, dest: string, pinnedSha1: string): Promise<void> {
+export async function fetchVerified(
+  url: string,
+  dest: string,
+  pinnedSha1: string,
+): Promise<void> {
   const published = parseSha1File(await (await get(`${url}.sha1`)).text());
   if (published !== pinnedSha1) {
-    throw new Error(`Checksum mismatch for ${url}: the repository publishes ${published}, the lock file pins ${pinnedSha1}`);
+    throw new Error(
+      `Checksum mismatch for ${url}: the repository publishes ${published}, the lock file pins ${pinnedSha1}`,
+    );
   }
   // Per-process name: two processes filling an empty cache must not share a partial file.
   const partial = `${dest}.${process.pid}.part`;
@@ -35,7 +46,10 @@ export async function fetchVerified(url: string, dest: string, pinnedSha1: strin
   try {
     await pipeline(body, createWriteStream(partial));
     const actual = hash.digest('hex');
-    if (actual !== pinnedSha1) throw new Error(`Checksum mismatch for ${url}: downloaded ${actual}, expected ${pinnedSha1}`);
+    if (actual !== pinnedSha1)
+      throw new Error(
+        `Checksum mismatch for ${url}: downloaded ${actual}, expected ${pinnedSha1}`,
+      );
     await rename(partial, dest);
   } catch (error) {
     await rm(partial, { force: true });
@@ -44,7 +58,11 @@ export async function fetchVerified(url: string, dest: string, pinnedSha1: strin
 }
 
 /** Runs tasks with bounded parallelism; the first failure rejects after running ones settle. */
-export async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   const queue = [...items];
   const errors: unknown[] = [];
   await Promise.all(

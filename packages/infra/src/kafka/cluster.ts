@@ -46,11 +46,18 @@ function randomClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaCluster> {
+export async function startKafka(
+  options: StartKafkaOptions = {},
+): Promise<KafkaCluster> {
   const count = options.brokers ?? options.ports?.length ?? 1;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`startKafka: brokers must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(
+      `startKafka: brokers must be a positive integer, got ${count}`,
+    );
   if (options.ports && options.ports.length !== count) {
-    throw new Error(`startKafka: ${count} brokers but ${options.ports.length} ports were given`);
+    throw new Error(
+      `startKafka: ${count} brokers but ${options.ports.length} ports were given`,
+    );
   }
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.startTimeoutMs ?? 120_000;
@@ -83,17 +90,21 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     writeFileSync(f.log4j, log4jProperties('broker'));
     // A data dir given by the caller may already be formatted: its data is the point.
     if (existsSync(path.join(f.data, 'meta.properties'))) return;
-    await runOrThrow(`Formatting Kafka storage for broker ${node.index}`, java, [
-      ...toolJvmArgs(f.log4j),
-      '-cp',
-      cp,
-      STORAGE_TOOL,
-      'format',
-      '--cluster-id',
-      clusterId,
-      '--config',
-      f.config,
-    ]);
+    await runOrThrow(
+      `Formatting Kafka storage for broker ${node.index}`,
+      java,
+      [
+        ...toolJvmArgs(f.log4j),
+        '-cp',
+        cp,
+        STORAGE_TOOL,
+        'format',
+        '--cluster-id',
+        clusterId,
+        '--config',
+        f.config,
+      ],
+    );
   }
 
   function launch(node: BrokerNode): Supervised {
@@ -112,14 +123,20 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
 
   const running = () => nodes.filter(n => n.child?.isRunning());
   async function waitHealthy(watched: BrokerNode[]) {
-    await waitReady(watched.map(n => n.child!), {
-      timeoutMs,
-      intervalMs: 500,
-      check: async () => {
-        const up = running();
-        return clusterHasBrokers(up.map(address), up.map(n => n.index + 1));
+    await waitReady(
+      watched.map(n => n.child!),
+      {
+        timeoutMs,
+        intervalMs: 500,
+        check: async () => {
+          const up = running();
+          return clusterHasBrokers(
+            up.map(address),
+            up.map(n => n.index + 1),
+          );
+        },
       },
-    });
+    );
   }
 
   const started = Date.now();
@@ -132,11 +149,19 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     if (ownsDir) removeDir(root);
     throw error;
   }
-  log(`Kafka: ${count} broker(s) at ${nodes.map(address).join(',')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${root})`);
+  log(
+    `Kafka: ${count} broker(s) at ${nodes.map(address).join(',')} ready in ${(
+      (Date.now() - started) /
+      1000
+    ).toFixed(1)} s (data in ${root})`,
+  );
 
   const nodeAt = (index: number) => {
     const node = nodes[index];
-    if (!node) throw new Error(`No Kafka broker ${index}: the cluster has brokers 0..${count - 1}`);
+    if (!node)
+      throw new Error(
+        `No Kafka broker ${index}: the cluster has brokers 0..${count - 1}`,
+      );
     return node;
   };
 

@@ -1,6 +1,12 @@
 import { serverProperties } from './config';
 
-const parse = (text: string) => Object.fromEntries(text.trim().split('\n').map(line => line.split(/=(.*)/s).slice(0, 2)));
+const parse = (text: string) =>
+  Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map(line => line.split(/=(.*)/s).slice(0, 2)),
+  );
 
 describe('serverProperties', () => {
   const cluster = [
@@ -14,7 +20,8 @@ describe('serverProperties', () => {
     expect(props).toMatchObject({
       'process.roles': 'broker,controller',
       'node.id': '2',
-      'controller.quorum.voters': '1@127.0.0.1:9093,2@127.0.0.1:9193,3@127.0.0.1:9293',
+      'controller.quorum.voters':
+        '1@127.0.0.1:9093,2@127.0.0.1:9193,3@127.0.0.1:9293',
       listeners: 'PLAINTEXT://127.0.0.1:9192,CONTROLLER://127.0.0.1:9193',
       'advertised.listeners': 'PLAINTEXT://127.0.0.1:9192',
       'log.dirs': '/data/b1',
@@ -24,7 +31,15 @@ describe('serverProperties', () => {
   });
 
   it('replicates internal topics to every node', () => {
-    expect(parse(serverProperties(cluster[0], cluster, '/d'))['offsets.topic.replication.factor']).toBe('3');
-    expect(parse(serverProperties(cluster[0], cluster.slice(0, 1), '/d'))['offsets.topic.replication.factor']).toBe('1');
+    expect(
+      parse(serverProperties(cluster[0], cluster, '/d'))[
+        'offsets.topic.replication.factor'
+      ],
+    ).toBe('3');
+    expect(
+      parse(serverProperties(cluster[0], cluster.slice(0, 1), '/d'))[
+        'offsets.topic.replication.factor'
+      ],
+    ).toBe('1');
   });
 });

@@ -12,9 +12,15 @@ export interface BrokerAddress {
  * cluster. Internal topics are replicated to every node, so stopping one node
  * of a 3-node cluster loses nothing, while min ISR 1 lets the rest keep going.
  */
-export function serverProperties(node: BrokerAddress, cluster: BrokerAddress[], logDir: string): string {
+export function serverProperties(
+  node: BrokerAddress,
+  cluster: BrokerAddress[],
+  logDir: string,
+): string {
   const n = cluster.length;
-  const voters = cluster.map(b => `${b.index + 1}@${HOST}:${b.controllerPort}`).join(',');
+  const voters = cluster
+    .map(b => `${b.index + 1}@${HOST}:${b.controllerPort}`)
+    .join(',');
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.index + 1,
@@ -23,7 +29,8 @@ export function serverProperties(node: BrokerAddress, cluster: BrokerAddress[], 
     'advertised.listeners': `PLAINTEXT://${HOST}:${node.port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map':
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'log.dirs': logDir,
     'num.partitions': 1,
     'default.replication.factor': n,

@@ -9,7 +9,8 @@ export interface ConsumerGroupRow {
   consumerId: string | null;
 }
 
-const toNumber = (value: string | undefined) => (value === undefined || value === '-' ? null : Number(value));
+const toNumber = (value: string | undefined) =>
+  value === undefined || value === '-' ? null : Number(value);
 
 /**
  * Parses `ConsumerGroupCommand --describe --group <g>` output: a header row
@@ -29,7 +30,8 @@ export function parseConsumerGroupDescribe(output: string): ConsumerGroupRow[] {
       continue;
     }
     if (!header || cells.length < header.length - 3) continue;
-    const cell = (name: string) => cells[header!.indexOf(name)];
+    const columns = header;
+    const cell = (name: string) => cells[columns.indexOf(name)];
     const partition = Number(cell('PARTITION'));
     if (!Number.isInteger(partition)) continue;
     rows.push({
@@ -39,7 +41,10 @@ export function parseConsumerGroupDescribe(output: string): ConsumerGroupRow[] {
       currentOffset: toNumber(cell('CURRENT-OFFSET')),
       logEndOffset: toNumber(cell('LOG-END-OFFSET')),
       lag: toNumber(cell('LAG')),
-      consumerId: cell('CONSUMER-ID') && cell('CONSUMER-ID') !== '-' ? cell('CONSUMER-ID') : null,
+      consumerId:
+        cell('CONSUMER-ID') && cell('CONSUMER-ID') !== '-'
+          ? cell('CONSUMER-ID')
+          : null,
     });
   }
   return rows;

@@ -4,7 +4,10 @@ import { Kafka, logLevel } from 'kafkajs';
  * True when the cluster answers metadata requests listing every expected
  * node id, i.e. each broker has registered with the controller quorum.
  */
-export async function clusterHasBrokers(bootstrap: string[], nodeIds: number[]): Promise<boolean> {
+export async function clusterHasBrokers(
+  bootstrap: string[],
+  nodeIds: number[],
+): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'homelab-infra-health',
     brokers: bootstrap,

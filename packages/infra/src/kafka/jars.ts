@@ -1,17 +1,26 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
+import { cacheRoot } from '../cache';
 import { sha1File } from '../download/checksum';
 import { fetchVerified, inParallel } from '../download/fetchVerified';
-import { artifactUrl, jarName, KafkaLock, lockDigest, readLock } from './lockFile';
+import {
+  artifactUrl,
+  jarName,
+  KafkaLock,
+  lockDigest,
+  readLock,
+} from './lockFile';
 
-export const MAVEN_REPOSITORY = process.env.HOMELAB_MAVEN_REPO ?? 'https://repo1.maven.org/maven2';
+export const MAVEN_REPOSITORY =
+  process.env.HOMELAB_MAVEN_REPO ?? 'https://repo1.maven.org/maven2';
 const MARKER = '.verified';
-
-/** Root of everything downloaded, kept outside the repository. */
-export function cacheRoot(): string {
-  return process.env.HOMELAB_CACHE || path.join(os.homedir(), '.cache', 'homelab-streaming');
-}
 
 export function kafkaJarsDir(lock: KafkaLock = readLock()): string {
   return path.join(cacheRoot(), 'kafka', lock.kafkaVersion);
@@ -23,12 +32,16 @@ export interface FetchReport {
   downloaded: number;
 }
 
-async function withRetries<T>(attempts: number, task: () => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  attempts: number,
+  task: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await task();
     } catch (error) {
-      if (attempt >= attempts || /Checksum mismatch/.test(String(error))) throw error;
+      if (attempt >= attempts || /Checksum mismatch/.test(String(error)))
+        throw error;
       await new Promise(resolve => setTimeout(resolve, 1000 * attempt));
     }
   }
@@ -38,7 +51,9 @@ async function withRetries<T>(attempts: number, task: () => Promise<T>): Promise
  * Makes sure the cache holds every jar of the lock, verified. A marker written
  * after verification makes the next call free: no network, no hashing.
  */
-export async function ensureKafkaJars(options: { log?: (line: string) => void } = {}): Promise<FetchReport> {
+export async function ensureKafkaJars(
+  options: { log?: (line: string) => void } = {},
+): Promise<FetchReport> {
   const lock = readLock();
   const dir = kafkaJarsDir(lock);
   const digest = lockDigest(lock);
@@ -51,20 +66,33 @@ export async function ensureKafkaJars(options: { log?: (line: string) => void } 
 
   mkdirSync(dir, { recursive: true });
   let downloaded = 0;
-  options.log?.(`Fetching Apache Kafka ${lock.kafkaVersion} (${lock.artifacts.length} jars) from ${MAVEN_REPOSITORY} into ${dir}`);
+  options.log?.(
+    `Fetching Apache Kafka ${lock.kafkaVersion} (${lock.artifacts.length} jars) from ${MAVEN_REPOSITORY} into ${dir}`,
+  );
   await inParallel(lock.artifacts, 6, async artifact => {
     const dest = path.join(dir, jarName(artifact));
     // A jar left by an interrupted earlier run is kept when it is intact.
     if (existsSync(dest) && (await sha1File(dest)) === artifact.sha1) return;
-    await withRetries(3, () => fetchVerified(artifactUrl(MAVEN_REPOSITORY, artifact), dest, artifact.sha1));
+    await withRetries(3, () =>
+      fetchVerified(
+        artifactUrl(MAVEN_REPOSITORY, artifact),
+        dest,
+        artifact.sha1,
+      ),
+    );
     downloaded++;
   });
   // The class path is `<dir>/*`: a jar from an older lock of this version must not linger.
   const wanted = new Set(lock.artifacts.map(jarName));
   for (const file of readdirSync(dir)) {
-    if (file.endsWith('.jar') && !wanted.has(file)) rmSync(path.join(dir, file));
+    if (file.endsWith('.jar') && !wanted.has(file))
+      rmSync(path.join(dir, file));
   }
   writeFileSync(marker, `${digest}\n`);
-  options.log?.(`Kafka jars ready: ${downloaded} downloaded, ${lock.artifacts.length - downloaded} already cached`);
+  options.log?.(
+    `Kafka jars ready: ${downloaded} downloaded, ${
+      lock.artifacts.length - downloaded
+    } already cached`,
+  );
   return { dir, downloaded };
 }

@@ -10,14 +10,22 @@ let checked: Promise<string> | undefined;
 export function javaBinary(): Promise<string> {
   checked ??= (async () => {
     const java = requireBinary({
-      binary: process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java',
+      binary: process.env.JAVA_HOME
+        ? path.join(process.env.JAVA_HOME, 'bin', 'java')
+        : 'java',
       providedBy: 'openjdk-17-jre-headless (or any Java 17+ runtime)',
     });
     const { stderr, stdout } = await run(java, ['-version']);
     const version = /version "(\d+)(?:\.(\d+))?/.exec(stderr + stdout);
-    const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : 0;
+    // Java 8 and older report "1.8.0"; later ones "17.0.15".
+    let major = version ? Number(version[1]) : 0;
+    if (major === 1 && version) major = Number(version[2]);
     if (major < MIN_JAVA) {
-      throw new Error(`${java} is Java ${major || '(unknown)'}; Kafka needs Java ${MIN_JAVA}+ (e.g. apt-get install openjdk-17-jre-headless)`);
+      throw new Error(
+        `${java} is Java ${
+          major || '(unknown)'
+        }; Kafka needs Java ${MIN_JAVA}+ (e.g. apt-get install openjdk-17-jre-headless)`,
+      );
     }
     return java;
   })();
@@ -38,7 +46,10 @@ export function brokerJvmArgs(log4jFile: string): string[] {
   const split = (value: string) => value.split(/\s+/).filter(Boolean);
   return [
     ...split(process.env.KAFKA_HEAP_OPTS ?? '-Xms128m -Xmx512m'),
-    ...split(process.env.KAFKA_JVM_PERFORMANCE_OPTS ?? '-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1'),
+    ...split(
+      process.env.KAFKA_JVM_PERFORMANCE_OPTS ??
+        '-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1',
+    ),
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4jFile}`,
@@ -47,5 +58,11 @@ export function brokerJvmArgs(log4jFile: string): string[] {
 
 /** Tools are short-lived: a small heap and the quick-start JIT tier. */
 export function toolJvmArgs(log4jFile: string): string[] {
-  return ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`];
+  return [
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+  ];
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_DIR } from '../packageDir';
 
 /** One jar of Kafka's runtime class path, pinned by its SHA-1. */
 export interface LockedArtifact {
@@ -22,7 +23,12 @@ export interface KafkaLock {
   artifacts: LockedArtifact[];
 }
 
-export const LOCK_FILE = path.join(__dirname, 'jars.lock.json');
+export const LOCK_FILE = path.join(
+  PACKAGE_DIR,
+  'src',
+  'kafka',
+  'jars.lock.json',
+);
 
 export function readLock(file = LOCK_FILE): KafkaLock {
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -33,11 +39,15 @@ export function jarName(a: LockedArtifact): string {
 }
 
 export function artifactUrl(repository: string, a: LockedArtifact): string {
-  return `${repository.replace(/\/$/, '')}/${a.groupId.replace(/\./g, '/')}/${a.artifactId}/${a.version}/${jarName(a)}`;
+  return `${repository.replace(/\/$/, '')}/${a.groupId.replace(/\./g, '/')}/${
+    a.artifactId
+  }/${a.version}/${jarName(a)}`;
 }
 
 /** Identifies the exact jar set, so a cache marker from another lock is not trusted. */
 export function lockDigest(lock: KafkaLock): string {
-  const lines = lock.artifacts.map(a => `${a.groupId}:${a.artifactId}:${a.version}:${a.sha1}`).sort();
+  const lines = lock.artifacts
+    .map(a => `${a.groupId}:${a.artifactId}:${a.version}:${a.sha1}`)
+    .sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }

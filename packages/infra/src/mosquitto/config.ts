@@ -11,7 +11,9 @@ export function mosquittoConfig(port: number, persistenceDir: string): string {
     'allow_anonymous true',
     // Sessions and their queued messages are written to disk and reloaded by restart().
     'persistence true',
-    `persistence_location ${persistenceDir.endsWith('/') ? persistenceDir : `${persistenceDir}/`}`,
+    `persistence_location ${
+      persistenceDir.endsWith('/') ? persistenceDir : `${persistenceDir}/`
+    }`,
     'autosave_interval 1',
     // Never drop queued QoS 1/2 messages for an offline persistent session.
     'max_queued_messages 0',

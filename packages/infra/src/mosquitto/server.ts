@@ -24,16 +24,26 @@ export interface MosquittoServer {
   restart(): Promise<void>;
 }
 
-export const MOSQUITTO_BIN = process.env.HOMELAB_MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+export const MOSQUITTO_BIN =
+  process.env.HOMELAB_MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
 async function acceptsMqtt(url: string): Promise<boolean> {
-  const client = await mqtt.connectAsync(url, { connectTimeout: 1000, reconnectPeriod: 0, clientId: `homelab-infra-health-${process.pid}` });
+  const client = await mqtt.connectAsync(url, {
+    connectTimeout: 1000,
+    reconnectPeriod: 0,
+    clientId: `homelab-infra-health-${process.pid}`,
+  });
   await client.endAsync();
   return true;
 }
 
-export async function startMosquitto(options: StartMosquittoOptions = {}): Promise<MosquittoServer> {
-  const binary = requireBinary({ binary: MOSQUITTO_BIN, providedBy: 'mosquitto (Debian package)' });
+export async function startMosquitto(
+  options: StartMosquittoOptions = {},
+): Promise<MosquittoServer> {
+  const binary = requireBinary({
+    binary: MOSQUITTO_BIN,
+    providedBy: 'mosquitto (Debian package)',
+  });
   // Under root, mosquitto would switch to its own user anyway; doing it at spawn keeps file ownership simple.
   const user = serviceUser('mosquitto', 'the mosquitto Debian package');
   const port = await portOrFree(options.port, 'Mosquitto');
@@ -59,7 +69,10 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 10_000,
     });
-    await waitReady(child, { timeoutMs: options.startTimeoutMs ?? 30_000, check: () => acceptsMqtt(url) });
+    await waitReady(child, {
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+      check: () => acceptsMqtt(url),
+    });
   }
 
   try {

@@ -21,5 +21,8 @@ export function postgresBinDir(): string {
 }
 
 export function postgresBinary(name: 'initdb' | 'postgres'): string {
-  return requireBinary({ binary: path.join(postgresBinDir(), name), providedBy: 'postgresql-15 (Debian package `postgresql`)' });
+  return requireBinary({
+    binary: path.join(postgresBinDir(), name),
+    providedBy: 'postgresql-15 (Debian package `postgresql`)',
+  });
 }

@@ -37,16 +37,25 @@ export const DEV_PASSWORD = 'homelab';
 export const DEV_DATABASE = 'homelab';
 
 export function postgresUrl(port: number, database: string): string {
-  return `postgres://${DEV_USER}:${encodeURIComponent(DEV_PASSWORD)}@${HOST}:${port}/${database}`;
+  return `postgres://${DEV_USER}:${encodeURIComponent(
+    DEV_PASSWORD,
+  )}@${HOST}:${port}/${database}`;
 }
 
 function assertIdentifier(name: string) {
   // Backstage names its databases like backstage_plugin_catalog; anything else is a typo or an injection.
-  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(name)) throw new Error(`Invalid database name ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(name))
+    throw new Error(`Invalid database name ${JSON.stringify(name)}`);
 }
 
-async function withClient<T>(url: string, task: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+async function withClient<T>(
+  url: string,
+  task: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = new Client({
+    connectionString: url,
+    connectionTimeoutMillis: 2000,
+  });
   await client.connect();
   try {
     return await task(client);
@@ -55,7 +64,9 @@ async function withClient<T>(url: string, task: (client: Client) => Promise<T>):
   }
 }
 
-export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  options: StartPostgresOptions = {},
+): Promise<PostgresServer> {
   const initdb = postgresBinary('initdb');
   const postgres = postgresBinary('postgres');
   const user = serviceUser('postgres', 'the postgresql Debian package');
@@ -72,15 +83,23 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       name: `PostgreSQL (${HOST}:${port})`,
       command: postgres,
       args: [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', `listen_addresses=${HOST}`,
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${HOST}`,
         // Inside the data dir: no clash with a system PostgreSQL over /var/run/postgresql.
-        '-c', `unix_socket_directories=${dataDir}`,
-        '-c', 'max_connections=200',
-        '-c', `fsync=${options.fsync ? 'on' : 'off'}`,
-        '-c', `synchronous_commit=${options.fsync ? 'on' : 'off'}`,
-        '-c', `full_page_writes=${options.fsync ? 'on' : 'off'}`,
+        '-c',
+        `unix_socket_directories=${dataDir}`,
+        '-c',
+        'max_connections=200',
+        '-c',
+        `fsync=${options.fsync ? 'on' : 'off'}`,
+        '-c',
+        `synchronous_commit=${options.fsync ? 'on' : 'off'}`,
+        '-c',
+        `full_page_writes=${options.fsync ? 'on' : 'off'}`,
       ],
       logFile: path.join(dir, 'postgres.log'),
       ...asUser,
@@ -90,14 +109,21 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     });
     await waitReady(child, {
       timeoutMs: options.startTimeoutMs ?? 60_000,
-      check: () => withClient(postgresUrl(port, 'postgres'), async c => !!(await c.query('SELECT 1'))),
+      check: () =>
+        withClient(
+          postgresUrl(port, 'postgres'),
+          async c => !!(await c.query('SELECT 1')),
+        ),
     });
   }
 
   async function createDatabase(name: string): Promise<string> {
     assertIdentifier(name);
     await withClient(postgresUrl(port, 'postgres'), async client => {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      const { rowCount } = await client.query(
+        'SELECT 1 FROM pg_database WHERE datname = $1',
+        [name],
+      );
       if (!rowCount) {
         await client.query(`CREATE DATABASE "${name}"`).catch(error => {
           // Two callers racing for the same database is fine.
@@ -112,16 +138,23 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     const pwfile = path.join(dir, 'pwfile');
     writeFileSync(pwfile, `${DEV_PASSWORD}\n`, { mode: 0o644 });
     // The bootstrap superuser is our dev user, so Backstage can create its per-plugin databases.
-    await runOrThrow('initdb', initdb, [
-      '-D', dataDir,
-      '-U', DEV_USER,
-      `--pwfile=${pwfile}`,
-      '--auth-host=scram-sha-256',
-      '--auth-local=trust',
-      '--encoding=UTF8',
-      '--locale=C',
-      '--no-sync',
-    ], { ...asUser, timeoutMs: 120_000 });
+    await runOrThrow(
+      'initdb',
+      initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        DEV_USER,
+        `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      { ...asUser, timeoutMs: 120_000 },
+    );
     rmSync(pwfile);
     await launch();
     await createDatabase(DEV_DATABASE);

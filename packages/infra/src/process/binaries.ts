@@ -23,11 +23,14 @@ export function requireBinary({ binary, providedBy }: Requirement): string {
     if (isExecutable(binary)) return binary;
   } else {
     for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-      if (dir && isExecutable(path.join(dir, binary))) return path.join(dir, binary);
+      if (dir && isExecutable(path.join(dir, binary)))
+        return path.join(dir, binary);
     }
   }
   throw new Error(
     `Missing ${binary}: it is provided by ${providedBy}. ` +
-      `Run the repository's bootstrap script, or install it (e.g. \`apt-get install ${providedBy.split(' ')[0]}\`).`,
+      `Run the repository's bootstrap script, or install it (e.g. \`apt-get install ${
+        providedBy.split(' ')[0]
+      }\`).`,
   );
 }

@@ -22,7 +22,10 @@ export function lookupUser(name: string): OsUser | undefined {
  * so under root we switch to their Debian service user; otherwise the
  * current user runs them and nothing changes.
  */
-export function serviceUser(name: string, providedBy: string): OsUser | undefined {
+export function serviceUser(
+  name: string,
+  providedBy: string,
+): OsUser | undefined {
   if (!isRoot()) return undefined;
   const user = lookupUser(name);
   if (!user) {

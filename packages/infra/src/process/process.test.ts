@@ -23,7 +23,12 @@ describe('process supervision', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names the missing program and the package that provides it', () => {
-    expect(() => requireBinary({ binary: '/nonexistent/mosquitto', providedBy: 'mosquitto (Debian package)' })).toThrow(
+    expect(() =>
+      requireBinary({
+        binary: '/nonexistent/mosquitto',
+        providedBy: 'mosquitto (Debian package)',
+      }),
+    ).toThrow(
       /Missing \/nonexistent\/mosquitto: it is provided by mosquitto \(Debian package\).*apt-get install mosquitto/,
     );
   });
@@ -38,7 +43,10 @@ describe('process supervision', () => {
       logFile: path.join(dir, 'log'),
       stopTimeoutMs: 500,
     });
-    await waitReady(child, { timeoutMs: 5000, check: async () => readFileSync(pidFile, 'utf8').trim().length > 0 });
+    await waitReady(child, {
+      timeoutMs: 5000,
+      check: async () => readFileSync(pidFile, 'utf8').trim().length > 0,
+    });
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(alive(grandchild)).toBe(true);
     await child.stop();
@@ -48,8 +56,15 @@ describe('process supervision', () => {
   });
 
   it('quotes the log when a process dies before it is healthy', async () => {
-    const child = supervise({ name: 'failing server', command: 'sh', args: ['-c', 'echo "bind: address in use"; exit 3'], logFile: path.join(dir, 'log') });
-    await expect(waitReady(child, { timeoutMs: 5000, check: async () => false })).rejects.toThrow(
+    const child = supervise({
+      name: 'failing server',
+      command: 'sh',
+      args: ['-c', 'echo "bind: address in use"; exit 3'],
+      logFile: path.join(dir, 'log'),
+    });
+    await expect(
+      waitReady(child, { timeoutMs: 5000, check: async () => false }),
+    ).rejects.toThrow(
       /failing server failed to start: the process exited \(code 3.*\n[\s\S]*bind: address in use/,
     );
   });

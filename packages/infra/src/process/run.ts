@@ -15,7 +15,11 @@ export interface RunResult {
 }
 
 /** Runs a short-lived program to completion and collects its output. */
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -66,11 +70,24 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
 }
 
 /** Like run(), but a non-zero exit becomes an Error quoting the program's output. */
-export async function runOrThrow(what: string, command: string, args: string[], options?: RunOptions): Promise<string> {
+export async function runOrThrow(
+  what: string,
+  command: string,
+  args: string[],
+  options?: RunOptions,
+): Promise<string> {
   const result = await run(command, args, options);
   if (result.code !== 0) {
-    const output = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-30).join('\n');
-    throw new Error(`${what} failed (exit code ${result.code}): ${command} ${args.join(' ')}\n${output}`);
+    const output = `${result.stderr}\n${result.stdout}`
+      .trim()
+      .split('\n')
+      .slice(-30)
+      .join('\n');
+    throw new Error(
+      `${what} failed (exit code ${result.code}): ${command} ${args.join(
+        ' ',
+      )}\n${output}`,
+    );
   }
   return result.stdout;
 }

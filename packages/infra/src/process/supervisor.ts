@@ -50,7 +50,12 @@ function killGroup(pid: number, signal: NodeJS.Signals) {
  * log file, and registers it for cleanup when this process ends.
  */
 export function supervise(options: SpawnOptions): Supervised {
-  const { name, logFile, stopSignal = 'SIGTERM', stopTimeoutMs = 20_000 } = options;
+  const {
+    name,
+    logFile,
+    stopSignal = 'SIGTERM',
+    stopTimeoutMs = 20_000,
+  } = options;
   const fd = openSync(logFile, 'a');
   const child = (() => {
     try {
@@ -77,7 +82,10 @@ export function supervise(options: SpawnOptions): Supervised {
       running = false;
       resolve({ code: null, signal: null });
       // A spawn error (ENOENT, EACCES) is written where the user will look for it.
-      appendFileSync(logFile, `\n[homelab-infra] could not start ${options.command}: ${error.message}\n`);
+      appendFileSync(
+        logFile,
+        `\n[homelab-infra] could not start ${options.command}: ${error.message}\n`,
+      );
     });
   });
   const pid = child.pid ?? -1;
@@ -132,8 +140,13 @@ export function supervise(options: SpawnOptions): Supervised {
 }
 
 /** An Error for a component that did not come up, quoting its log. */
-export function startupError(child: Pick<Supervised, 'name' | 'logFile' | 'logTail'>, reason: string): Error {
+export function startupError(
+  child: Pick<Supervised, 'name' | 'logFile' | 'logTail'>,
+  reason: string,
+): Error {
   return new Error(
-    `${child.name} failed to start: ${reason}\n--- last 30 lines of ${child.logFile} ---\n${child.logTail(30)}\n---`,
+    `${child.name} failed to start: ${reason}\n--- last 30 lines of ${
+      child.logFile
+    } ---\n${child.logTail(30)}\n---`,
   );
 }

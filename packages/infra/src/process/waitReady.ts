@@ -14,7 +14,10 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
  * process exits first, and names the timeout (stopping the processes) when it
  * never becomes healthy.
  */
-export async function waitReady(processes: Supervised | Supervised[], { check, timeoutMs, intervalMs = 250 }: WaitOptions): Promise<void> {
+export async function waitReady(
+  processes: Supervised | Supervised[],
+  { check, timeoutMs, intervalMs = 250 }: WaitOptions,
+): Promise<void> {
   const children = Array.isArray(processes) ? processes : [processes];
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -22,7 +25,10 @@ export async function waitReady(processes: Supervised | Supervised[], { check, t
     const dead = children.find(child => !child.isRunning());
     if (dead) {
       const { code, signal } = await dead.exited;
-      throw startupError(dead, `the process exited (code ${code}, signal ${signal}) before it became healthy`);
+      throw startupError(
+        dead,
+        `the process exited (code ${code}, signal ${signal}) before it became healthy`,
+      );
     }
     try {
       if (await check()) return;
@@ -30,9 +36,15 @@ export async function waitReady(processes: Supervised | Supervised[], { check, t
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? ` Last health-check error: ${lastError.message}` : '';
+      const detail =
+        lastError instanceof Error
+          ? ` Last health-check error: ${lastError.message}`
+          : '';
       await Promise.all(children.map(child => child.stop()));
-      throw startupError(children[0], `not healthy after ${Math.round(timeoutMs / 1000)} s.${detail}`);
+      throw startupError(
+        children[0],
+        `not healthy after ${Math.round(timeoutMs / 1000)} s.${detail}`,
+      );
     }
     await sleep(intervalMs);
   }

@@ -5,9 +5,8 @@
  *
  * Usage: serve.ts --port <n> [--data-dir <dir>]   (prints "ready" when listening)
  */
-import { PGlite } from '@electric-sql/pglite';
-import { timescaledb } from '@electric-sql/pglite/timescaledb';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { openTimescale, prepareDataDir } from './template';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,12 +17,22 @@ async function main() {
   const port = Number(arg('port'));
   if (!port) throw new Error('serve.ts: --port is required');
   const dataDir = arg('data-dir');
-  const db = await PGlite.create({ dataDir, extensions: { timescaledb } });
-  await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+  const t0 = Date.now();
+  const origin = dataDir ? await prepareDataDir(dataDir) : 'in memory';
+  const db = await openTimescale(dataDir);
   // The default of one connection would refuse the sink, Backstage and psql at once.
-  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 100 });
+  const server = new PGLiteSocketServer({
+    db,
+    port,
+    host: '127.0.0.1',
+    maxConnections: 100,
+  });
   await server.start();
-  console.log(`ready on 127.0.0.1:${port} (data: ${dataDir ?? 'memory'})`);
+  console.log(
+    `ready on 127.0.0.1:${port} in ${Date.now() - t0} ms (data: ${
+      dataDir ?? 'memory'
+    }, ${origin})`,
+  );
 
   let closing = false;
   const shutdown = async () => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
+import { PACKAGE_DIR } from '../packageDir';
 import { HOST, portOrFree } from '../ports';
 import { supervise, Supervised } from '../process/supervisor';
 import { waitReady } from '../process/waitReady';
@@ -29,10 +30,15 @@ export function timescaleUrl(port: number): string {
 }
 
 async function timescaleInstalled(url: string): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  const client = new Client({
+    connectionString: url,
+    connectionTimeoutMillis: 2000,
+  });
   await client.connect();
   try {
-    const { rows } = await client.query("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
+    const { rows } = await client.query(
+      "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'",
+    );
     return rows.length === 1;
   } finally {
     await client.end().catch(() => undefined);
@@ -43,10 +49,19 @@ async function timescaleInstalled(url: string): Promise<boolean> {
 function serverCommand(): { command: string; args: string[] } {
   // Under tsx, resolved paths can carry a "?namespace=" query that is not part of the file name.
   const tsxLoader = require.resolve('tsx').replace(/\?.*$/, '');
-  return { command: process.execPath, args: ['--import', pathToFileURL(tsxLoader).href, path.join(__dirname, 'serve.ts')] };
+  return {
+    command: process.execPath,
+    args: [
+      '--import',
+      pathToFileURL(tsxLoader).href,
+      path.join(PACKAGE_DIR, 'src', 'timescale', 'serve.ts'),
+    ],
+  };
 }
 
-export async function startTimescale(options: StartTimescaleOptions = {}): Promise<TimescaleServer> {
+export async function startTimescale(
+  options: StartTimescaleOptions = {},
+): Promise<TimescaleServer> {
   const port = await portOrFree(options.port, 'TimescaleDB (PGlite)');
   const url = timescaleUrl(port);
   const dir = makeRunDir('timescale');
@@ -59,13 +74,21 @@ export async function startTimescale(options: StartTimescaleOptions = {}): Promi
     child = supervise({
       name: `TimescaleDB in PGlite (${HOST}:${port})`,
       command,
-      args: [...args, '--port', String(port), ...(options.inMemory ? [] : ['--data-dir', dataDir])],
+      args: [
+        ...args,
+        '--port',
+        String(port),
+        ...(options.inMemory ? [] : ['--data-dir', dataDir]),
+      ],
       logFile: path.join(dir, 'timescale.log'),
       cwd: dir,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 15_000,
     });
-    await waitReady(child, { timeoutMs: options.startTimeoutMs ?? 60_000, check: () => timescaleInstalled(url) });
+    await waitReady(child, {
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+      check: () => timescaleInstalled(url),
+    });
   }
 
   try {

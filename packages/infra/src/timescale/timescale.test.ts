@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { testInfra } from '../testInfra';
 import { unique } from '../testing';
+import { startTimescale } from './server';
 
 jest.setTimeout(120_000);
 
@@ -13,11 +14,17 @@ describe('TimescaleDB in PGlite (shared instance, over the pg wire protocol)', (
   afterAll(() => client.end());
 
   it('runs hypertables, continuous aggregates and compression, and reports them in timescaledb_information', async () => {
-    const { rows: ext } = await client.query("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
+    const { rows: ext } = await client.query(
+      "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'",
+    );
     expect(ext[0].extversion).toMatch(/^2\./);
 
-    await client.query(`CREATE TABLE ${table} (ts timestamptz NOT NULL, device_id text NOT NULL, power_kw double precision, UNIQUE (device_id, ts))`);
-    await client.query(`SELECT create_hypertable('${table}', 'ts', chunk_time_interval => interval '1 day')`);
+    await client.query(
+      `CREATE TABLE ${table} (ts timestamptz NOT NULL, device_id text NOT NULL, power_kw double precision, UNIQUE (device_id, ts))`,
+    );
+    await client.query(
+      `SELECT create_hypertable('${table}', 'ts', chunk_time_interval => interval '1 day')`,
+    );
     // Three days of minute readings from two meters: three chunks.
     const inserted = await client.query(
       `INSERT INTO ${table} (ts, device_id, power_kw)
@@ -33,11 +40,20 @@ describe('TimescaleDB in PGlite (shared instance, over the pg wire protocol)', (
        SELECT time_bucket('1 hour', ts) AS bucket, device_id, avg(power_kw) AS avg_kw, count(*) AS n
        FROM ${table} GROUP BY bucket, device_id WITH NO DATA`,
     );
-    await client.query(`CALL refresh_continuous_aggregate('${hourly}', NULL, NULL)`);
-    const { rows: buckets } = await client.query(`SELECT count(*)::int AS buckets, sum(n)::int AS readings FROM ${hourly}`);
-    expect(buckets[0]).toEqual({ buckets: 3 * 24 * 2, readings: 3 * 24 * 60 * 2 });
+    await client.query(
+      `CALL refresh_continuous_aggregate('${hourly}', NULL, NULL)`,
+    );
+    const { rows: buckets } = await client.query(
+      `SELECT count(*)::int AS buckets, sum(n)::int AS readings FROM ${hourly}`,
+    );
+    expect(buckets[0]).toEqual({
+      buckets: 3 * 24 * 2,
+      readings: 3 * 24 * 60 * 2,
+    });
 
-    await client.query(`ALTER TABLE ${table} SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id')`);
+    await client.query(
+      `ALTER TABLE ${table} SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id')`,
+    );
     const { rows: compressed } = await client.query(
       `SELECT compress_chunk(c) AS chunk FROM show_chunks('${table}', older_than => timestamptz '2026-01-02 00:00Z') AS c`,
     );
@@ -62,12 +78,46 @@ describe('TimescaleDB in PGlite (shared instance, over the pg wire protocol)', (
     );
     expect(chunks.map(c => c.is_compressed)).toEqual([true, false, false]);
 
-    const { rows: stats } = await client.query(`SELECT * FROM hypertable_compression_stats('${table}')`);
-    expect(stats[0]).toMatchObject({ total_chunks: '3', number_compressed_chunks: '1' });
+    const { rows: stats } = await client.query(
+      `SELECT * FROM hypertable_compression_stats('${table}')`,
+    );
+    expect(stats[0]).toMatchObject({
+      total_chunks: '3',
+      number_compressed_chunks: '1',
+    });
     expect(Number(stats[0].after_compression_total_bytes)).toBeGreaterThan(0);
 
     // Compressed rows still read back through the hypertable.
-    const { rows: count } = await client.query(`SELECT count(*)::int AS n FROM ${table} WHERE ts < '2026-01-02'`);
+    const { rows: count } = await client.query(
+      `SELECT count(*)::int AS n FROM ${table} WHERE ts < '2026-01-02'`,
+    );
     expect(count[0].n).toBe(24 * 60 * 2);
+  });
+});
+
+describe('startTimescale', () => {
+  it('serves TimescaleDB and keeps data across restart()', async () => {
+    const server = await startTimescale();
+    try {
+      expect(server.url).toBe(
+        `postgres://postgres:postgres@127.0.0.1:${server.port}/postgres`,
+      );
+      const run = async (sql: string) => {
+        const client = new Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          return (await client.query(sql)).rows;
+        } finally {
+          await client.end();
+        }
+      };
+      await run(
+        "CREATE TABLE kept (ts timestamptz NOT NULL, v int); SELECT create_hypertable('kept', 'ts'); INSERT INTO kept VALUES (now(), 42)",
+      );
+      await server.restart();
+      expect(await run('SELECT v FROM kept')).toEqual([{ v: 42 }]);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -6,6 +6,7 @@ export { RingBuffer } from './RingBuffer';
 export { Backoff } from './backoff';
 export { frameThrottle } from './frameThrottle';
 export { useLiveStream, subscriptionFor } from './useLiveStream';
-export type { LiveView } from './useLiveStream';
+export type { LiveView, UseLiveStreamOptions } from './useLiveStream';
 export { streamingLiveApiRef, StreamingLiveClient } from './LiveApi';
 export type { StreamingLiveApi } from './LiveApi';
+export { isStreamingLiveAvailable } from './conditions';

@@ -17,7 +17,7 @@ function render(api = mockStreamingApi()) {
 describe('KafkaTab', () => {
   it('shows the summary first, then partitions with their lag states and the topic config', async () => {
     await render();
-    expect((await screen.findAllByText('timescaledb-energy')).length).toBeGreaterThan(0);
+    expect((await screen.findAllByText('timescaledb-energy', {}, { timeout: 10_000 })).length).toBeGreaterThan(0);
     // Summary figures of the group.
     expect(screen.getAllByText('1,234').length).toBeGreaterThan(0);
     expect(screen.getAllByText('1m 35s').length).toBeGreaterThan(0);
@@ -35,15 +35,15 @@ describe('KafkaTab', () => {
       'href',
       'http://console.example/local',
     );
-  });
+  }, 30_000);
 
   it('keeps the page when one group fails, and shows that group\'s error', async () => {
     await render();
     expect(
-      (await screen.findAllByText(/cannot read consumer group energy-ws on cluster local/)).length,
+      (await screen.findAllByText(/cannot read consumer group energy-ws on cluster local/, {}, { timeout: 10_000 })).length,
     ).toBeGreaterThan(0);
     expect(screen.getAllByText('1,234').length).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   it('says which annotation to fix when the backend rejects it', async () => {
     const error = await backendError(
@@ -51,16 +51,16 @@ describe('KafkaTab', () => {
       'annotation kafka.apache.org/consumer-groups names cluster "prod"; configured clusters are "local"',
     );
     await render(mockStreamingApi({ getKafka: jest.fn().mockRejectedValue(error) }));
-    expect(await screen.findByText(/The entity's Kafka annotations cannot be used/)).toBeInTheDocument();
+    expect(await screen.findByText(/The entity's Kafka annotations cannot be used/, {}, { timeout: 10_000 })).toBeInTheDocument();
     expect(
       screen.getByText('annotation kafka.apache.org/consumer-groups names cluster "prod"; configured clusters are "local"'),
     ).toBeInTheDocument();
-  });
+  }, 30_000);
 
   it('explains a missing permission', async () => {
     const error = await backendError(403, 'permission streaming.kafka.read denied for component:default/timescaledb-sink');
     await render(mockStreamingApi({ getKafka: jest.fn().mockRejectedValue(error) }));
-    expect(await screen.findByText(/You may not read Kafka data for this entity/)).toBeInTheDocument();
+    expect(await screen.findByText(/You may not read Kafka data for this entity/, {}, { timeout: 10_000 })).toBeInTheDocument();
     expect(screen.getByText(/permission streaming.kafka.read denied/)).toBeInTheDocument();
-  });
+  }, 30_000);
 });

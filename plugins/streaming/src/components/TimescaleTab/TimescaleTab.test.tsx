@@ -19,7 +19,9 @@ describe('TimescaleTab', () => {
   it('shows a card per hypertable with size, compression, chunks, freshness, jobs and history', async () => {
     const api = await render();
     // The app settles after the history loads; assert on the settled page.
-    await waitFor(() => expect(screen.getByText('source: aggregate:energy_readings_hourly')).toBeInTheDocument());
+    await waitFor(() => expect(screen.getByText('source: aggregate:energy_readings_hourly')).toBeInTheDocument(), {
+      timeout: 15_000,
+    });
     expect(screen.getByText('timescale/energy_readings')).toBeInTheDocument();
     expect(screen.getByText('1.5 MB')).toBeInTheDocument();
     expect(screen.getByText('10.0×')).toBeInTheDocument();
@@ -33,13 +35,13 @@ describe('TimescaleTab', () => {
       { kind: 'Component', namespace: 'default', name: 'timescaledb-sink' },
       { table: 'timescale/energy_readings', bucket: 'hour' },
     );
-  });
+  }, 30_000);
 
   it('shows a failing table\'s error next to the tables that work', async () => {
     await render();
     await waitFor(() => expect(screen.getByText(/table heatpump_readings does not exist/)).toBeInTheDocument());
     expect(screen.getByText('timescale/energy_readings')).toBeInTheDocument();
-  });
+  }, 30_000);
 
   it('says TimescaleDB views are absent on plain PostgreSQL', async () => {
     const note = 'the TimescaleDB extension is not installed in database "timescale": showing PostgreSQL table statistics only';
@@ -52,12 +54,12 @@ describe('TimescaleTab', () => {
       }),
     );
     await waitFor(() => expect(screen.getByText(new RegExp(note))).toBeInTheDocument());
-  });
+  }, 30_000);
 
   it('names the configured databases when the annotation names an unknown one', async () => {
     const message = 'annotation streaming.homelab.dev/hypertables names database "warehouse"; configured databases are "timescale"';
     await render(mockStreamingApi({ getTimescale: jest.fn().mockRejectedValue(await backendError(400, message)) }));
     expect(await screen.findByText(/The entity's TimescaleDB annotations cannot be used/)).toBeInTheDocument();
     expect(screen.getByText(message)).toBeInTheDocument();
-  });
+  }, 30_000);
 });

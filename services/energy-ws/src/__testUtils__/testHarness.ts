@@ -3,8 +3,8 @@ import { Kafka, logLevel, Producer } from 'kafkajs';
 import { testInfra } from '@homelab/infra';
 import { StreamName } from '@homelab/plugin-streaming-common';
 import { createLogger } from '@homelab/service-kit';
-import { EnergyWsConfigInput, parseConfig } from './config';
-import { EnergyWs, startEnergyWs } from './server';
+import { EnergyWsConfigInput, parseConfig } from '../config';
+import { EnergyWs, startEnergyWs } from '../server';
 import { canonicalRecord, createTopics, waitFor } from './testing';
 
 export const SECRET = 'integration-secret-0123456789abcdef';
