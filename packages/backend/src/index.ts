@@ -12,6 +12,8 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 // Logs catalog processing errors, so a broken entity file is seen at once.
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+// `$text` beside file locations, for the API definitions kept in the repo.
+backend.add(import('./modules/catalogFileText'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(

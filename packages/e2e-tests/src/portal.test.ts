@@ -45,6 +45,51 @@ describe('the portal', () => {
     });
   }, 90_000);
 
+  it('loads every entity file with zero processing errors', async () => {
+    const token = await portal.guestToken();
+    const headers = { authorization: `Bearer ${token}` };
+    const expected = [
+      'component:default/mqtt-kafka-bridge',
+      'component:default/timescaledb-sink',
+      'component:default/energy-ws',
+      'component:default/device-simulator',
+      'component:default/homelab-portal',
+      'api:default/homelab-mqtt',
+      'api:default/homelab-kafka',
+      'api:default/energy-ws-protocol',
+      'api:default/streaming-backend-api',
+      'resource:default/kafka-cluster',
+      'resource:default/hypertable-energy-readings',
+    ];
+    type Entity = {
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      status?: { items?: { level: string; message: string }[] };
+    };
+    const ref = (e: Entity) =>
+      `${e.kind.toLowerCase()}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`;
+    const deadline = Date.now() + 120_000;
+    let entities: Entity[] = [];
+    // Locations are read one level per processing round; wait for all of them.
+    while (Date.now() < deadline) {
+      const res = await fetch(`${portal.baseUrl}/api/catalog/entities`, { headers });
+      entities = (await res.json()) as Entity[];
+      const refs = new Set(entities.map(ref));
+      const apisProcessed = entities.some(
+        e => ref(e) === 'api:default/streaming-backend-api',
+      );
+      if (expected.every(r => refs.has(r)) && apisProcessed) break;
+      await new Promise(r => setTimeout(r, 2000));
+    }
+    expect(entities.map(ref)).toEqual(expect.arrayContaining(expected));
+    const errors = entities.flatMap(e =>
+      (e.status?.items ?? [])
+        .filter(i => i.level === 'error')
+        .map(i => `${ref(e)}: ${i.message}`),
+    );
+    expect(errors).toEqual([]);
+  }, 150_000);
+
   it('refuses catalog requests without credentials', async () => {
     const res = await fetch(`${portal.baseUrl}/api/catalog/entities`);
     expect(res.status).toBe(401);

@@ -17,38 +17,64 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocket } from 'ws';
 import { STREAMS } from '@homelab/plugin-streaming-common';
-import { canonicalRecord, createTopics, mintToken, waitFor } from '../src/__testUtils__/testing';
+import {
+  canonicalRecord,
+  createTopics,
+  mintToken,
+  waitFor,
+} from '../src/__testUtils__/testing';
 
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const RATE_PER_STREAM = 10;
-const counts = (process.env.BENCH_CLIENTS ?? process.argv[2] ?? '1000,5000').split(',').map(Number);
+const counts = (process.env.BENCH_CLIENTS ?? process.argv[2] ?? '1000,5000')
+  .split(',')
+  .map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const root = path.resolve(__dirname, '..');
 
 function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = /VmRSS:\s+(\d+) kB/.exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
   return Number(match?.[1] ?? 0) * 1024;
 }
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted.length === 0
+    ? NaN
+    : sorted[
+        Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+      ];
 }
 
-async function kafkaBrokers(): Promise<{ brokers: string; stop: () => Promise<void> }> {
-  if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS, stop: async () => undefined };
+async function kafkaBrokers(): Promise<{
+  brokers: string;
+  stop: () => Promise<void>;
+}> {
+  if (process.env.KAFKA_BROKERS)
+    return { brokers: process.env.KAFKA_BROKERS, stop: async () => undefined };
   const { startKafka } = await import('@homelab/infra');
   const kafka = await startKafka();
   return { brokers: kafka.bootstrap, stop: () => kafka.stop() };
 }
 
-function startServer(brokers: string, topics: Record<string, string>, maxConnections: number): Promise<{ child: ChildProcess; port: number }> {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'energy-ws-bench-')), 'config.yaml');
+function startServer(
+  brokers: string,
+  topics: Record<string, string>,
+  maxConnections: number,
+): Promise<{ child: ChildProcess; port: number }> {
+  const file = path.join(
+    mkdtempSync(path.join(tmpdir(), 'energy-ws-bench-')),
+    'config.yaml',
+  );
   writeFileSync(
     file,
     [
@@ -67,18 +93,30 @@ function startServer(brokers: string, topics: Record<string, string>, maxConnect
   // `node --import tsx` (not the tsx CLI) so that child.pid is the server itself, for RSS and CPU.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ENERGY_WS_CONFIG: file, JWT_SECRET: SECRET, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ENERGY_WS_CONFIG: file,
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout!.on('data', d => (out += d));
-  return waitFor(() => {
-    const port = /"port":(\d+)/.exec(out)?.[1];
-    return port ? { child, port: Number(port) } : undefined;
-  }, 60_000, 'the server to listen');
+  return waitFor(
+    () => {
+      const port = /"port":(\d+)/.exec(out)?.[1];
+      return port ? { child, port: Number(port) } : undefined;
+    },
+    60_000,
+    'the server to listen',
+  );
 }
 
-function openClient(url: string, onMessage: (data: Buffer) => void): Promise<WebSocket> {
+function openClient(
+  url: string,
+  onMessage: (data: Buffer) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.on('message', onMessage);
@@ -94,26 +132,53 @@ function openClient(url: string, onMessage: (data: Buffer) => void): Promise<Web
 function benchMessages(topics: Record<string, string>, sequence: number) {
   return STREAMS.map(stream => ({
     topic: topics[stream],
-    messages: [{ key: 'bench', value: JSON.stringify(canonicalRecord(stream, 'bench', { value: sequence, bench_sent_ms: Date.now() })) }],
+    messages: [
+      {
+        key: 'bench',
+        value: JSON.stringify(
+          canonicalRecord(stream, 'bench', {
+            value: sequence,
+            bench_sent_ms: Date.now(),
+          }),
+        ),
+      },
+    ],
   }));
 }
 
 async function runOnce(brokers: string, clients: number) {
   const id = randomUUID().slice(0, 8);
-  const topics = Object.fromEntries(STREAMS.map(s => [s, `bench.energy-ws.${id}.${s}`]));
-  const kafka = new Kafka({ clientId: 'energy-ws-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const topics = Object.fromEntries(
+    STREAMS.map(s => [s, `bench.energy-ws.${id}.${s}`]),
+  );
+  const kafka = new Kafka({
+    clientId: 'energy-ws-bench',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, Object.values(topics));
   const producer = kafka.producer();
   await producer.connect();
   const { child, port } = await startServer(brokers, topics, clients + 10);
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok, 60_000, 'ready');
+  await waitFor(
+    async () =>
+      (
+        await fetch(`http://127.0.0.1:${port}/health/ready`).catch(
+          () => undefined,
+        )
+      )?.ok,
+    60_000,
+    'ready',
+  );
   const baseline = rssBytes(child.pid!);
 
   const token = await mintToken(SECRET, { expiresInS: 3600 });
   const url = `ws://127.0.0.1:${port}/ws/energy?token=${token}`;
-  const latencies = new Float64Array(Math.ceil(clients * RATE_PER_STREAM * STREAMS.length * (seconds + 5) * 1.2));
+  const latencies = new Float64Array(
+    Math.ceil(clients * RATE_PER_STREAM * STREAMS.length * (seconds + 5) * 1.2),
+  );
   let received = 0;
   let measuring = false;
   const sockets: WebSocket[] = [];
@@ -122,10 +187,15 @@ async function runOnce(brokers: string, clients: number) {
     if (!measuring) return;
     // A regex instead of JSON.parse keeps the client side from being the bottleneck.
     const sent = /"bench_sent_ms":(\d+)/.exec(data.toString('latin1'));
-    if (sent && received < latencies.length) latencies[received++] = Date.now() - Number(sent[1]);
+    if (sent && received < latencies.length)
+      latencies[received++] = Date.now() - Number(sent[1]);
   };
   for (let i = 0; i < clients; i += 100) {
-    const batch = await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => openClient(url, onMessage)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(100, clients - i) }, () =>
+        openClient(url, onMessage),
+      ),
+    );
     sockets.push(...batch);
   }
   const connectMs = Date.now() - connectStart;
@@ -142,11 +212,16 @@ async function runOnce(brokers: string, clients: number) {
   for (let next = started; next < deadline; next += tick) {
     const wait = next - Date.now();
     if (wait > 0) await new Promise(r => setTimeout(r, wait));
-    await producer.sendBatch({ topicMessages: benchMessages(topics, produced) });
+    await producer.sendBatch({
+      topicMessages: benchMessages(topics, produced),
+    });
     produced += STREAMS.length;
   }
   // Let in-flight deliveries land.
-  await waitFor(() => received >= produced * clients || Date.now() - deadline > 5000, 10_000).catch(() => undefined);
+  await waitFor(
+    () => received >= produced * clients || Date.now() - deadline > 5000,
+    10_000,
+  ).catch(() => undefined);
   const elapsed = (Date.now() - started) / 1000;
   const sorted = latencies.slice(0, received).sort();
   const peak = rssBytes(child.pid!);
@@ -154,14 +229,21 @@ async function runOnce(brokers: string, clients: number) {
   const benchCpuUsage = process.cpuUsage(benchCpuStart);
   const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6 / elapsed;
 
-  const metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const metricValue = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1]);
-  const fanoutMeanMs = (1000 * metricValue('energy_ws_fanout_latency_seconds_sum')) / metricValue('energy_ws_fanout_latency_seconds_count');
+  const metricsText = await (
+    await fetch(`http://127.0.0.1:${port}/metrics`)
+  ).text();
+  const metricValue = (name: string) =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1]);
+  const fanoutMeanMs =
+    (1000 * metricValue('energy_ws_fanout_latency_seconds_sum')) /
+    metricValue('energy_ws_fanout_latency_seconds_count');
   for (const ws of sockets) ws.terminate();
   child.kill('SIGTERM');
   await new Promise(r => child.once('exit', r));
   await producer.disconnect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  await admin
+    .deleteTopics({ topics: Object.values(topics) })
+    .catch(() => undefined);
   await admin.disconnect();
 
   return {
@@ -183,7 +265,10 @@ async function runOnce(brokers: string, clients: number) {
     serverFanoutMeanMs: +fanoutMeanMs.toFixed(1),
     serverCores: +serverCpu.toFixed(2),
     /** Load-independent cost: server CPU time per delivery. */
-    serverMicrosPerDelivery: +((serverCpu * elapsed * 1e6) / Math.max(1, received)).toFixed(2),
+    serverMicrosPerDelivery: +(
+      (serverCpu * elapsed * 1e6) /
+      Math.max(1, received)
+    ).toFixed(2),
     benchCores: +benchCpu.toFixed(2),
     loadAverage: os.loadavg()[0].toFixed(2),
   };
@@ -193,11 +278,17 @@ async function main() {
   const fdLimit = Number(execSync('sh -c "ulimit -n"').toString().trim());
   const needed = Math.max(...counts) + 200;
   if (fdLimit < needed) {
-    console.error(`ulimit -n is ${fdLimit}; ${needed} file descriptors are needed per process. Raise it (ulimit -n ${needed * 2}) and re-run.`);
+    console.error(
+      `ulimit -n is ${fdLimit}; ${needed} file descriptors are needed per process. Raise it (ulimit -n ${
+        needed * 2
+      }) and re-run.`,
+    );
     process.exit(1);
   }
   const { brokers, stop } = await kafkaBrokers();
-  console.log(`energy-ws bench: ${RATE_PER_STREAM} msg/s per stream x ${STREAMS.length} streams, ${seconds} s per run, ulimit -n ${fdLimit}`);
+  console.log(
+    `energy-ws bench: ${RATE_PER_STREAM} msg/s per stream x ${STREAMS.length} streams, ${seconds} s per run, ulimit -n ${fdLimit}`,
+  );
   try {
     for (const clients of counts) {
       const result = await runOnce(brokers, clients);

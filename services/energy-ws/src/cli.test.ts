@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Harness, SECRET } from './__testUtils__/testHarness';
-import { attackTokens, connectClient, mintToken, waitFor } from './__testUtils__/testing';
+import {
+  attackTokens,
+  connectClient,
+  mintToken,
+  waitFor,
+} from './__testUtils__/testing';
 
 jest.setTimeout(90_000);
 
@@ -20,7 +25,10 @@ interface Run {
 function runCli(env: Record<string, string>, configYaml?: string): Run {
   const extra: Record<string, string> = {};
   if (configYaml !== undefined) {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'energy-ws-cli-')), 'config.yaml');
+    const file = path.join(
+      mkdtempSync(path.join(tmpdir(), 'energy-ws-cli-')),
+      'config.yaml',
+    );
     writeFileSync(file, configYaml);
     extra.ENERGY_WS_CONFIG = file;
   }
@@ -44,16 +52,28 @@ describe('energy-ws CLI', () => {
   it('refuses to start without JWT_SECRET, naming the key, with exit code 2', async () => {
     const run = runCli({});
     expect(await run.exited).toBe(2);
-    expect(run.err()).toContain('auth.jwt_secret: environment variable JWT_SECRET is not set');
+    expect(run.err()).toContain(
+      'auth.jwt_secret: environment variable JWT_SECRET is not set',
+    );
   });
 
   it('names a bad key in the config file', async () => {
-    const run = runCli({ JWT_SECRET: SECRET }, 'kafka:\n  brokers: "nohost"\nauth:\n  jwt_secret: "$(JWT_SECRET)"\n');
+    const run = runCli(
+      { JWT_SECRET: SECRET },
+      'kafka:\n  brokers: "nohost"\nauth:\n  jwt_secret: "$(JWT_SECRET)"\n',
+    );
     expect(await run.exited).toBe(2);
-    expect(run.err()).toMatch(/config error: kafka\.brokers\.0: each broker must be host:port/);
-    const typo = runCli({ JWT_SECRET: SECRET }, 'kafka:\n  brokers: "a:1"\nserver:\n  max_conections: 5\nauth:\n  jwt_secret: x\n');
+    expect(run.err()).toMatch(
+      /config error: kafka\.brokers\.0: each broker must be host:port/,
+    );
+    const typo = runCli(
+      { JWT_SECRET: SECRET },
+      'kafka:\n  brokers: "a:1"\nserver:\n  max_conections: 5\nauth:\n  jwt_secret: x\n',
+    );
     expect(await typo.exited).toBe(2);
-    expect(typo.err()).toMatch(/config error: server: Unrecognized key: "max_conections"/);
+    expect(typo.err()).toMatch(
+      /config error: server: Unrecognized key: "max_conections"/,
+    );
   });
 
   it('serves, never logs a token, and stops gracefully on SIGTERM', async () => {
@@ -74,7 +94,11 @@ describe('energy-ws CLI', () => {
         '  jwt_secret: "$(JWT_SECRET)"',
       ].join('\n');
       const run = runCli({ JWT_SECRET: SECRET, LOG_LEVEL: 'debug' }, yaml);
-      const port = await waitFor(() => /"port":(\d+)/.exec(run.out())?.[1], 60_000, 'the listening log line');
+      const port = await waitFor(
+        () => /"port":(\d+)/.exec(run.out())?.[1],
+        60_000,
+        'the listening log line',
+      );
       const url = `ws://127.0.0.1:${port}/ws/energy`;
       const good = await mintToken(SECRET);
       const bad = (await attackTokens(SECRET)).wrongSecret!;

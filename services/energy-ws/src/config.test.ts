@@ -2,9 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@homelab/service-kit';
-import { configSchema, effectiveGroupId, parseConfig, streamTopics } from './config';
+import {
+  configSchema,
+  effectiveGroupId,
+  parseConfig,
+  streamTopics,
+} from './config';
 
-const base = { kafka: { brokers: 'localhost:9092' }, auth: { jwt_secret: 's' } };
+const base = {
+  kafka: { brokers: 'localhost:9092' },
+  auth: { jwt_secret: 's' },
+};
 
 describe('config', () => {
   it('reads the seed layout with $(JWT_SECRET) substitution', () => {
@@ -14,7 +22,11 @@ describe('config', () => {
       file,
       `kafka:\n  brokers: "a:9092,b:9092"\n  topic: "homelab-energy-realtime"\n  group_id: "energy-ws"\n  auto_offset_reset: "latest"\nserver:\n  host: "0.0.0.0"\n  port: 8080\n  max_connections: 1000\nauth:\n  jwt_secret: "$(JWT_SECRET)"\n`,
     );
-    const config = loadConfig({ schema: configSchema, file, env: { JWT_SECRET: 'from-env' } });
+    const config = loadConfig({
+      schema: configSchema,
+      file,
+      env: { JWT_SECRET: 'from-env' },
+    });
     expect(config.auth.jwt_secret).toBe('from-env');
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
     expect(streamTopics(config)).toEqual({
@@ -22,21 +34,41 @@ describe('config', () => {
       heatpump: 'homelab.heatpump',
       temperature: 'homelab.temperature',
     });
-    expect(() => loadConfig({ schema: configSchema, file, env: {} })).toThrow('auth.jwt_secret: environment variable JWT_SECRET is not set');
+    expect(() => loadConfig({ schema: configSchema, file, env: {} })).toThrow(
+      'auth.jwt_secret: environment variable JWT_SECRET is not set',
+    );
   });
 
   it('gives each replica its own group, and keeps the seed group without one', () => {
     expect(effectiveGroupId(parseConfig(base))).toBe('energy-ws');
-    expect(effectiveGroupId(parseConfig({ ...base, kafka: { ...base.kafka, replica_id: 'energy-ws-7d9f-abc' } }))).toBe(
-      'energy-ws.energy-ws-7d9f-abc',
-    );
+    expect(
+      effectiveGroupId(
+        parseConfig({
+          ...base,
+          kafka: { ...base.kafka, replica_id: 'energy-ws-7d9f-abc' },
+        }),
+      ),
+    ).toBe('energy-ws.energy-ws-7d9f-abc');
   });
 
   it('names the bad key', () => {
-    expect(() => parseConfig({ ...base, server: { max_connections: 0 } })).toThrow(/config error: server.max_connections: /);
-    expect(() => parseConfig({ ...base, kafka: { brokers: 'nohostport' } })).toThrow(/config error: kafka.brokers.0: each broker must be host:port/);
-    expect(() => parseConfig({ ...base, kafka: { ...base.kafka, auto_offset_reset: 'middle' } })).toThrow(/kafka.auto_offset_reset/);
-    expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topics: { gas: 'x' } } })).toThrow(/kafka.topics/);
-    expect(() => parseConfig({ ...base, auth: { jwt_secret: '' } })).toThrow(/auth.jwt_secret: is required/);
+    expect(() =>
+      parseConfig({ ...base, server: { max_connections: 0 } }),
+    ).toThrow(/config error: server.max_connections: /);
+    expect(() =>
+      parseConfig({ ...base, kafka: { brokers: 'nohostport' } }),
+    ).toThrow(/config error: kafka.brokers.0: each broker must be host:port/);
+    expect(() =>
+      parseConfig({
+        ...base,
+        kafka: { ...base.kafka, auto_offset_reset: 'middle' },
+      }),
+    ).toThrow(/kafka.auto_offset_reset/);
+    expect(() =>
+      parseConfig({ ...base, kafka: { ...base.kafka, topics: { gas: 'x' } } }),
+    ).toThrow(/kafka.topics/);
+    expect(() => parseConfig({ ...base, auth: { jwt_secret: '' } })).toThrow(
+      /auth.jwt_secret: is required/,
+    );
   });
 });

@@ -1,10 +1,24 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { brokerList, ConfigError, formatIssue, loadConfig, port } from '@homelab/service-kit';
-import { DEFAULT_GROUPS, DEFAULT_TOPICS, STREAMS, StreamName } from '@homelab/plugin-streaming-common';
+import {
+  brokerList,
+  ConfigError,
+  formatIssue,
+  loadConfig,
+  port,
+} from '@homelab/service-kit';
+import {
+  DEFAULT_GROUPS,
+  DEFAULT_TOPICS,
+  STREAMS,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 
-const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a valid Kafka topic name');
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a valid Kafka topic name');
+const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
 
 /**
  * Seed 003's layout (`kafka.brokers/topic/group_id/auto_offset_reset`,
@@ -23,7 +37,10 @@ export const configSchema = z
         /** Empty: the group is `group_id`. Else `<group_id>.<replica_id>`, so every replica reads everything. */
         replica_id: z
           .string()
-          .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
+          .regex(
+            /^[a-zA-Z0-9._-]*$/,
+            'may hold only letters, digits, ".", "_" and "-"',
+          )
           .default(''),
         auto_offset_reset: z.enum(['latest', 'earliest']).default('latest'),
         client_id: z.string().min(1).default('energy-ws'),
@@ -70,28 +87,44 @@ export const ENV_OVERRIDES = {
   PORT: 'server.port',
 };
 
-export function readConfig(file = process.env.ENERGY_WS_CONFIG ?? DEFAULT_CONFIG_FILE): EnergyWsConfig {
-  return loadConfig({ schema: configSchema, file, envOverrides: ENV_OVERRIDES });
+export function readConfig(
+  file = process.env.ENERGY_WS_CONFIG ?? DEFAULT_CONFIG_FILE,
+): EnergyWsConfig {
+  return loadConfig({
+    schema: configSchema,
+    file,
+    envOverrides: ENV_OVERRIDES,
+  });
 }
 
 /** Validates a config given as an object (tests, embedding); throws ConfigError naming the key. */
-export function parseConfig(input: unknown, source = 'config object'): EnergyWsConfig {
+export function parseConfig(
+  input: unknown,
+  source = 'config object',
+): EnergyWsConfig {
   const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(formatIssue(result.error.issues[0], source));
+  if (!result.success)
+    throw new ConfigError(formatIssue(result.error.issues[0], source));
   return result.data;
 }
 
 /** Topic per stream: `kafka.topics`, then the seed's `kafka.topic` for energy, then the defaults. */
-export function streamTopics(config: EnergyWsConfig): Record<StreamName, string> {
+export function streamTopics(
+  config: EnergyWsConfig,
+): Record<StreamName, string> {
   const result = {} as Record<StreamName, string>;
   for (const stream of STREAMS) {
     result[stream] =
-      config.kafka.topics[stream] ?? (stream === 'energy' ? config.kafka.topic : undefined) ?? DEFAULT_TOPICS[stream].name;
+      config.kafka.topics[stream] ??
+      (stream === 'energy' ? config.kafka.topic : undefined) ??
+      DEFAULT_TOPICS[stream].name;
   }
   return result;
 }
 
 /** The consumer group this process joins; see README "Replicas and consumer groups". */
 export function effectiveGroupId(config: EnergyWsConfig): string {
-  return config.kafka.replica_id ? `${config.kafka.group_id}.${config.kafka.replica_id}` : config.kafka.group_id;
+  return config.kafka.replica_id
+    ? `${config.kafka.group_id}.${config.kafka.replica_id}`
+    : config.kafka.group_id;
 }

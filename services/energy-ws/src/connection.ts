@@ -1,5 +1,10 @@
 import type { RawData, WebSocket } from 'ws';
-import { ErrorCode, SubscribedMessage, WS_CLOSE, formatPosition } from '@homelab/plugin-streaming-common';
+import {
+  ErrorCode,
+  SubscribedMessage,
+  WS_CLOSE,
+  formatPosition,
+} from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
 import { deliver } from './delivery';
 import type { Metrics } from './metrics';
@@ -46,13 +51,19 @@ export class Connection {
     };
     this.session = new ClientSession({
       send: frame => this.send(frame),
-      overflow: () => this.cutOff('SLOW_CONSUMER', 'Client fell too far behind while catching up'),
+      overflow: () =>
+        this.cutOff(
+          'SLOW_CONSUMER',
+          'Client fell too far behind while catching up',
+        ),
     });
     socket.on('message', data => this.onFrame(data));
     socket.on('pong', () => {
       this.alive = true;
     });
-    socket.on('error', err => this.logger.debug({ err: err.message }, 'client socket error'));
+    socket.on('error', err =>
+      this.logger.debug({ err: err.message }, 'client socket error'),
+    );
     socket.on('close', () => {
       this.open = false;
       clearTimeout(this.expiryTimer);
@@ -69,7 +80,10 @@ export class Connection {
     const outcome = deliver(this.socket, frame, this.limits.maxSendQueueBytes);
     if (outcome === 'slow') {
       this.metrics.slowConsumers.inc();
-      this.cutOff('SLOW_CONSUMER', `Client is not reading fast enough (over ${this.limits.maxSendQueueBytes} bytes unsent); reconnect and resume from your last position`);
+      this.cutOff(
+        'SLOW_CONSUMER',
+        `Client is not reading fast enough (over ${this.limits.maxSendQueueBytes} bytes unsent); reconnect and resume from your last position`,
+      );
     }
     return outcome === 'sent';
   }
@@ -78,7 +92,11 @@ export class Connection {
    * Sends a final error and closes. Once closing, the socket takes no more
    * data, so a client that stopped reading costs at most its queue bound.
    */
-  cutOff(code: ErrorCode, message: string, closeCode: number = WS_CLOSE.policyViolation): void {
+  cutOff(
+    code: ErrorCode,
+    message: string,
+    closeCode: number = WS_CLOSE.policyViolation,
+  ): void {
     if (!this.open) return;
     this.open = false;
     clearTimeout(this.expiryTimer);
@@ -113,14 +131,21 @@ export class Connection {
   private armExpiry(expiresAtMs: number): void {
     const wait = expiresAtMs - Date.now();
     this.expiryTimer = setTimeout(
-      () => (wait > MAX_TIMER_MS ? this.armExpiry(expiresAtMs) : this.cutOff('TOKEN_EXPIRED', 'Token expired; reconnect with a new token and resume from your last position')),
+      () =>
+        wait > MAX_TIMER_MS
+          ? this.armExpiry(expiresAtMs)
+          : this.cutOff(
+              'TOKEN_EXPIRED',
+              'Token expired; reconnect with a new token and resume from your last position',
+            ),
       Math.max(0, Math.min(wait, MAX_TIMER_MS)),
     );
     this.expiryTimer.unref();
   }
 
   private reply(frame: string): void {
-    if (this.open && this.socket.readyState === this.socket.OPEN) this.socket.send(frame);
+    if (this.open && this.socket.readyState === this.socket.OPEN)
+      this.socket.send(frame);
   }
 
   private onFrame(data: RawData): void {
@@ -142,13 +167,21 @@ export class Connection {
     }
     const { subscription } = parsed;
     const generation = this.session.subscribe(subscription);
-    const ack: SubscribedMessage = { type: 'subscribed', streams: subscription.streams };
+    const ack: SubscribedMessage = {
+      type: 'subscribed',
+      streams: subscription.streams,
+    };
     if (subscription.devices) ack.devices = subscription.devices;
-    if (subscription.resume.length > 0) ack.replayFrom = subscription.resume.map(formatPosition);
+    if (subscription.resume.length > 0)
+      ack.replayFrom = subscription.resume.map(formatPosition);
     this.reply(JSON.stringify(ack));
     if (subscription.resume.length === 0) return;
-    resume(this.session, generation, subscription.resume, frame => this.reply(frame), this.resumeDeps).catch(err =>
-      this.logger.warn({ err }, 'resume failed'),
-    );
+    resume(
+      this.session,
+      generation,
+      subscription.resume,
+      frame => this.reply(frame),
+      this.resumeDeps,
+    ).catch(err => this.logger.warn({ err }, 'resume failed'));
   }
 }

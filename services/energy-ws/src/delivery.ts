@@ -66,7 +66,11 @@ export function wireTextFrame(payload: Buffer): Buffer {
  * Sends one frame: a string is framed by ws; a Buffer is a wire frame from
  * wireTextFrame, shared by every client of a broadcast.
  */
-export function deliver(socket: WebSocket, frame: string | Buffer, maxQueueBytes: number): DeliveryOutcome {
+export function deliver(
+  socket: WebSocket,
+  frame: string | Buffer,
+  maxQueueBytes: number,
+): DeliveryOutcome {
   if (socket.readyState !== socket.OPEN) return 'closed';
   const raw = rawSocket(socket);
   const inBurst = raw ? burst.get(raw) : undefined;

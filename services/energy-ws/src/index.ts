@@ -5,5 +5,11 @@
  */
 export { startEnergyWs } from './server';
 export type { EnergyWs } from './server';
-export { configSchema, parseConfig, readConfig, streamTopics, effectiveGroupId } from './config';
+export {
+  configSchema,
+  parseConfig,
+  readConfig,
+  streamTopics,
+  effectiveGroupId,
+} from './config';
 export type { EnergyWsConfig, EnergyWsConfigInput } from './config';

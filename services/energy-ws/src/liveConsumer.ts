@@ -1,5 +1,8 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { RecordDecodeError, StreamName } from '@homelab/plugin-streaming-common';
+import {
+  RecordDecodeError,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
 import { fromKafkaMessage, StreamRecord } from './record';
@@ -26,10 +29,18 @@ export interface LiveConsumer {
  * out in-process. The group id is per replica (config.ts), so each replica
  * gets every partition.
  */
-export async function startLiveConsumer(options: LiveConsumerOptions): Promise<LiveConsumer> {
+export async function startLiveConsumer(
+  options: LiveConsumerOptions,
+): Promise<LiveConsumer> {
   const { kafka, groupId, metrics, logger } = options;
-  const streamByTopic = new Map(Object.entries(options.topics).map(([s, t]) => [t, s as StreamName]));
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const streamByTopic = new Map(
+    Object.entries(options.topics).map(([s, t]) => [t, s as StreamName]),
+  );
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+  });
   // Ready means joined *and* fetched once: only then are the start offsets
   // resolved, so a record produced afterwards cannot fall before "latest".
   let joined = false;
@@ -43,10 +54,16 @@ export async function startLiveConsumer(options: LiveConsumerOptions): Promise<L
   });
   consumer.on(consumer.events.CRASH, event => {
     joined = false;
-    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'live consumer crashed');
+    logger.error(
+      { err: event.payload.error, restart: event.payload.restart },
+      'live consumer crashed',
+    );
   });
   await consumer.connect();
-  await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: options.fromBeginning });
+  await consumer.subscribe({
+    topics: [...streamByTopic.keys()],
+    fromBeginning: options.fromBeginning,
+  });
   await consumer.run({
     // Offsets are committed only so the group's lag is visible to the portal
     // and to redpanda_consumer_lag; clients resume from their own positions.
@@ -62,12 +79,30 @@ export async function startLiveConsumer(options: LiveConsumerOptions): Promise<L
         } catch (e) {
           if (!(e instanceof RecordDecodeError)) throw e;
           metrics.invalidRecords.inc({ topic: batch.topic });
-          logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: e.message }, 'skipping a record that is not canonical');
+          logger.warn(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              reason: e.message,
+            },
+            'skipping a record that is not canonical',
+          );
         }
         resolveOffset(message.offset);
       }
-      metrics.consumed.inc({ topic: batch.topic, stream }, batch.messages.length);
-      metrics.lag.set({ group: groupId, topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+      metrics.consumed.inc(
+        { topic: batch.topic, stream },
+        batch.messages.length,
+      );
+      metrics.lag.set(
+        {
+          group: groupId,
+          topic: batch.topic,
+          partition: String(batch.partition),
+        },
+        Number(batch.offsetLag()),
+      );
       await heartbeat();
     },
   });

@@ -17,7 +17,9 @@ describe('client frames', () => {
   });
 
   it('accepts the additive device filter and resume positions', () => {
-    const r = parse('{"type":"subscribe","streams":["energy","heatpump"],"devices":["meter1"],"resume":["energy:0:41","heatpump:2:7"]}');
+    const r = parse(
+      '{"type":"subscribe","streams":["energy","heatpump"],"devices":["meter1"],"resume":["energy:0:41","heatpump:2:7"]}',
+    );
     expect(r).toEqual({
       ok: true,
       kind: 'subscribe',
@@ -37,13 +39,29 @@ describe('client frames', () => {
     expect(code('[1,2]')).toBe('BAD_REQUEST');
     expect(code('{"type":"dance"}')).toBe('UNKNOWN_TYPE');
     expect(code('{"streams":["energy"]}')).toBe('UNKNOWN_TYPE');
-    expect(code('{"type":"subscribe","streams":["gas"]}')).toBe('UNKNOWN_STREAM');
+    expect(code('{"type":"subscribe","streams":["gas"]}')).toBe(
+      'UNKNOWN_STREAM',
+    );
     expect(code('{"type":"subscribe","streams":[]}')).toBe('BAD_REQUEST');
     expect(code('{"type":"subscribe","streams":"energy"}')).toBe('BAD_REQUEST');
-    expect(code('{"type":"subscribe","streams":["energy"],"devices":[""]}')).toBe('BAD_REQUEST');
-    expect(code('{"type":"subscribe","streams":["energy"],"resume":["energy:x:1"]}')).toBe('BAD_REQUEST');
-    expect(code('{"type":"subscribe","streams":["energy"],"resume":["heatpump:0:1"]}')).toBe('BAD_REQUEST');
-    expect(code('{"type":"subscribe","streams":["energy"],"resume":["energy:0:99999999999999999"]}')).toBe('BAD_REQUEST');
-    expect(code(`{"type":"ping","pad":"${'x'.repeat(2000)}"}`)).toBe('FRAME_TOO_LARGE');
+    expect(
+      code('{"type":"subscribe","streams":["energy"],"devices":[""]}'),
+    ).toBe('BAD_REQUEST');
+    expect(
+      code('{"type":"subscribe","streams":["energy"],"resume":["energy:x:1"]}'),
+    ).toBe('BAD_REQUEST');
+    expect(
+      code(
+        '{"type":"subscribe","streams":["energy"],"resume":["heatpump:0:1"]}',
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      code(
+        '{"type":"subscribe","streams":["energy"],"resume":["energy:0:99999999999999999"]}',
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(code(`{"type":"ping","pad":"${'x'.repeat(2000)}"}`)).toBe(
+      'FRAME_TOO_LARGE',
+    );
   });
 });

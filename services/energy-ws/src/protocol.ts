@@ -36,9 +36,16 @@ function stringArray(value: unknown): value is string[] {
  * Parses one client frame. Every failure is an `error` message for the client
  * and never a reason to drop the connection, so a typo costs one reply.
  */
-export function parseClientFrame(raw: Buffer | string, maxBytes: number): ParsedFrame {
+export function parseClientFrame(
+  raw: Buffer | string,
+  maxBytes: number,
+): ParsedFrame {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (size > maxBytes) return fail('FRAME_TOO_LARGE', `Message is ${size} bytes; the limit is ${maxBytes}`);
+  if (size > maxBytes)
+    return fail(
+      'FRAME_TOO_LARGE',
+      `Message is ${size} bytes; the limit is ${maxBytes}`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(raw.toString());
@@ -52,7 +59,12 @@ export function parseClientFrame(raw: Buffer | string, maxBytes: number): Parsed
   const type = message.type as ClientMessage['type'] | unknown;
   if (type === 'ping') return { ok: true, kind: 'ping' };
   if (type !== 'subscribe') {
-    return fail('UNKNOWN_TYPE', `Unknown message type ${JSON.stringify(type) ?? 'undefined'}; expected "subscribe" or "ping"`);
+    return fail(
+      'UNKNOWN_TYPE',
+      `Unknown message type ${
+        JSON.stringify(type) ?? 'undefined'
+      }; expected "subscribe" or "ping"`,
+    );
   }
   return parseSubscribe(message);
 }
@@ -60,26 +72,58 @@ export function parseClientFrame(raw: Buffer | string, maxBytes: number): Parsed
 function parseSubscribe(message: Record<string, unknown>): ParsedFrame {
   const { streams, devices, resume } = message;
   if (!stringArray(streams) || streams.length === 0) {
-    return fail('BAD_REQUEST', `"streams" must be a non-empty array of stream names (${STREAMS.join(', ')})`);
+    return fail(
+      'BAD_REQUEST',
+      `"streams" must be a non-empty array of stream names (${STREAMS.join(
+        ', ',
+      )})`,
+    );
   }
   const unknown = streams.filter(s => !isStreamName(s));
   if (unknown.length > 0) {
-    return fail('UNKNOWN_STREAM', `Unknown stream ${JSON.stringify(unknown[0])}; known streams: ${STREAMS.join(', ')}`);
+    return fail(
+      'UNKNOWN_STREAM',
+      `Unknown stream ${JSON.stringify(
+        unknown[0],
+      )}; known streams: ${STREAMS.join(', ')}`,
+    );
   }
-  if (devices !== undefined && (!stringArray(devices) || devices.length > MAX_DEVICES || devices.some(d => !d))) {
-    return fail('BAD_REQUEST', `"devices" must be an array of at most ${MAX_DEVICES} non-empty device ids`);
+  if (
+    devices !== undefined &&
+    (!stringArray(devices) ||
+      devices.length > MAX_DEVICES ||
+      devices.some(d => !d))
+  ) {
+    return fail(
+      'BAD_REQUEST',
+      `"devices" must be an array of at most ${MAX_DEVICES} non-empty device ids`,
+    );
   }
-  if (resume !== undefined && (!stringArray(resume) || resume.length > MAX_RESUME)) {
-    return fail('BAD_REQUEST', `"resume" must be an array of positions "<stream>:<partition>:<offset>"`);
+  if (
+    resume !== undefined &&
+    (!stringArray(resume) || resume.length > MAX_RESUME)
+  ) {
+    return fail(
+      'BAD_REQUEST',
+      `"resume" must be an array of positions "<stream>:<partition>:<offset>"`,
+    );
   }
   const positions: Position[] = [];
   for (const text of resume ?? []) {
     const position = parsePosition(text);
     if (!position || !Number.isSafeInteger(Number(position.offset))) {
-      return fail('BAD_REQUEST', `Bad position ${JSON.stringify(text)}; expected "<stream>:<partition>:<offset>"`);
+      return fail(
+        'BAD_REQUEST',
+        `Bad position ${JSON.stringify(
+          text,
+        )}; expected "<stream>:<partition>:<offset>"`,
+      );
     }
     if (!streams.includes(position.stream)) {
-      return fail('BAD_REQUEST', `Position ${text} is for stream "${position.stream}", which this subscribe does not name`);
+      return fail(
+        'BAD_REQUEST',
+        `Position ${text} is for stream "${position.stream}", which this subscribe does not name`,
+      );
     }
     positions.push(position);
   }
@@ -94,8 +138,14 @@ function parseSubscribe(message: Record<string, unknown>): ParsedFrame {
   };
 }
 
-export function errorFrame(code: ErrorCode, message: string, oldest?: string[]): string {
-  const error: ErrorMessage = oldest ? { type: 'error', code, message, oldest } : { type: 'error', code, message };
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  oldest?: string[],
+): string {
+  const error: ErrorMessage = oldest
+    ? { type: 'error', code, message, oldest }
+    : { type: 'error', code, message };
   return JSON.stringify(error);
 }
 

@@ -17,17 +17,23 @@ export class RecentRecords {
     let list = this.partitions.get(key);
     if (!list) this.partitions.set(key, (list = []));
     // A rewind (e.g. an offset reset) would break "contiguous"; start over.
-    if (list.length > 0 && record.offset <= list[list.length - 1].offset) list.length = 0;
+    if (list.length > 0 && record.offset <= list[list.length - 1].offset)
+      list.length = 0;
     list.push(record);
     // Trim in chunks so the array shift cost is amortised.
-    if (list.length > this.capacity + Math.max(16, this.capacity >> 3)) list.splice(0, list.length - this.capacity);
+    if (list.length > this.capacity + Math.max(16, this.capacity >> 3))
+      list.splice(0, list.length - this.capacity);
   }
 
   /**
    * The records from `nextOffset` on, or undefined when the buffer does not
    * reach back that far (or the offset lies beyond what was seen).
    */
-  since(stream: StreamName, partition: number, nextOffset: number): StreamRecord[] | undefined {
+  since(
+    stream: StreamName,
+    partition: number,
+    nextOffset: number,
+  ): StreamRecord[] | undefined {
     const list = this.partitions.get(positionKey(stream, partition));
     if (!list || list.length === 0) return undefined;
     const first = list[0].offset;

@@ -26,7 +26,11 @@ export function positionKey(stream: StreamName, partition: number): string {
 }
 
 /** Throws RecordDecodeError for anything that is not a canonical record. */
-export function fromKafkaMessage(stream: StreamName, partition: number, message: KafkaMessage): StreamRecord {
+export function fromKafkaMessage(
+  stream: StreamName,
+  partition: number,
+  message: KafkaMessage,
+): StreamRecord {
   const record = decodeRecord(message.value);
   return {
     key: positionKey(stream, partition),
@@ -48,7 +52,11 @@ export function dataFrame(record: StreamRecord, now = new Date()): string {
     timestamp: now.toISOString(),
     data: { ts: record.ts, fields: record.fields },
     device_id: record.deviceId,
-    position: formatPosition({ stream: record.stream, partition: record.partition, offset: String(record.offset) }),
+    position: formatPosition({
+      stream: record.stream,
+      partition: record.partition,
+      offset: String(record.offset),
+    }),
   };
   return JSON.stringify(message);
 }

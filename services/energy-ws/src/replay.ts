@@ -55,7 +55,11 @@ export class KafkaReplayer {
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const result = await this.admin.fetchTopicOffsets(topic);
-    return result.map(p => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
+    return result.map(p => ({
+      partition: p.partition,
+      low: Number(p.low),
+      high: Number(p.high),
+    }));
   }
 
   /**
@@ -69,7 +73,9 @@ export class KafkaReplayer {
     onMessage: (partition: number, message: KafkaMessage) => void,
     cancelled: () => boolean,
   ): Promise<void> {
-    const remaining = new Set([...ranges].filter(([, r]) => r.from < r.to).map(([p]) => p));
+    const remaining = new Set(
+      [...ranges].filter(([, r]) => r.from < r.to).map(([p]) => p),
+    );
     if (remaining.size === 0) return;
     await this.slots.acquire();
     const groupId = `${this.groupPrefix}.replay.${randomUUID().slice(0, 8)}`;
@@ -84,8 +90,18 @@ export class KafkaReplayer {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
       const done = new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`replay of ${topic} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-        consumer.on(consumer.events.CRASH, event => reject(event.payload.error));
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `replay of ${topic} timed out after ${this.timeoutMs} ms`,
+              ),
+            ),
+          this.timeoutMs,
+        );
+        consumer.on(consumer.events.CRASH, event =>
+          reject(event.payload.error),
+        );
         const finish = (partition: number) => {
           remaining.delete(partition);
           consumer.pause([{ topic, partitions: [partition] }]);
@@ -107,12 +123,14 @@ export class KafkaReplayer {
                 if (offset >= range.to) break;
                 onMessage(batch.partition, message);
               }
-              if (Number(batch.lastOffset()) >= range.to - 1) finish(batch.partition);
+              if (Number(batch.lastOffset()) >= range.to - 1)
+                finish(batch.partition);
             },
           })
           .then(() => {
             for (const [partition, range] of ranges) {
-              if (remaining.has(partition)) consumer.seek({ topic, partition, offset: String(range.from) });
+              if (remaining.has(partition))
+                consumer.seek({ topic, partition, offset: String(range.from) });
             }
             const idle = allPartitions.filter(p => !remaining.has(p));
             if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);

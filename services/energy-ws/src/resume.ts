@@ -1,4 +1,9 @@
-import { formatPosition, Position, RecordDecodeError, StreamName } from '@homelab/plugin-streaming-common';
+import {
+  formatPosition,
+  Position,
+  RecordDecodeError,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
 import { errorFrame } from './protocol';
@@ -35,11 +40,16 @@ export function resume(
   const fromKafka = new Map<StreamName, Map<number, number>>();
   for (const position of positions) {
     const next = Number(position.offset) + 1;
-    const buffered = deps.recent.since(position.stream, position.partition, next);
+    const buffered = deps.recent.since(
+      position.stream,
+      position.partition,
+      next,
+    );
     session.setCursor(position.stream, position.partition, next);
     if (buffered) {
       let sent = 0;
-      for (const record of buffered) if (session.offerReplayed(record, generation)) sent++;
+      for (const record of buffered)
+        if (session.offerReplayed(record, generation)) sent++;
       deps.metrics.resumes.inc({ source: 'buffer' });
       deps.metrics.replayed.inc({ source: 'buffer' }, sent);
       deps.metrics.broadcast.inc({ stream: position.stream }, sent);
@@ -51,7 +61,9 @@ export function resume(
     partitions.set(position.partition, next);
   }
   return Promise.all(
-    [...fromKafka].map(([stream, partitions]) => replayStream(session, generation, stream, partitions, send, deps)),
+    [...fromKafka].map(([stream, partitions]) =>
+      replayStream(session, generation, stream, partitions, send, deps),
+    ),
   ).then(() => undefined);
 }
 
@@ -79,7 +91,9 @@ async function replayStream(
       let from = next;
       const isExpired = from < known.low;
       if (isExpired) {
-        expired.push(formatPosition({ stream, partition, offset: String(known.low) }));
+        expired.push(
+          formatPosition({ stream, partition, offset: String(known.low) }),
+        );
         from = known.low;
       }
       // A position beyond the log end (e.g. the topic was recreated) must not
@@ -93,7 +107,9 @@ async function replayStream(
       send(
         errorFrame(
           'POSITION_EXPIRED',
-          `Requested position is older than the oldest record still in Kafka; records before ${expired.join(', ')} are gone. Continuing from the oldest available.`,
+          `Requested position is older than the oldest record still in Kafka; records before ${expired.join(
+            ', ',
+          )} are gone. Continuing from the oldest available.`,
           expired,
         ),
       );
@@ -105,7 +121,13 @@ async function replayStream(
       offsets.map(o => o.partition),
       (partition, message) => {
         try {
-          if (session.offerReplayed(fromKafkaMessage(stream, partition, message), generation)) sent++;
+          if (
+            session.offerReplayed(
+              fromKafkaMessage(stream, partition, message),
+              generation,
+            )
+          )
+            sent++;
         } catch (e) {
           if (!(e instanceof RecordDecodeError)) throw e;
         }
@@ -119,11 +141,14 @@ async function replayStream(
     send(
       errorFrame(
         'POSITION_EXPIRED',
-        `Could not replay missed ${stream} records from Kafka (${(e as Error).message}); continuing with live data`,
+        `Could not replay missed ${stream} records from Kafka (${
+          (e as Error).message
+        }); continuing with live data`,
       ),
     );
   } finally {
     stopTimer();
-    for (const partition of wanted.keys()) session.releaseLive(stream, partition, generation);
+    for (const partition of wanted.keys())
+      session.releaseLive(stream, partition, generation);
   }
 }

@@ -3,8 +3,19 @@ import type { Duplex } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer, WebSocket } from 'ws';
 import { WS_CLOSE, WS_PATH } from '@homelab/plugin-streaming-common';
-import { createLogger, Logger, startOpsServer, RunningService } from '@homelab/service-kit';
-import { AuthResult, createTokenVerifier, INVALID_TOKEN_MESSAGE, selectSubprotocol, tokenFromRequest } from './auth';
+import {
+  createLogger,
+  Logger,
+  startOpsServer,
+  RunningService,
+} from '@homelab/service-kit';
+import {
+  AuthResult,
+  createTokenVerifier,
+  INVALID_TOKEN_MESSAGE,
+  selectSubprotocol,
+  tokenFromRequest,
+} from './auth';
 import { EnergyWsConfig, effectiveGroupId, streamTopics } from './config';
 import { Connection } from './connection';
 import { wireTextFrame } from './delivery';
@@ -32,7 +43,13 @@ const CLOSE_GRACE_MS = 2_000;
 
 function kafkaLogger(logger: Logger) {
   return () =>
-    ({ level, log }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
+    ({
+      level,
+      log,
+    }: {
+      level: logLevel;
+      log: { message: string } & Record<string, unknown>;
+    }) => {
       const { message, ...extra } = log;
       if (level <= logLevel.ERROR) logger.error(extra, `kafka: ${message}`);
       else if (level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
@@ -40,11 +57,16 @@ function kafkaLogger(logger: Logger) {
 }
 
 function refuseUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
 }
 
 /** Starts the service from a validated config; `server.port: 0` picks a free port. */
-export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = createLogger('energy-ws')): Promise<EnergyWs> {
+export async function startEnergyWs(
+  config: EnergyWsConfig,
+  logger: Logger = createLogger('energy-ws'),
+): Promise<EnergyWs> {
   const metrics = createMetrics();
   const topics = streamTopics(config);
   const groupId = effectiveGroupId(config);
@@ -61,13 +83,27 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
   if (missing.length > 0) {
     await admin.disconnect();
     // Topics are provisioned with their retention by the bridge (or `rpk topic create`); creating them here would get it wrong.
-    throw new Error(`Kafka topics do not exist: ${missing.join(', ')}; provision them first (kafka.topic / kafka.topics name them)`);
+    throw new Error(
+      `Kafka topics do not exist: ${missing.join(
+        ', ',
+      )}; provision them first (kafka.topic / kafka.topics name them)`,
+    );
   }
   const recent = new RecentRecords(config.server.resume_buffer_records);
-  const replayer = new KafkaReplayer(kafka, admin, groupId, config.server.max_concurrent_replays);
-  const verifier = createTokenVerifier(config.auth.jwt_secret, config.auth.max_token_bytes);
+  const replayer = new KafkaReplayer(
+    kafka,
+    admin,
+    groupId,
+    config.server.max_concurrent_replays,
+  );
+  const verifier = createTokenVerifier(
+    config.auth.jwt_secret,
+    config.auth.max_token_bytes,
+  );
   if (Buffer.byteLength(config.auth.jwt_secret) < 32) {
-    logger.warn('auth.jwt_secret is shorter than 32 bytes; HS256 wants at least 256 bits');
+    logger.warn(
+      'auth.jwt_secret is shorter than 32 bytes; HS256 wants at least 256 bits',
+    );
   }
 
   const connections = new Set<Connection>();
@@ -79,9 +115,11 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
   const publish = (record: StreamRecord) => {
     recent.append(record);
     let frame: Buffer | undefined;
-    const encode = () => (frame ??= wireTextFrame(Buffer.from(dataFrame(record))));
+    const encode = () =>
+      (frame ??= wireTextFrame(Buffer.from(dataFrame(record))));
     let sent = 0;
-    for (const connection of connections) if (connection.session.offerLive(record, encode)) sent++;
+    for (const connection of connections)
+      if (connection.session.offerLive(record, encode)) sent++;
     if (sent > 0) metrics.broadcast.inc({ stream: record.stream }, sent);
     metrics.fanoutLatency.observe((Date.now() - record.producedAtMs) / 1000);
   };
@@ -93,7 +131,11 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
     health: () => ({
       live: true,
       ready: !stopping && (live?.joined() ?? false),
-      details: { clients: connections.size, group: groupId, consumerJoined: live?.joined() ?? false },
+      details: {
+        clients: connections.size,
+        group: groupId,
+        consumerJoined: live?.joined() ?? false,
+      },
     }),
   });
   // Read by Node per accepted connection, so setting it after creation works.
@@ -109,7 +151,12 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
     handleProtocols: selectSubprotocol,
   });
 
-  const refuse = (socket: WebSocket, code: 'UNAUTHORIZED' | 'MAX_CONNECTIONS' | 'SHUTTING_DOWN', message: string, closeCode: number) => {
+  const refuse = (
+    socket: WebSocket,
+    code: 'UNAUTHORIZED' | 'MAX_CONNECTIONS' | 'SHUTTING_DOWN',
+    message: string,
+    closeCode: number,
+  ) => {
     socket.send(errorFrame(code, message));
     socket.close(closeCode, code);
   };
@@ -117,13 +164,24 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
   const admit = (socket: WebSocket, auth: AuthResult) => {
     if (!auth.ok) {
       metrics.authFailures.inc({ reason: auth.reason });
-      logger.info({ reason: auth.reason }, 'refused a connection: invalid token');
-      refuse(socket, 'UNAUTHORIZED', INVALID_TOKEN_MESSAGE, WS_CLOSE.policyViolation);
+      logger.info(
+        { reason: auth.reason },
+        'refused a connection: invalid token',
+      );
+      refuse(
+        socket,
+        'UNAUTHORIZED',
+        INVALID_TOKEN_MESSAGE,
+        WS_CLOSE.policyViolation,
+      );
       return;
     }
     const connection = new Connection(
       socket,
-      { maxSendQueueBytes: config.server.max_send_queue_bytes, maxFrameBytes: config.server.max_frame_bytes },
+      {
+        maxSendQueueBytes: config.server.max_send_queue_bytes,
+        maxFrameBytes: config.server.max_frame_bytes,
+      },
       metrics,
       logger,
       { recent, replayer, topics, metrics, logger },
@@ -145,15 +203,28 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
       refuseUpgrade(socket, '404 Not Found');
       return;
     }
-    const complete = (then: (ws: WebSocket) => void) => wss.handleUpgrade(req, socket, head, then);
+    const complete = (then: (ws: WebSocket) => void) =>
+      wss.handleUpgrade(req, socket, head, then);
     if (stopping) {
-      complete(ws => refuse(ws, 'SHUTTING_DOWN', 'Server is shutting down; reconnect', WS_CLOSE.goingAway));
+      complete(ws =>
+        refuse(
+          ws,
+          'SHUTTING_DOWN',
+          'Server is shutting down; reconnect',
+          WS_CLOSE.goingAway,
+        ),
+      );
       return;
     }
     if (connections.size + reserved >= config.server.max_connections) {
       metrics.refused.inc();
       complete(ws =>
-        refuse(ws, 'MAX_CONNECTIONS', `Server is at its limit of ${config.server.max_connections} connections; try again later`, WS_CLOSE.tryAgainLater),
+        refuse(
+          ws,
+          'MAX_CONNECTIONS',
+          `Server is at its limit of ${config.server.max_connections} connections; try again later`,
+          WS_CLOSE.tryAgainLater,
+        ),
       );
       return;
     }
@@ -192,8 +263,14 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
     await admin.disconnect();
     throw e;
   }
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  logger.info({ port: ops.port, group: groupId, topics }, 'energy-ws listening');
+  const host =
+    config.server.host === '0.0.0.0' || config.server.host === '::'
+      ? '127.0.0.1'
+      : config.server.host;
+  logger.info(
+    { port: ops.port, group: groupId, topics },
+    'energy-ws listening',
+  );
 
   return {
     port: ops.port,
@@ -204,18 +281,31 @@ export async function startEnergyWs(config: EnergyWsConfig, logger: Logger = cre
     async stop(reason: string) {
       if (stopping) return;
       stopping = true;
-      logger.info({ reason, clients: connections.size }, 'shutting down; telling clients to reconnect');
+      logger.info(
+        { reason, clients: connections.size },
+        'shutting down; telling clients to reconnect',
+      );
       clearInterval(keepalive);
       const all = [...connections];
       const closed = all.map(
-        c => new Promise<void>(resolve => {
-          c.cutOff('SHUTTING_DOWN', 'Server is shutting down; reconnect (another replica will serve you) and resume from your last position', WS_CLOSE.goingAway);
-          c.onceClosed(resolve);
-        }),
+        c =>
+          new Promise<void>(resolve => {
+            c.cutOff(
+              'SHUTTING_DOWN',
+              'Server is shutting down; reconnect (another replica will serve you) and resume from your last position',
+              WS_CLOSE.goingAway,
+            );
+            c.onceClosed(resolve);
+          }),
       );
-      await Promise.race([Promise.all(closed), new Promise(r => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+      await Promise.race([
+        Promise.all(closed),
+        new Promise(r => setTimeout(r, CLOSE_GRACE_MS).unref()),
+      ]);
       for (const c of all) c.terminate();
-      await live?.stop().catch(err => logger.warn({ err }, 'error stopping the live consumer'));
+      await live
+        ?.stop()
+        .catch(err => logger.warn({ err }, 'error stopping the live consumer'));
       await admin.disconnect().catch(() => undefined);
       ops.server.off('upgrade', onUpgrade);
       await ops.close();

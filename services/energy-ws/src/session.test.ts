@@ -2,7 +2,11 @@ import { ClientSession } from './session';
 import { StreamRecord } from './record';
 import { RecentRecords } from './recentRecords';
 
-const rec = (offset: number, deviceId = 'meter1', partition = 0): StreamRecord => ({
+const rec = (
+  offset: number,
+  deviceId = 'meter1',
+  partition = 0,
+): StreamRecord => ({
   key: `energy:${partition}`,
   stream: 'energy',
   partition,
@@ -31,16 +35,26 @@ function harness() {
   return { session, sent, overflowed: () => overflowed };
 }
 
-const live = (h: ReturnType<typeof harness>, r: StreamRecord) => h.session.offerLive(r, () => JSON.stringify({ position: `energy:${r.partition}:${r.offset}` }));
+const live = (h: ReturnType<typeof harness>, r: StreamRecord) =>
+  h.session.offerLive(r, () =>
+    JSON.stringify({ position: `energy:${r.partition}:${r.offset}` }),
+  );
 
 describe('client session', () => {
   it('sends nothing before subscribe, then only subscribed streams and devices', () => {
     const h = harness();
     live(h, rec(1));
-    h.session.subscribe({ streams: ['energy'], devices: ['meter2'], resume: [] });
+    h.session.subscribe({
+      streams: ['energy'],
+      devices: ['meter2'],
+      resume: [],
+    });
     live(h, rec(2, 'meter1'));
     live(h, rec(3, 'meter2'));
-    h.session.offerLive({ ...rec(4, 'meter2'), stream: 'heatpump', key: 'heatpump:0' }, () => '{}');
+    h.session.offerLive(
+      { ...rec(4, 'meter2'), stream: 'heatpump', key: 'heatpump:0' },
+      () => '{}',
+    );
     expect(h.sent).toEqual([3]);
   });
 

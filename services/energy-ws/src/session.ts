@@ -25,11 +25,16 @@ export class ClientSession {
   /** Bumped on each subscribe so a replay for an older subscribe stops delivering. */
   generation = 0;
 
-  constructor(private readonly sink: SessionSink, private readonly maxPending = 50_000) {}
+  constructor(
+    private readonly sink: SessionSink,
+    private readonly maxPending = 50_000,
+  ) {}
 
   subscribe(subscription: Subscription): number {
     this.streams = new Set(subscription.streams);
-    this.devices = subscription.devices ? new Set(subscription.devices) : undefined;
+    this.devices = subscription.devices
+      ? new Set(subscription.devices)
+      : undefined;
     this.cursors.clear();
     this.pending.clear();
     return ++this.generation;
@@ -68,13 +73,18 @@ export class ClientSession {
   }
 
   /** Replay done: sends what arrived live meanwhile, minus what the replay covered. */
-  releaseLive(stream: StreamName, partition: number, generation: number): number {
+  releaseLive(
+    stream: StreamName,
+    partition: number,
+    generation: number,
+  ): number {
     if (generation !== this.generation) return 0;
     const key = positionKey(stream, partition);
     const waiting = this.pending.get(key);
     this.pending.delete(key);
     let sent = 0;
-    for (const record of waiting ?? []) if (this.accept(record, () => dataFrame(record))) sent++;
+    for (const record of waiting ?? [])
+      if (this.accept(record, () => dataFrame(record))) sent++;
     return sent;
   }
 

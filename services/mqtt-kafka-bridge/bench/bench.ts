@@ -43,6 +43,12 @@ async function scrape(port: number): Promise<Map<string, number>> {
   return values;
 }
 
+function sum(values: Map<string, number>, name: string): number {
+  let total = 0;
+  for (const [k, v] of values) if (k === name || k.startsWith(`${name}{`)) total += v;
+  return total;
+}
+
 /** Quantile from a Prometheus histogram's bucket deltas (upper bucket bound). */
 function histogramQuantile(before: Map<string, number>, after: Map<string, number>, name: string, q: number): number {
   const buckets = [...after.keys()]
@@ -113,7 +119,7 @@ async function main() {
 
     console.log(`mqtt-kafka-bridge benchmark: ${STEPS.join(', ')} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions`);
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at start (Kafka, Mosquitto, bridge and this script on one host)`);
-    console.log('target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge RSS MB');
+    console.log('target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge CPU µs/msg | bridge RSS MB');
     let seq = 0;
     const window = new PublishWindow(20_000);
     for (const rate of STEPS) {
@@ -160,6 +166,10 @@ async function main() {
           (
             (after.get('bridge_kafka_batch_size_sum')! - (before.get('bridge_kafka_batch_size_sum') ?? 0)) /
             Math.max(1, after.get('bridge_kafka_batch_size_count')! - (before.get('bridge_kafka_batch_size_count') ?? 0))
+          ).toFixed(0),
+          (
+            ((after.get('process_cpu_seconds_total')! - before.get('process_cpu_seconds_total')!) * 1e6) /
+            Math.max(1, sum(after, 'bridge_mqtt_messages_received_total') - sum(before, 'bridge_mqtt_messages_received_total'))
           ).toFixed(0),
           maxRss.toFixed(0),
         ].join(' | '),

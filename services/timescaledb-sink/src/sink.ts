@@ -16,6 +16,7 @@ import { createPool, ReadingsStore } from './store';
 export interface SinkOptions {
   logger: Logger;
   metrics?: SinkMetrics;
+  onBatch?: DeliveryContext['onBatch'];
 }
 
 export interface Sink extends RunningService {
@@ -167,6 +168,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       recordAttempts: config.retry.recordAttempts,
       dbGuard: fn => retryForever(fn, { ...retryOptions('database'), shouldRetry: e => classifyDbError(e) !== 'record' }),
       kafkaGuard: fn => retryForever(fn, { ...retryOptions('dead-letter'), shouldRetry: () => true }),
+      onBatch: options.onBatch,
     };
     const position = {
       topic: fetched.topic,

@@ -26,6 +26,11 @@ export function templateDir(): string {
 
 export async function openTimescale(dataDir?: string): Promise<PGlite> {
   const db = await PGlite.create({ dataDir, extensions: { timescaledb } });
+  // Reopening an existing data dir: unless the library is loaded before any
+  // other statement, TimescaleDB's TSL half stays unloaded and continuous
+  // aggregates and compression fail with 'not supported under the current
+  // "timescale" license'. On a fresh dir CREATE EXTENSION would load it.
+  await db.exec("LOAD 'timescaledb'");
   await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
   return db;
 }

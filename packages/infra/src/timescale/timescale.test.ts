@@ -96,7 +96,7 @@ describe('TimescaleDB in PGlite (shared instance, over the pg wire protocol)', (
 });
 
 describe('startTimescale', () => {
-  it('serves TimescaleDB and keeps data across restart()', async () => {
+  it('serves TimescaleDB and keeps data and features across restart()', async () => {
     const server = await startTimescale();
     try {
       expect(server.url).toBe(
@@ -116,6 +116,15 @@ describe('startTimescale', () => {
       );
       await server.restart();
       expect(await run('SELECT v FROM kept')).toEqual([{ v: 42 }]);
+      // The reopened data dir must still have TimescaleDB's licensed features.
+      await run(
+        "CREATE MATERIALIZED VIEW kept_hourly WITH (timescaledb.continuous) AS SELECT time_bucket('1 hour', ts) AS bucket, max(v) AS v FROM kept GROUP BY bucket WITH NO DATA",
+      );
+      await run("CALL refresh_continuous_aggregate('kept_hourly', NULL, NULL)");
+      expect(await run('SELECT v FROM kept_hourly')).toEqual([{ v: 42 }]);
+      await run(
+        "ALTER TABLE kept SET (timescaledb.compress); SELECT compress_chunk(c) FROM show_chunks('kept') c",
+      );
     } finally {
       await server.stop();
     }

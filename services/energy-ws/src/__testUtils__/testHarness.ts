@@ -16,7 +16,11 @@ export const SECRET = 'integration-secret-0123456789abcdef';
 export class Harness {
   readonly id = randomUUID().slice(0, 8);
   readonly brokers = testInfra().kafkaBrokers;
-  readonly kafka = new Kafka({ clientId: `energy-ws-test-${this.id}`, brokers: this.brokers, logLevel: logLevel.NOTHING });
+  readonly kafka = new Kafka({
+    clientId: `energy-ws-test-${this.id}`,
+    brokers: this.brokers,
+    logLevel: logLevel.NOTHING,
+  });
   readonly admin = this.kafka.admin();
   readonly topics: Record<StreamName, string> = {
     energy: `test.energy-ws.${this.id}.energy`,
@@ -33,28 +37,58 @@ export class Harness {
     await this.producer.connect();
   }
 
-  config(overrides: { kafka?: Record<string, unknown>; server?: Record<string, unknown>; auth?: Record<string, unknown> } = {}): EnergyWsConfigInput {
+  config(
+    overrides: {
+      kafka?: Record<string, unknown>;
+      server?: Record<string, unknown>;
+      auth?: Record<string, unknown>;
+    } = {},
+  ): EnergyWsConfigInput {
     return {
-      kafka: { brokers: this.brokers, topics: this.topics, group_id: `energy-ws-test-${this.id}`, ...overrides.kafka },
+      kafka: {
+        brokers: this.brokers,
+        topics: this.topics,
+        group_id: `energy-ws-test-${this.id}`,
+        ...overrides.kafka,
+      },
       server: { host: '127.0.0.1', port: 0, ...overrides.server },
       auth: { jwt_secret: SECRET, ...overrides.auth },
     } as EnergyWsConfigInput;
   }
 
-  async start(overrides: Parameters<Harness['config']>[0] = {}): Promise<EnergyWs> {
-    const service = await startEnergyWs(parseConfig(this.config(overrides)), createLogger('energy-ws-test', 'silent'));
+  async start(
+    overrides: Parameters<Harness['config']>[0] = {},
+  ): Promise<EnergyWs> {
+    const service = await startEnergyWs(
+      parseConfig(this.config(overrides)),
+      createLogger('energy-ws-test', 'silent'),
+    );
     this.services.push(service);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${service.port}/health/ready`)).ok, 30_000, 'the service to be ready');
+    await waitFor(
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${service.port}/health/ready`)
+        ).ok,
+      30_000,
+      'the service to be ready',
+    );
     return service;
   }
 
   /** Produces canonical records (keyed by device) and returns their offsets. */
-  async produce(stream: StreamName, deviceId: string, count: number, extraFields: Record<string, number> = {}): Promise<string[]> {
+  async produce(
+    stream: StreamName,
+    deviceId: string,
+    count: number,
+    extraFields: Record<string, number> = {},
+  ): Promise<string[]> {
     const result = await this.producer!.send({
       topic: this.topics[stream],
       messages: Array.from({ length: count }, (_, i) => ({
         key: deviceId,
-        value: JSON.stringify(canonicalRecord(stream, deviceId, { power_kw: i, ...extraFields })),
+        value: JSON.stringify(
+          canonicalRecord(stream, deviceId, { power_kw: i, ...extraFields }),
+        ),
       })),
     });
     const base = Number(result[0].baseOffset);
@@ -67,9 +101,12 @@ export class Harness {
   }
 
   async close(): Promise<void> {
-    for (const service of this.services) await service.stop('test done').catch(() => undefined);
+    for (const service of this.services)
+      await service.stop('test done').catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await this.admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);
+    await this.admin
+      .deleteTopics({ topics: Object.values(this.topics) })
+      .catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
 }

@@ -9,27 +9,40 @@ export async function mintToken(
   options: { expiresInS?: number; notBeforeS?: number; subject?: string } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now).setSubject(options.subject ?? 'test-user');
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(now)
+    .setSubject(options.subject ?? 'test-user');
   jwt.setExpirationTime(now + (options.expiresInS ?? 3600));
-  if (options.notBeforeS !== undefined) jwt.setNotBefore(now + options.notBeforeS);
+  if (options.notBeforeS !== undefined)
+    jwt.setNotBefore(now + options.notBeforeS);
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
  * Tokens an attacker would try, each of which must be refused. Built by hand
  * where a library would refuse to build them.
  */
-export async function attackTokens(secret: string): Promise<Record<string, string | undefined>> {
+export async function attackTokens(
+  secret: string,
+): Promise<Record<string, string | undefined>> {
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: 'attacker', iat: now, exp: now + 3600 };
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const rs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+  const rs256 = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256' })
+    .sign(privateKey);
   // "RS256 with an HS key": RS256 in the header, but HMAC-signed with the shared secret.
   const confusedInput = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}`;
-  const confused = `${confusedInput}.${createHmac('sha256', secret).update(confusedInput).digest('base64url')}`;
-  const hs512 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).sign(new TextEncoder().encode(secret.padEnd(64, 'x')));
+  const confused = `${confusedInput}.${createHmac('sha256', secret)
+    .update(confusedInput)
+    .digest('base64url')}`;
+  const hs512 = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS512' })
+    .sign(new TextEncoder().encode(secret.padEnd(64, 'x')));
   const valid = await mintToken(secret);
   const [header, payload] = valid.split('.');
   return {
@@ -42,9 +55,13 @@ export async function attackTokens(secret: string): Promise<Record<string, strin
     rs256: rs256,
     rs256WithHsKey: confused,
     hs512: hs512,
-    tamperedPayload: `${header}.${b64({ ...claims, sub: 'admin' })}.${valid.split('.')[2]}`,
+    tamperedPayload: `${header}.${b64({ ...claims, sub: 'admin' })}.${
+      valid.split('.')[2]
+    }`,
     noSignature: `${header}.${payload}.`,
-    huge: `${header}.${Buffer.alloc(100 * 1024, 'a').toString()}.${valid.split('.')[2]}`,
+    huge: `${header}.${Buffer.alloc(100 * 1024, 'a').toString()}.${
+      valid.split('.')[2]
+    }`,
   };
 }
 
@@ -56,12 +73,22 @@ export interface RecordingClient {
   isClosed(): boolean;
   send(message: unknown): void;
   /** Resolves with the first recorded message (from index `from`) matching. */
-  next(match: (m: Record<string, any>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, any>>;
+  next(
+    match: (m: Record<string, any>) => boolean,
+    timeoutMs?: number,
+    from?: number,
+  ): Promise<Record<string, any>>;
   data(): Array<Record<string, any>>;
 }
 
-export function connectClient(url: string, options: { token?: string; protocols?: string[] } = {}): Promise<RecordingClient> {
-  const target = options.token === undefined ? url : `${url}?token=${encodeURIComponent(options.token)}`;
+export function connectClient(
+  url: string,
+  options: { token?: string; protocols?: string[] } = {},
+): Promise<RecordingClient> {
+  const target =
+    options.token === undefined
+      ? url
+      : `${url}?token=${encodeURIComponent(options.token)}`;
   const socket = new WebSocket(target, options.protocols ?? []);
   const messages: Array<Record<string, any>> = [];
   let closedFlag = false;
@@ -77,9 +104,16 @@ export function connectClient(url: string, options: { token?: string; protocols?
     messages,
     closed,
     isClosed: () => closedFlag,
-    send: message => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
+    send: message =>
+      socket.send(
+        typeof message === 'string' ? message : JSON.stringify(message),
+      ),
     next: (match, timeoutMs = 15_000, from = 0) =>
-      waitFor(() => messages.slice(from).find(match), timeoutMs, 'a matching message'),
+      waitFor(
+        () => messages.slice(from).find(match),
+        timeoutMs,
+        'a matching message',
+      ),
     data: () => messages.filter(m => m.type === 'data'),
   };
   return new Promise((resolve, reject) => {
@@ -89,25 +123,40 @@ export function connectClient(url: string, options: { token?: string; protocols?
 }
 
 /** Polls until `probe` returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise(r => setTimeout(r, 20));
   }
 }
 
 /** A canonical record as the bridge writes it. */
-export function canonicalRecord(stream: string, deviceId: string, fields: Record<string, number>, ts = new Date()) {
+export function canonicalRecord(
+  stream: string,
+  deviceId: string,
+  fields: Record<string, number>,
+  ts = new Date(),
+) {
   return {
     stream,
     device_id: deviceId,
     ts: ts.toISOString(),
     fields,
     received_at: new Date().toISOString(),
-    source: { mqtt_topic: `homelab/${stream}/${deviceId}`, qos: 1, retained: false, bridge_id: 'test' },
+    source: {
+      mqtt_topic: `homelab/${stream}/${deviceId}`,
+      qos: 1,
+      retained: false,
+      bridge_id: 'test',
+    },
   };
 }
 
@@ -116,13 +165,26 @@ export function canonicalRecord(stream: string, deviceId: string, fields: Record
  * waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata
  * propagates, which happens on a loaded machine.
  */
-export async function createTopics(admin: Admin, topics: string[], partitions = 1): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: topics.map(topic => ({ topic, numPartitions: partitions })) });
+export async function createTopics(
+  admin: Admin,
+  topics: string[],
+  partitions = 1,
+): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: topics.map(topic => ({ topic, numPartitions: partitions })),
+  });
   await waitFor(
     () =>
       admin
         .fetchTopicMetadata({ topics })
-        .then(m => m.topics.every(t => t.partitions.length === partitions && t.partitions.every(p => p.leader >= 0)))
+        .then(m =>
+          m.topics.every(
+            t =>
+              t.partitions.length === partitions &&
+              t.partitions.every(p => p.leader >= 0),
+          ),
+        )
         .catch(() => false),
     30_000,
     'topic leaders',

@@ -145,11 +145,11 @@ describe('LiveTab', () => {
   });
 
   it('refreshes the token before it expires without leaving live', async () => {
-    const api = liveApi(server, { getLiveToken: jest.fn(async () => server.token(1500)) });
-    await renderTab(api);
+    const getLiveToken = jest.fn(async () => server.token(1500));
+    await renderTab(liveApi(server, { getLiveToken }));
     await waitUntil(() => status() === 'live', 'live');
     const statuses = recordStatuses();
-    await waitUntil(() => api.getLiveToken.mock.calls.length >= 3, 'two refreshes', 8000);
+    await waitUntil(() => getLiveToken.mock.calls.length >= 3, 'two refreshes', 8000);
     server.publish('meter1', { power_kw: 42 });
     await waitUntil(() => value('power_kw') === '42 kW', 'data on the new connection');
     expect(statuses).toEqual(['live']);
@@ -157,15 +157,13 @@ describe('LiveTab', () => {
   });
 
   it('says the token route refused (401) and offers a retry', async () => {
-    const api = liveApi(server, {
-      getLiveToken: jest.fn().mockRejectedValue(await backendError(401, 'Missing credentials')),
-    });
-    await renderTab(api);
+    const getLiveToken = jest.fn().mockRejectedValue(await backendError(401, 'Missing credentials'));
+    await renderTab(liveApi(server, { getLiveToken }));
     await waitUntil(() => status() === 'error', 'error');
     expect(screen.getByTestId('live-connection-label')).toHaveTextContent('Error');
     expect(reason()).toBe('the streaming backend gave no live token (HTTP 401): Missing credentials');
     expect(server.offeredTokens).toEqual([]);
-    api.getLiveToken.mockImplementation(async () => server.token());
+    getLiveToken.mockImplementation(async () => server.token());
     fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     await waitUntil(() => status() === 'live', 'live after retry');
   });
