@@ -47,7 +47,7 @@ export interface DeliveryContext {
   /** Retries Kafka sends without limit. */
   kafkaGuard: <R>(fn: () => Promise<R>) => Promise<R>;
   /** Observer for each delivered batch (the benchmark's exact percentiles). */
-  onBatch?: (seconds: number, records: number) => void;
+  onBatch?: (seconds: number, records: number, inserted: number) => void;
 }
 
 export async function deliverChunk(
@@ -94,7 +94,7 @@ export async function deliverChunk(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const topic = position.topic;
   metrics.batchSeconds.observe({ table: table.name }, seconds);
-  ctx.onBatch?.(seconds, messages.length);
+  ctx.onBatch?.(seconds, messages.length, inserted);
   metrics.batchRows.observe(messages.length);
   metrics.batches.inc({ table: table.name });
   metrics.rowsWritten.inc({ table: table.name }, inserted);

@@ -76,13 +76,13 @@ describe('LiveConnection', () => {
   });
 
   it('hands over to a new token before expiry without dropping out of live', async () => {
-    const c = client(server, { fetchToken: async () => server.token(1500) });
+    const c = client(server, { fetchToken: async () => server.token(3000) });
     stopClient = () => c.connection.stop();
     await eventually(() => c.status() === 'live', 'live');
     let v = 0;
     const producer = setInterval(() => server.publish('meter1', { v: ++v }), 20);
     try {
-      await eventually(() => server.offeredTokens.length >= 3, 'two refreshes', 8000);
+      await eventually(() => server.offeredTokens.length >= 3, 'two refreshes', 15_000);
       await eventually(() => c.received.length >= v - 1 && v > 60, 'records after refresh');
     } finally {
       clearInterval(producer);

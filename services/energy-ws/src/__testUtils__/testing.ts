@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { SignJWT } from 'jose';
 import type { Admin } from 'kafkajs';
@@ -26,12 +26,16 @@ const b64 = (value: unknown) =>
  * Tokens an attacker would try, each of which must be refused. Built by hand
  * where a library would refuse to build them.
  */
+/** Generated once per process: RSA key generation is slow on a busy machine. */
+let rsaKey: KeyObject | undefined;
+
 export async function attackTokens(
   secret: string,
 ): Promise<Record<string, string | undefined>> {
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: 'attacker', iat: now, exp: now + 3600 };
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  rsaKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const privateKey = rsaKey;
   const rs256 = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256' })
     .sign(privateKey);

@@ -145,11 +145,11 @@ describe('LiveTab', () => {
   });
 
   it('refreshes the token before it expires without leaving live', async () => {
-    const getLiveToken = jest.fn(async () => server.token(1500));
+    const getLiveToken = jest.fn(async () => server.token(3000));
     await renderTab(liveApi(server, { getLiveToken }));
     await waitUntil(() => status() === 'live', 'live');
     const statuses = recordStatuses();
-    await waitUntil(() => getLiveToken.mock.calls.length >= 3, 'two refreshes', 8000);
+    await waitUntil(() => getLiveToken.mock.calls.length >= 3, 'two refreshes', 15_000);
     server.publish('meter1', { power_kw: 42 });
     await waitUntil(() => value('power_kw') === '42 kW', 'data on the new connection');
     expect(statuses).toEqual(['live']);
