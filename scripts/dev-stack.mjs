@@ -4,13 +4,13 @@
 // KAFKA_BROKERS, MQTT_URL, DATABASE_URL and TIMESCALE_URL). Prints one
 // "ready" line once everything answers, and stops it all on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const logDir = join(root, '.tools', 'logs');
+const logDir = process.env.HOMELAB_LOG_DIR ?? join(root, '.tools', 'logs');
 mkdirSync(logDir, { recursive: true });
 
 // One secret shared by energy-ws and the portal's token route, made fresh
@@ -20,25 +20,36 @@ const ports = {
   bridge: process.env.BRIDGE_OPS_PORT ?? '9101',
   sink: process.env.SINK_OPS_PORT ?? '9102',
   ws: process.env.ENERGY_WS_PORT ?? '8080',
+  simulator: process.env.SIMULATOR_OPS_PORT ?? '9104',
+  backend: process.env.BACKEND_PORT ?? '7007',
 };
+
+// `--portal=built` runs only the backend, serving packages/app/dist (what the
+// end-to-end tests use); the default runs the frontend dev server on :3000.
+const builtPortal = process.argv.includes('--portal=built');
+const backendUrl = `http://localhost:${ports.backend}`;
+const portalUrl = builtPortal ? backendUrl : 'http://localhost:3000';
 
 const env = {
   ...process.env,
   JWT_SECRET: jwtSecret,
   ENERGY_WS_URL: `ws://localhost:${ports.ws}/ws/energy`,
-  BRIDGE_OPS_PORT: ports.bridge,
-  SINK_OPS_PORT: ports.sink,
-  ENERGY_WS_PORT: ports.ws,
+  BACKEND_PORT: ports.backend,
+  BACKEND_BASE_URL: backendUrl,
+  APP_BASE_URL: portalUrl,
 };
 
 const yarn = join(root, 'bin', 'yarn');
+const workspace = name => [yarn, 'workspace', name, 'start'];
 const components = [
-  { name: 'mqtt-kafka-bridge', cmd: [yarn, 'workspace', 'mqtt-kafka-bridge', 'start'], health: `http://127.0.0.1:${ports.bridge}/health` },
-  { name: 'timescaledb-sink', cmd: [yarn, 'workspace', 'timescaledb-sink', 'start'], health: `http://127.0.0.1:${ports.sink}/health` },
-  { name: 'energy-ws', cmd: [yarn, 'workspace', 'energy-ws', 'start'], health: `http://127.0.0.1:${ports.ws}/health` },
-  { name: 'device-simulator', cmd: [yarn, 'workspace', 'device-simulator', 'start'] },
-  { name: 'backstage', cmd: [yarn, 'start'], health: 'http://127.0.0.1:7007/.backstage/health/v1/readiness', page: 'http://127.0.0.1:3000' },
-].filter(c => c.name === 'backstage' || existsSync(join(root, 'services', c.name, 'package.json')));
+  { name: 'mqtt-kafka-bridge', cmd: workspace('mqtt-kafka-bridge'), env: { OPS_PORT: ports.bridge }, health: `http://127.0.0.1:${ports.bridge}/health` },
+  { name: 'timescaledb-sink', cmd: workspace('timescaledb-sink'), env: { OPS_PORT: ports.sink }, health: `http://127.0.0.1:${ports.sink}/health` },
+  { name: 'energy-ws', cmd: workspace('energy-ws'), env: { PORT: ports.ws }, health: `http://127.0.0.1:${ports.ws}/health` },
+  { name: 'device-simulator', cmd: workspace('device-simulator'), env: { SIMULATOR_OPS_PORT: ports.simulator }, health: `http://127.0.0.1:${ports.simulator}/health` },
+  builtPortal
+    ? { name: 'backstage', cmd: workspace('backend'), health: `http://127.0.0.1:${ports.backend}/.backstage/health/v1/readiness`, page: backendUrl }
+    : { name: 'backstage', cmd: [yarn, 'start'], health: `http://127.0.0.1:${ports.backend}/.backstage/health/v1/readiness`, page: 'http://127.0.0.1:3000' },
+];
 
 const children = [];
 let stopping = false;
@@ -49,7 +60,7 @@ function start(component) {
   // A process group of its own, so stopping it also stops what it spawned.
   const child = spawn(component.cmd[0], component.cmd.slice(1), {
     cwd: root,
-    env,
+    env: { ...env, ...component.env },
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -113,11 +124,16 @@ async function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-for (const component of components) start(component);
 try {
-  await Promise.all(components.map(c => waitFor(c, 300_000)));
+  // The bridge provisions the Kafka topics that the others refuse to start
+  // without, so it goes first.
+  const [bridge, ...rest] = components;
+  start(bridge);
+  await waitFor(bridge, 120_000);
+  for (const component of rest) start(component);
+  await Promise.all(rest.map(c => waitFor(c, 300_000)));
   console.log(
-    `[dev] ready: portal http://localhost:3000 (backend http://localhost:7007) · ` +
+    `[dev] ready: portal ${portalUrl} (backend ${backendUrl}) · ` +
       `energy-ws ws://localhost:${ports.ws}/ws/energy · ` +
       `Kafka ${process.env.KAFKA_BROKERS} · MQTT ${process.env.MQTT_URL} · Ctrl-C stops everything`,
   );

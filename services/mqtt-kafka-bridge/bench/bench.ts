@@ -16,14 +16,21 @@ import { startKafka, startMosquitto } from '@homelab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { MqttClient } from 'mqtt';
 import { cpus, loadavg } from 'node:os';
-import { spawnBridge, testConfig, uid, writeConfig } from '../src/__testUtils__/harness';
+import {
+  spawnBridge,
+  testConfig,
+  uid,
+  writeConfig,
+} from '../src/__testUtils__/harness';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-const STEPS = arg('steps', '1000,2000,4000,8000,12000,20000').split(',').map(Number);
+const STEPS = arg('steps', '1000,2000,4000,8000,12000,20000')
+  .split(',')
+  .map(Number);
 const SECONDS = Number(arg('seconds', '10'));
 const PUBLISHERS = 2;
 
@@ -45,19 +52,29 @@ async function scrape(port: number): Promise<Map<string, number>> {
 
 function sum(values: Map<string, number>, name: string): number {
   let total = 0;
-  for (const [k, v] of values) if (k === name || k.startsWith(`${name}{`)) total += v;
+  for (const [k, v] of values)
+    if (k === name || k.startsWith(`${name}{`)) total += v;
   return total;
 }
 
 /** Quantile from a Prometheus histogram's bucket deltas (upper bucket bound). */
-function histogramQuantile(before: Map<string, number>, after: Map<string, number>, name: string, q: number): number {
+function histogramQuantile(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  name: string,
+  q: number,
+): number {
   const buckets = [...after.keys()]
     .filter(k => k.startsWith(`${name}_bucket{le="`))
-    .map(k => ({ le: k.slice(name.length + 12, -2), n: after.get(k)! - (before.get(k) ?? 0) }))
+    .map(k => ({
+      le: k.slice(name.length + 12, -2),
+      n: after.get(k)! - (before.get(k) ?? 0),
+    }))
     .filter(b => b.le !== '+Inf')
     .map(b => ({ le: Number(b.le), n: b.n }))
     .sort((a, b) => a.le - b.le);
-  const total = after.get(`${name}_count`)! - (before.get(`${name}_count`) ?? 0);
+  const total =
+    after.get(`${name}_count`)! - (before.get(`${name}_count`) ?? 0);
   const bucket = buckets.find(b => b.n >= q * total);
   return bucket ? bucket.le * 1000 : Infinity;
 }
@@ -77,14 +94,22 @@ class PublishWindow {
 
 async function main() {
   const ownKafka = process.env.KAFKA_BROKERS ? undefined : await startKafka();
-  const ownMosquitto = process.env.MQTT_URL ? undefined : await startMosquitto();
+  const ownMosquitto = process.env.MQTT_URL
+    ? undefined
+    : await startMosquitto();
   const brokers = ownKafka?.brokers ?? process.env.KAFKA_BROKERS!.split(',');
   const mqttUrl = ownMosquitto?.url ?? process.env.MQTT_URL!;
   const id = uid();
-  const { config, prefix, topics } = testConfig({ id, kafkaBrokers: brokers, mqttUrl });
+  const { config, prefix, topics } = testConfig({
+    id,
+    kafkaBrokers: brokers,
+    mqttUrl,
+  });
   config.kafka.topics.energy.partitions = 3;
   // BENCH_BRIDGE_NODE_OPTIONS=--cpu-prof profiles the bridge process.
-  const bridge = spawnBridge(writeConfig(config), { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '' });
+  const bridge = spawnBridge(writeConfig(config), {
+    NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '',
+  });
   const cleanup = async () => {
     await bridge.kill('SIGTERM');
     await ownKafka?.stop();
@@ -94,13 +119,25 @@ async function main() {
     const opsPort = await bridge.opsPort();
     const publishers: MqttClient[] = [];
     for (let i = 0; i < PUBLISHERS; i++) {
-      publishers.push(await mqtt.connectAsync(mqttUrl, { clientId: `bench-pub-${id}-${i}`, clean: false }));
+      publishers.push(
+        await mqtt.connectAsync(mqttUrl, {
+          clientId: `bench-pub-${id}-${i}`,
+          clean: false,
+        }),
+      );
     }
 
     const latencies: number[] = [];
     let consumed = 0;
-    const kafka = new Kafka({ clientId: 'bridge-bench', brokers, logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `bridge-bench-${id}`, maxWaitTimeInMs: 5 });
+    const kafka = new Kafka({
+      clientId: 'bridge-bench',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: `bridge-bench-${id}`,
+      maxWaitTimeInMs: 5,
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.energy, fromBeginning: true });
     await consumer.run({
@@ -114,12 +151,28 @@ async function main() {
       },
     });
     // Warm up (JIT, producer id, consumer group join).
-    await publishers[0].publishAsync(`${prefix}/energy/warmup`, JSON.stringify({ sent_ms: Date.now(), power_kw: 1 }), { qos: 1 });
+    await publishers[0].publishAsync(
+      `${prefix}/energy/warmup`,
+      JSON.stringify({ sent_ms: Date.now(), power_kw: 1 }),
+      { qos: 1 },
+    );
     while (consumed < 1) await new Promise(r => setTimeout(r, 50));
 
-    console.log(`mqtt-kafka-bridge benchmark: ${STEPS.join(', ')} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions`);
-    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at start (Kafka, Mosquitto, bridge and this script on one host)`);
-    console.log('target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge CPU µs/msg | bridge RSS MB');
+    console.log(
+      `mqtt-kafka-bridge benchmark: ${STEPS.join(
+        ', ',
+      )} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions`,
+    );
+    console.log(
+      `machine: ${cpus().length} cores, load average ${loadavg()
+        .map(l => l.toFixed(1))
+        .join(
+          ' ',
+        )} at start (Kafka, Mosquitto, bridge and this script on one host)`,
+    );
+    console.log(
+      'target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge CPU µs/msg | bridge RSS MB',
+    );
     let seq = 0;
     const window = new PublishWindow(20_000);
     for (const rate of STEPS) {
@@ -131,10 +184,20 @@ async function main() {
       const tickMs = 10;
       const perTick = rate / (1000 / tickMs);
       while (Date.now() - started < SECONDS * 1000) {
-        const due = Math.floor(((Date.now() - started) / 1000) * rate) - published;
+        const due =
+          Math.floor(((Date.now() - started) / 1000) * rate) - published;
         for (let i = 0; i < Math.min(due, perTick * 5) && window.open; i++) {
           const n = seq++;
-          window.publish(publishers[n % PUBLISHERS], `${prefix}/energy/meter-${n % 16}`, JSON.stringify({ sent_ms: Date.now(), seq: n, power_kw: 3.2, voltage: 230 }));
+          window.publish(
+            publishers[n % PUBLISHERS],
+            `${prefix}/energy/meter-${n % 16}`,
+            JSON.stringify({
+              sent_ms: Date.now(),
+              seq: n,
+              power_kw: 3.2,
+              voltage: 230,
+            }),
+          );
           published++;
         }
         await new Promise(r => setTimeout(r, tickMs));
@@ -144,42 +207,87 @@ async function main() {
       const publishedRate = published / elapsed;
       // Drain: how long until Kafka has everything from this step.
       const drainStart = Date.now();
-      while (consumed - consumedBefore < published && Date.now() - drainStart < 60_000) {
+      while (
+        consumed - consumedBefore < published &&
+        Date.now() - drainStart < 60_000
+      ) {
         await new Promise(r => setTimeout(r, 50));
       }
       const backlog = published - inKafkaDuring;
       const after = await scrape(opsPort);
-      const maxRss = (after.get('process_resident_memory_bytes') ?? 0) / 1024 / 1024;
+      const maxRss =
+        (after.get('process_resident_memory_bytes') ?? 0) / 1024 / 1024;
       const sorted = latencies.slice().sort((a, b) => a - b);
-      const bridgeP50 = histogramQuantile(before, after, 'bridge_delivery_duration_seconds', 0.5);
-      const bridgeP99 = histogramQuantile(before, after, 'bridge_delivery_duration_seconds', 0.99);
+      const bridgeP50 = histogramQuantile(
+        before,
+        after,
+        'bridge_delivery_duration_seconds',
+        0.5,
+      );
+      const bridgeP99 = histogramQuantile(
+        before,
+        after,
+        'bridge_delivery_duration_seconds',
+        0.99,
+      );
       console.log(
         [
           rate,
           publishedRate.toFixed(0),
           (inKafkaDuring / elapsed).toFixed(0),
-          `${backlog} (drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s)`,
+          `${backlog} (drained in ${((Date.now() - drainStart) / 1000).toFixed(
+            1,
+          )} s)`,
           quantile(sorted, 0.5),
           quantile(sorted, 0.99),
           `≤${bridgeP50} / ≤${bridgeP99}`,
-          `≤${histogramQuantile(before, after, 'bridge_kafka_produce_duration_seconds', 0.5)} / ≤${histogramQuantile(before, after, 'bridge_kafka_produce_duration_seconds', 0.99)}`,
+          `≤${histogramQuantile(
+            before,
+            after,
+            'bridge_kafka_produce_duration_seconds',
+            0.5,
+          )} / ≤${histogramQuantile(
+            before,
+            after,
+            'bridge_kafka_produce_duration_seconds',
+            0.99,
+          )}`,
           (
-            (after.get('bridge_kafka_batch_size_sum')! - (before.get('bridge_kafka_batch_size_sum') ?? 0)) /
-            Math.max(1, after.get('bridge_kafka_batch_size_count')! - (before.get('bridge_kafka_batch_size_count') ?? 0))
+            (after.get('bridge_kafka_batch_size_sum')! -
+              (before.get('bridge_kafka_batch_size_sum') ?? 0)) /
+            Math.max(
+              1,
+              after.get('bridge_kafka_batch_size_count')! -
+                (before.get('bridge_kafka_batch_size_count') ?? 0),
+            )
           ).toFixed(0),
           (
-            ((after.get('process_cpu_seconds_total')! - before.get('process_cpu_seconds_total')!) * 1e6) /
-            Math.max(1, sum(after, 'bridge_mqtt_messages_received_total') - sum(before, 'bridge_mqtt_messages_received_total'))
+            ((after.get('process_cpu_seconds_total')! -
+              before.get('process_cpu_seconds_total')!) *
+              1e6) /
+            Math.max(
+              1,
+              sum(after, 'bridge_mqtt_messages_received_total') -
+                sum(before, 'bridge_mqtt_messages_received_total'),
+            )
           ).toFixed(0),
           maxRss.toFixed(0),
         ].join(' | '),
       );
       if (consumed - consumedBefore < published) {
-        console.log(`  step did not drain within 60 s (${consumed - consumedBefore}/${published}); stopping`);
+        console.log(
+          `  step did not drain within 60 s (${
+            consumed - consumedBefore
+          }/${published}); stopping`,
+        );
         break;
       }
     }
-    console.log(`load average at end: ${loadavg().map(l => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `load average at end: ${loadavg()
+        .map(l => l.toFixed(1))
+        .join(' ')}`,
+    );
     await consumer.disconnect();
     await Promise.all(publishers.map(p => p.endAsync()));
   } finally {

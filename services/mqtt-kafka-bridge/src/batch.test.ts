@@ -1,7 +1,10 @@
 import type { TopicMessages } from 'kafkajs';
 import { Batcher } from './batch';
 
-const item = (topic: string, key: string) => ({ out: { topic, message: { key, value: key } }, meta: key });
+const item = (topic: string, key: string) => ({
+  out: { topic, message: { key, value: key } },
+  meta: key,
+});
 
 describe('Batcher', () => {
   it('batches by topic, acks after the send, and retries a failed batch whole and first', async () => {
@@ -18,7 +21,9 @@ describe('Batcher', () => {
         if (failures-- > 0) throw new Error('broker down');
       },
     });
-    ['a1', 'b1', 'a2', 'a3'].forEach(k => batcher.add(item(k[0] === 'a' ? 'A' : 'B', k)));
+    ['a1', 'b1', 'a2', 'a3'].forEach(k =>
+      batcher.add(item(k[0] === 'a' ? 'A' : 'B', k)),
+    );
     await batcher.flushed();
     expect(acked).toEqual(['a1', 'b1', 'a2', 'a3']);
     expect(sent[0]).toEqual(sent[1]);

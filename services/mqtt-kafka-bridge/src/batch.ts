@@ -21,11 +21,14 @@ export interface BatcherOptions<T> {
 }
 
 /** Groups items by topic, keeping arrival order within each topic. */
-export function groupByTopic(items: readonly BatchItem<unknown>[]): TopicMessages[] {
+export function groupByTopic(
+  items: readonly BatchItem<unknown>[],
+): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
   for (const { out } of items) {
     let group = byTopic.get(out.topic);
-    if (!group) byTopic.set(out.topic, (group = { topic: out.topic, messages: [] }));
+    if (!group)
+      byTopic.set(out.topic, (group = { topic: out.topic, messages: [] }));
     group.messages.push(out.message);
   }
   return [...byTopic.values()];
@@ -53,8 +56,13 @@ export class Batcher<T> {
   add(item: BatchItem<T>): void {
     if (this.stopped) throw new Error('batcher is stopped');
     this.queue.push(item);
-    if (this.queue.length >= this.options.maxMessages || this.options.lingerMs <= 0) this.wake?.();
-    else if (this.queue.length === 1) setTimeout(() => this.wake?.(), this.options.lingerMs);
+    if (
+      this.queue.length >= this.options.maxMessages ||
+      this.options.lingerMs <= 0
+    )
+      this.wake?.();
+    else if (this.queue.length === 1)
+      setTimeout(() => this.wake?.(), this.options.lingerMs);
   }
 
   /** Items queued or being sent. */
@@ -106,7 +114,10 @@ export class Batcher<T> {
           this.queue.unshift(...batch);
           return;
         }
-        const delay = Math.min(backoff.max, backoff.initial * 2 ** (attempt - 1));
+        const delay = Math.min(
+          backoff.max,
+          backoff.initial * 2 ** (attempt - 1),
+        );
         await new Promise<void>(resolve => {
           const t = setTimeout(resolve, delay);
           this.wake = () => {

@@ -36,7 +36,10 @@ function within(ms: number, p: Promise<unknown>): Promise<boolean> {
  * MQTT in → normalise → Kafka out, with the PUBACK as the acknowledgement
  * (see delivery.ts for when that happens).
  */
-export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
+export async function startBridge(
+  config: BridgeConfig,
+  logger: Logger,
+): Promise<RunningBridge> {
   // The ledger needs the metrics, and the pending gauge reads the ledger at scrape time.
   let pendingAcks = () => 0;
   const metrics = createMetrics(() => pendingAcks());
@@ -64,10 +67,14 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       }));
       const result = await provisionTopics(admin, plans);
       mismatches = result.mismatches;
-      if (result.created.length) logger.info({ topics: result.created }, 'created Kafka topics');
+      if (result.created.length)
+        logger.info({ topics: result.created }, 'created Kafka topics');
       for (const m of mismatches) {
         metrics.topicConfigDrift.set({ topic: m.topic, setting: m.setting }, 1);
-        logger.warn(m, 'existing Kafka topic differs from config; leaving it unchanged');
+        logger.warn(
+          m,
+          'existing Kafka topic differs from config; leaving it unchanged',
+        );
       }
     } finally {
       await admin.disconnect();
@@ -81,7 +88,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   const writer = new KafkaWriter(kafka, {
     requestTimeoutMs: config.kafka.requestTimeoutMs,
     onState: up => {
-      if (up !== kafkaUp) logger.info({ up }, up ? 'Kafka reachable' : 'Kafka unreachable; holding PUBACKs');
+      if (up !== kafkaUp)
+        logger.info(
+          { up },
+          up ? 'Kafka reachable' : 'Kafka unreachable; holding PUBACKs',
+        );
       kafkaUp = up;
       metrics.connected.set({ peer: 'kafka' }, up ? 1 : 0);
     },
@@ -92,13 +103,18 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     messageId => subscriber.puback(messageId),
     ticket => {
       metrics.pubacks.inc();
-      metrics.deliveryLatency.observe((Date.now() - ticket.receivedAtMs) / 1000);
+      metrics.deliveryLatency.observe(
+        (Date.now() - ticket.receivedAtMs) / 1000,
+      );
     },
   );
 
   pendingAcks = () => ledger.pending;
 
-  const batcher = new Batcher<{ ticket: Ticket; counter: Converted['counter'] }>({
+  const batcher = new Batcher<{
+    ticket: Ticket;
+    counter: Converted['counter'];
+  }>({
     acked: items => {
       for (const { meta } of items) {
         meta.counter.inc();
@@ -115,16 +131,21 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     },
     onFailed: (err, attempt) => {
       metrics.produceFailures.inc();
-      logger.warn({ err: (err as Error).message, attempt }, 'produce failed; retrying the batch');
+      logger.warn(
+        { err: (err as Error).message, attempt },
+        'produce failed; retrying the batch',
+      );
     },
   });
 
-
   const convert = createConverter(config, routes, metrics);
 
-  const filters = [...new Set([...routes.map(r => r.filter), ...config.mqtt.extraSubscriptions])].map(f =>
-    shareFilter(unshare(f), config.mqtt.sharedGroup),
-  );
+  const filters = [
+    ...new Set([
+      ...routes.map(r => r.filter),
+      ...config.mqtt.extraSubscriptions,
+    ]),
+  ].map(f => shareFilter(unshare(f), config.mqtt.sharedGroup));
   subscriber = startSubscriber(
     { ...config.mqtt, filters, maxPending: config.limits.maxPending, logger },
     {
@@ -139,7 +160,10 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           const abandoned = ledger.abandon();
           if (abandoned > 0) {
             metrics.abandoned.inc(abandoned);
-            logger.warn({ abandoned }, 'MQTT connection lost with unacknowledged messages; Mosquitto will redeliver them');
+            logger.warn(
+              { abandoned },
+              'MQTT connection lost with unacknowledged messages; Mosquitto will redeliver them',
+            );
           }
         }
         mqttUp = up;
@@ -159,8 +183,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       topicMismatches: mismatches,
     },
   });
-  const ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics.registry, health });
-  logger.info({ opsPort: ops.port, filters, brokers: config.kafka.brokers }, 'bridge started');
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry: metrics.registry,
+    health,
+  });
+  logger.info(
+    { opsPort: ops.port, filters, brokers: config.kafka.brokers },
+    'bridge started',
+  );
 
   return {
     opsPort: ops.port,
@@ -169,7 +201,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       subscriber.pause();
       // 2. Let Kafka acknowledge what we hold; each ack releases its PUBACK in order.
       const flushed = await within(10_000, batcher.flushed());
-      if (!flushed) logger.warn({ unacknowledged: ledger.pending }, 'Kafka did not acknowledge everything in time');
+      if (!flushed)
+        logger.warn(
+          { unacknowledged: ledger.pending },
+          'Kafka did not acknowledge everything in time',
+        );
       // 3. Leave; whatever is still unacknowledged is redelivered to the next bridge.
       await within(3_000, subscriber.end());
       await within(3_000, batcher.stop());

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadBridgeConfig, resolveRoutes } from './config';
 
 function file(yaml: string) {
-  const f = path.join(mkdtempSync(path.join(tmpdir(), 'bridge-config-')), 'config.yaml');
+  const f = path.join(
+    mkdtempSync(path.join(tmpdir(), 'bridge-config-')),
+    'config.yaml',
+  );
   writeFileSync(f, yaml);
   return f;
 }
@@ -18,7 +21,10 @@ describe('bridge config', () => {
       'homelab/heatpump/#→homelab.heatpump',
       'homelab/temperature/#→homelab.temperature',
     ]);
-    expect(config.kafka.topics.heatpump).toMatchObject({ retentionMs: 3_600_000, segmentMs: 300_000 });
+    expect(config.kafka.topics.heatpump).toMatchObject({
+      retentionMs: 3_600_000,
+      segmentMs: 300_000,
+    });
   });
 
   it("honours the seed's environment variables", () => {
@@ -28,23 +34,47 @@ describe('bridge config', () => {
       REDPANDA_TOPIC_HEATPUMP: 'heatpump-realtime',
       MQTT_URL: 'mqtt://mosquitto.mosquitto.svc:1883',
     });
-    expect(config.kafka.brokers).toEqual(['redpanda.redpanda.svc.cluster.local:9092']);
+    expect(config.kafka.brokers).toEqual([
+      'redpanda.redpanda.svc.cluster.local:9092',
+    ]);
     expect(config.mqtt.url).toBe('mqtt://mosquitto.mosquitto.svc:1883');
-    expect(resolveRoutes(config).map(r => r.topic)).toEqual(['energy-realtime', 'heatpump-realtime', 'homelab.temperature']);
+    expect(resolveRoutes(config).map(r => r.topic)).toEqual([
+      'energy-realtime',
+      'heatpump-realtime',
+      'homelab.temperature',
+    ]);
   });
 
   it('lets KAFKA_BROKERS win over REDPANDA_BROKERS', () => {
-    const config = loadBridgeConfig(DEFAULT_CONFIG_FILE, { REDPANDA_BROKERS: 'a:1', KAFKA_BROKERS: 'b:2,c:3' });
+    const config = loadBridgeConfig(DEFAULT_CONFIG_FILE, {
+      REDPANDA_BROKERS: 'a:1',
+      KAFKA_BROKERS: 'b:2,c:3',
+    });
     expect(config.kafka.brokers).toEqual(['b:2', 'c:3']);
   });
 
   it.each([
-    ['kafka:\n  brokers: "nohostport"\n', /^config error: kafka\.brokers\.0: each broker must be host:port/],
-    ['routes:\n  - { filter: "a/#/b", stream: energy }\n', /^config error: routes\.0\.filter: is not a valid MQTT topic filter/],
-    ['routes:\n  - { filter: "a/#", stream: solar }\n', /^config error: routes\.0\.stream:/],
+    [
+      'kafka:\n  brokers: "nohostport"\n',
+      /^config error: kafka\.brokers\.0: each broker must be host:port/,
+    ],
+    [
+      'routes:\n  - { filter: "a/#/b", stream: energy }\n',
+      /^config error: routes\.0\.filter: is not a valid MQTT topic filter/,
+    ],
+    [
+      'routes:\n  - { filter: "a/#", stream: solar }\n',
+      /^config error: routes\.0\.stream:/,
+    ],
     ['mqtt:\n  receiveMaximum: 0\n', /^config error: mqtt\.receiveMaximum:/],
-    ['kafka:\n  provisionTopics: maybe\n', /^config error: kafka\.provisionTopics:/],
-    ['mqtt:\n  url: ${NOT_SET_ANYWHERE}\n', /^config error: mqtt\.url: environment variable NOT_SET_ANYWHERE is not set/],
+    [
+      'kafka:\n  provisionTopics: maybe\n',
+      /^config error: kafka\.provisionTopics:/,
+    ],
+    [
+      'mqtt:\n  url: ${NOT_SET_ANYWHERE}\n',
+      /^config error: mqtt\.url: environment variable NOT_SET_ANYWHERE is not set/,
+    ],
   ])('names the bad key: %s', (yaml, message) => {
     expect(() => loadBridgeConfig(file(yaml), {})).toThrow(message);
   });

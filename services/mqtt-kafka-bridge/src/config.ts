@@ -1,4 +1,8 @@
-import { DEFAULT_TOPICS, STREAMS, StreamName } from '@homelab/plugin-streaming-common';
+import {
+  DEFAULT_TOPICS,
+  STREAMS,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import { brokerList, loadConfig, port } from '@homelab/service-kit';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -7,16 +11,35 @@ import { Route } from './route';
 
 const positiveInt = z.coerce.number().int().positive();
 /** Env substitution yields strings, and `Boolean("false")` is true. */
-const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform(v => v === 'true')]);
+const flag = z.union([
+  z.boolean(),
+  z.enum(['true', 'false']).transform(v => v === 'true'),
+]);
 
-const topicSpec = (defaults: { name: string; retentionMs: number; segmentMs?: number }) =>
+const topicSpec = (defaults: {
+  name: string;
+  retentionMs: number;
+  segmentMs?: number;
+}) =>
   z
     .object({
-      name: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name').default(defaults.name),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name')
+        .default(defaults.name),
       partitions: positiveInt.default(1),
       replicationFactor: positiveInt.default(1),
-      retentionMs: z.coerce.number().int().min(-1).default(defaults.retentionMs),
-      segmentMs: z.coerce.number().int().positive().optional().default(defaults.segmentMs as number),
+      retentionMs: z.coerce
+        .number()
+        .int()
+        .min(-1)
+        .default(defaults.retentionMs),
+      segmentMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .default(defaults.segmentMs as number),
     })
     .prefault({});
 
@@ -24,30 +47,54 @@ const route = z.object({
   filter: z
     .string()
     .min(1)
-    .refine(f => !/(^|\/)#./.test(f) && !/[^/]#|#[^/]/.test(f) && !/[^/]\+|\+[^/]/.test(f), 'is not a valid MQTT topic filter'),
+    .refine(
+      f =>
+        !/(^|\/)#./.test(f) &&
+        !/[^/]#|#[^/]/.test(f) &&
+        !/[^/]\+|\+[^/]/.test(f),
+      'is not a valid MQTT topic filter',
+    ),
   stream: z.enum(STREAMS),
   deviceIdSegment: z.coerce.number().int().min(0).default(2),
 });
 
-const DEFAULT_ROUTES = STREAMS.map(stream => ({ filter: `homelab/${stream}/#`, stream, deviceIdSegment: 2 }));
+const DEFAULT_ROUTES = STREAMS.map(stream => ({
+  filter: `homelab/${stream}/#`,
+  stream,
+  deviceIdSegment: 2,
+}));
 
 export const bridgeConfigSchema = z.object({
   /** Written into every record's source.bridge_id. */
   bridgeId: z.string().min(1).default(hostname()),
   mqtt: z
     .object({
-      url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'must be an mqtt://host:port URL').default('mqtt://127.0.0.1:1883'),
+      url: z
+        .string()
+        .regex(
+          /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/,
+          'must be an mqtt://host:port URL',
+        )
+        .default('mqtt://127.0.0.1:1883'),
       /** Stable across restarts: it names the persistent session that holds unacknowledged messages. */
       clientId: z.string().min(1).max(65535).default('mqtt-kafka-bridge'),
       username: z.string().optional(),
       password: z.string().optional(),
       /** Set to split the load between replicas with `$share/<group>/<filter>`. */
-      sharedGroup: z.string().regex(/^[^/+#]+$/, 'must not contain / + or #').optional(),
+      sharedGroup: z
+        .string()
+        .regex(/^[^/+#]+$/, 'must not contain / + or #')
+        .optional(),
       /** Extra filters subscribed beside the route filters; messages matching no route go to the DLQ. */
       extraSubscriptions: z.array(z.string().min(1)).default([]),
       keepaliveSeconds: positiveInt.default(30),
       /** How long Mosquitto keeps the session (and its queued messages) while the bridge is away. */
-      sessionExpirySeconds: z.coerce.number().int().min(1).max(0xffffffff).default(7 * 24 * 3600),
+      sessionExpirySeconds: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(0xffffffff)
+        .default(7 * 24 * 3600),
       /** MQTT 5 Receive Maximum: PUBLISHes Mosquitto may have in flight to us unacknowledged. */
       receiveMaximum: z.coerce.number().int().min(1).max(65535).default(10_000),
       reconnectPeriodMs: positiveInt.default(1000),
@@ -76,7 +123,10 @@ export const bridgeConfigSchema = z.object({
       requestTimeoutMs: positiveInt.default(10_000),
     })
     .prefault({}),
-  routes: z.array(route).min(1, 'at least one route is required').default(DEFAULT_ROUTES),
+  routes: z
+    .array(route)
+    .min(1, 'at least one route is required')
+    .default(DEFAULT_ROUTES),
   limits: z
     .object({
       maxPayloadBytes: positiveInt.default(256 * 1024),
@@ -86,14 +136,19 @@ export const bridgeConfigSchema = z.object({
       maxPending: positiveInt.default(20_000),
     })
     .prefault({}),
-  ops: z.object({ host: z.string().default('0.0.0.0'), port: port.default(9464) }).prefault({}),
+  ops: z
+    .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
+    .prefault({}),
 });
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
 // The service runs from source (tsx), never bundled, so __dirname is the src folder.
 // eslint-disable-next-line no-restricted-syntax
-export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '../config/config.yaml');
+export const DEFAULT_CONFIG_FILE = path.resolve(
+  __dirname,
+  '../config/config.yaml',
+);
 
 /**
  * Environment variables of the seeds (000, 002) and of the local infra runner,
@@ -118,10 +173,18 @@ export function loadBridgeConfig(
   file = process.env.BRIDGE_CONFIG ?? DEFAULT_CONFIG_FILE,
   env: NodeJS.ProcessEnv = process.env,
 ): BridgeConfig {
-  return loadConfig({ schema: bridgeConfigSchema, file, env, envOverrides: ENV_OVERRIDES });
+  return loadConfig({
+    schema: bridgeConfigSchema,
+    file,
+    env,
+    envOverrides: ENV_OVERRIDES,
+  });
 }
 
 /** Routes with their Kafka topic resolved from the stream's topic config. */
 export function resolveRoutes(config: BridgeConfig): Route[] {
-  return config.routes.map(r => ({ ...r, topic: config.kafka.topics[r.stream as StreamName].name }));
+  return config.routes.map(r => ({
+    ...r,
+    topic: config.kafka.topics[r.stream as StreamName].name,
+  }));
 }

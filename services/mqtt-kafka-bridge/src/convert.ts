@@ -1,6 +1,10 @@
 import { Counter } from 'prom-client';
 import { BridgeConfig } from './config';
-import { OutgoingMessage, deadLetterMessage, recordMessage } from './kafkaMessage';
+import {
+  OutgoingMessage,
+  deadLetterMessage,
+  recordMessage,
+} from './kafkaMessage';
 import { BridgeMetrics } from './metrics';
 import { MqttMessage, Rejection, normalise } from './record';
 import { Route, routeFinder } from './route';
@@ -16,18 +20,30 @@ export interface Converted {
  * (including for a topic no route matches). Never throws: every message
  * becomes exactly one Kafka message, so every message gets its PUBACK.
  */
-export function createConverter(config: BridgeConfig, routes: Route[], metrics: BridgeMetrics) {
+export function createConverter(
+  config: BridgeConfig,
+  routes: Route[],
+  metrics: BridgeMetrics,
+) {
   const findRoute = routeFinder(routes);
   const dlqTopic = config.kafka.topics.dlq.name;
   const received = new Map<string, Counter.Internal>();
   const produced = new Map<string, Counter.Internal>();
   const dead = new Map<string, Counter.Internal>();
-  const child = (cache: Map<string, Counter.Internal>, counter: Counter<string>, label: string) => {
+  const child = (
+    cache: Map<string, Counter.Internal>,
+    counter: Counter<string>,
+    label: string,
+  ) => {
     let c = cache.get(label);
     if (!c) cache.set(label, (c = counter.labels(label)));
     return c;
   };
-  const deadLetter = (m: MqttMessage, rejection: Rejection & { deviceId?: string }, nowMs: number): Converted => ({
+  const deadLetter = (
+    m: MqttMessage,
+    rejection: Rejection & { deviceId?: string },
+    nowMs: number,
+  ): Converted => ({
     out: deadLetterMessage(dlqTopic, m, rejection, {
       bridgeId: config.bridgeId,
       nowMs,
@@ -40,7 +56,14 @@ export function createConverter(config: BridgeConfig, routes: Route[], metrics: 
     const route = findRoute(m.topic);
     child(received, metrics.messagesIn, route?.stream ?? 'unrouted').inc();
     if (!route) {
-      return deadLetter(m, { errorClass: 'unknown-topic', reason: `no route matches MQTT topic "${m.topic}"` }, nowMs);
+      return deadLetter(
+        m,
+        {
+          errorClass: 'unknown-topic',
+          reason: `no route matches MQTT topic "${m.topic}"`,
+        },
+        nowMs,
+      );
     }
     const result = normalise(route, m, {
       bridgeId: config.bridgeId,
@@ -49,6 +72,9 @@ export function createConverter(config: BridgeConfig, routes: Route[], metrics: 
       nowMs,
     });
     if (!result.ok) return deadLetter(m, result, nowMs);
-    return { out: recordMessage(route.topic, result.record, m), counter: child(produced, metrics.produced, route.topic) };
+    return {
+      out: recordMessage(route.topic, result.record, m),
+      counter: child(produced, metrics.produced, route.topic),
+    };
   };
 }

@@ -40,7 +40,9 @@ describe('DeliveryLedger', () => {
   it('stays correct across compaction', () => {
     const sent: number[] = [];
     const ledger = new DeliveryLedger(id => sent.push(id));
-    const tickets = Array.from({ length: 5000 }, (_, i) => ledger.receive(i % 65535));
+    const tickets = Array.from({ length: 5000 }, (_, i) =>
+      ledger.receive(i % 65535),
+    );
     tickets.slice(0, 3000).forEach(t => ledger.delivered(t));
     const more = ledger.receive(9);
     tickets.slice(3000).forEach(t => ledger.delivered(t));

@@ -34,7 +34,12 @@ export class DeliveryLedger {
 
   /** Called for every PUBLISH in arrival order, before anything else is done with it. */
   receive(messageId: number | undefined, nowMs = Date.now()): Ticket {
-    const ticket: Ticket = { messageId, receivedAtMs: nowMs, settled: false, connection: this.connection };
+    const ticket: Ticket = {
+      messageId,
+      receivedAtMs: nowMs,
+      settled: false,
+      connection: this.connection,
+    };
     this.queue.push(ticket);
     return ticket;
   }

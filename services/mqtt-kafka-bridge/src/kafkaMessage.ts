@@ -1,4 +1,8 @@
-import { CanonicalRecord, DLQ_HEADERS, SOURCE_HEADERS } from '@homelab/plugin-streaming-common';
+import {
+  CanonicalRecord,
+  DLQ_HEADERS,
+  SOURCE_HEADERS,
+} from '@homelab/plugin-streaming-common';
 import type { Message } from 'kafkajs';
 import { MqttMessage, Rejection } from './record';
 
@@ -10,7 +14,10 @@ export interface OutgoingMessage {
   message: Message;
 }
 
-function sourceHeaders(m: MqttMessage, bridgeId: string): Record<string, string> {
+function sourceHeaders(
+  m: MqttMessage,
+  bridgeId: string,
+): Record<string, string> {
   return {
     [SOURCE_HEADERS.mqttTopic]: m.topic,
     [SOURCE_HEADERS.qos]: String(m.qos),
@@ -20,7 +27,11 @@ function sourceHeaders(m: MqttMessage, bridgeId: string): Record<string, string>
 }
 
 /** The canonical record, keyed by device id so per-device order holds on one partition. */
-export function recordMessage(topic: string, record: CanonicalRecord, m: MqttMessage): OutgoingMessage {
+export function recordMessage(
+  topic: string,
+  record: CanonicalRecord,
+  m: MqttMessage,
+): OutgoingMessage {
   return {
     topic,
     message: {
@@ -64,7 +75,9 @@ export function deadLetterMessage(
         [DLQ_HEADERS.failedAt]: new Date(options.nowMs).toISOString(),
         [DLQ_HEADERS.attempts]: '1',
         [DLQ_HEADERS.mqttTopic]: m.topic,
-        ...(cut ? { [DLQ_ORIGINAL_BYTES_HEADER]: String(m.payload.length) } : {}),
+        ...(cut
+          ? { [DLQ_ORIGINAL_BYTES_HEADER]: String(m.payload.length) }
+          : {}),
       },
     },
   };

@@ -1,9 +1,18 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 
 export type BridgeMetrics = ReturnType<typeof createMetrics>;
 
 /** `readPending` is sampled at scrape time, so the gauge needs no bookkeeping. */
-export function createMetrics(readPending: () => number, registry = new Registry()) {
+export function createMetrics(
+  readPending: () => number,
+  registry = new Registry(),
+) {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -44,13 +53,17 @@ export function createMetrics(readPending: () => number, registry = new Registry
     produceLatency: new Histogram({
       name: 'bridge_kafka_produce_duration_seconds',
       help: 'Time for one batch from send to Kafka acknowledgement (acks=all)',
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      buckets: [
+        0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+      ],
       registers,
     }),
     deliveryLatency: new Histogram({
       name: 'bridge_delivery_duration_seconds',
       help: 'Time from receiving a PUBLISH to sending its PUBACK',
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      buckets: [
+        0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60,
+      ],
       registers,
     }),
     batchSize: new Histogram({

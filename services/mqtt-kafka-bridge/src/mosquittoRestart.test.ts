@@ -1,7 +1,16 @@
 import { MosquittoServer, startMosquitto } from '@homelab/infra';
 import { MqttClient } from 'mqtt';
 import { RunningBridge } from './bridge';
-import { TopicReader, connectPublisher, eventually, health, metric, startTestBridge, testConfig, uid } from './__testUtils__/harness';
+import {
+  TopicReader,
+  connectPublisher,
+  eventually,
+  health,
+  metric,
+  startTestBridge,
+  testConfig,
+  uid,
+} from './__testUtils__/harness';
 import { testEnvironment } from './__testUtils__/environment';
 import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
 
@@ -26,7 +35,11 @@ describe('Mosquitto restart', () => {
 
   it('reconnects, resubscribes and delivers what was published before, during and after', async () => {
     const id = uid();
-    const { config, prefix, topics } = testConfig({ id, kafkaBrokers, mqttUrl: mosquitto.url });
+    const { config, prefix, topics } = testConfig({
+      id,
+      kafkaBrokers,
+      mqttUrl: mosquitto.url,
+    });
     bridge = await startTestBridge(config, 'bridge-restart');
     const ops = bridge.opsPort;
     publisher = await connectPublisher(mosquitto.url, `pub-${id}`);
@@ -34,15 +47,27 @@ describe('Mosquitto restart', () => {
 
     await publishNumbered(publisher, `${prefix}/energy`, 0, 1000, 1000);
     // Publishing on through the restart: the publisher's own session resends what Mosquitto did not PUBACK.
-    const during = publishNumbered(publisher, `${prefix}/energy`, 1000, 2000, 500);
+    const during = publishNumbered(
+      publisher,
+      `${prefix}/energy`,
+      1000,
+      2000,
+      500,
+    );
     await mosquitto.restart();
-    await eventually('the bridge to reconnect and resubscribe', async () => (await health(ops)).status === 'ok', 60_000);
+    await eventually(
+      'the bridge to reconnect and resubscribe',
+      async () => (await health(ops)).status === 'ok',
+      60_000,
+    );
     await during;
     await publishNumbered(publisher, `${prefix}/energy`, 3000, 1000, 1000);
 
     const { duplicates } = await expectAllNumbers(reader, 4000, 120_000);
     // eslint-disable-next-line no-console
-    console.log(`Mosquitto restart test: 4000 published, ${reader.messages.length} records, ${duplicates} duplicates, 0 missing`);
+    console.log(
+      `Mosquitto restart test: 4000 published, ${reader.messages.length} records, ${duplicates} duplicates, 0 missing`,
+    );
     expect(await metric(ops, 'bridge_connection_up{peer="mqtt"}')).toBe(1);
   }, 240_000);
 });

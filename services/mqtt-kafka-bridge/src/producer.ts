@@ -1,5 +1,11 @@
 import type { Logger } from '@homelab/service-kit';
-import { Kafka, Partitioners, Producer, TopicMessages, logLevel } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  Producer,
+  TopicMessages,
+  logLevel,
+} from 'kafkajs';
 
 export interface KafkaWriterOptions {
   requestTimeoutMs: number;
@@ -9,11 +15,19 @@ export interface KafkaWriterOptions {
 /** Routes kafkajs' own logs into the service's JSON log. */
 export function kafkaLogCreator(logger: Logger) {
   return () =>
-    ({ level, log }: { level: logLevel; log: { message: string; [k: string]: unknown } }) => {
+    ({
+      level,
+      log,
+    }: {
+      level: logLevel;
+      log: { message: string; [k: string]: unknown };
+    }) => {
       const { message, timestamp: _t, logger: _l, ...rest } = log;
       // Bounded retries are deliberate: see KafkaWriter.
-      if (message.startsWith('Limiting retries for the idempotent producer')) return;
-      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafkajs: rest }, message);
+      if (message.startsWith('Limiting retries for the idempotent producer'))
+        return;
+      if (level === logLevel.ERROR || level === logLevel.WARN)
+        logger.warn({ kafkajs: rest }, message);
     };
 }
 
@@ -27,7 +41,10 @@ export function kafkaLogCreator(logger: Logger) {
 export class KafkaWriter {
   private producer: Producer | undefined;
 
-  constructor(private readonly kafka: Kafka, private readonly options: KafkaWriterOptions) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: KafkaWriterOptions,
+  ) {}
 
   send = async (topicMessages: TopicMessages[]): Promise<void> => {
     try {
@@ -43,7 +60,11 @@ export class KafkaWriter {
         this.producer = producer;
         await producer.connect();
       }
-      await this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.requestTimeoutMs });
+      await this.producer.sendBatch({
+        topicMessages,
+        acks: -1,
+        timeout: this.options.requestTimeoutMs,
+      });
       this.options.onState(true);
     } catch (err) {
       this.options.onState(false);

@@ -3,9 +3,24 @@ import { MqttMessage, normalise } from './record';
 import { Route } from './route';
 
 const now = Date.parse('2026-01-03T16:00:00.041Z');
-const options = { bridgeId: 'bridge-1', maxPayloadBytes: 1024, maxFutureMs: 86_400_000, nowMs: now };
-const energy: Route = { filter: 'homelab/energy/#', stream: 'energy', topic: 'homelab.energy', deviceIdSegment: 2 };
-const heatpump: Route = { filter: 'homelab/heatpump/#', stream: 'heatpump', topic: 'homelab.heatpump', deviceIdSegment: 2 };
+const options = {
+  bridgeId: 'bridge-1',
+  maxPayloadBytes: 1024,
+  maxFutureMs: 86_400_000,
+  nowMs: now,
+};
+const energy: Route = {
+  filter: 'homelab/energy/#',
+  stream: 'energy',
+  topic: 'homelab.energy',
+  deviceIdSegment: 2,
+};
+const heatpump: Route = {
+  filter: 'homelab/heatpump/#',
+  stream: 'heatpump',
+  topic: 'homelab.heatpump',
+  deviceIdSegment: 2,
+};
 
 const msg = (topic: string, payload: string | Buffer): MqttMessage => ({
   topic,
@@ -16,7 +31,8 @@ const msg = (topic: string, payload: string | Buffer): MqttMessage => ({
 
 describe('normalise', () => {
   it('turns the seed 002 example into the DESIGN.md record', () => {
-    const payload = '{"timestamp":"2026-01-03T16:00:00Z","total_energy_kwh":12.45,"power_kw":3.2,"voltage":230,"current":13.9}';
+    const payload =
+      '{"timestamp":"2026-01-03T16:00:00Z","total_energy_kwh":12.45,"power_kw":3.2,"voltage":230,"current":13.9}';
     const r = normalise(energy, msg('homelab/energy/meter1', payload), options);
     expect(r).toEqual({
       ok: true,
@@ -24,29 +40,61 @@ describe('normalise', () => {
         stream: 'energy',
         device_id: 'meter1',
         ts: '2026-01-03T16:00:00.000Z',
-        fields: { power_kw: 3.2, total_energy_kwh: 12.45, voltage: 230, current: 13.9 },
+        fields: {
+          power_kw: 3.2,
+          total_energy_kwh: 12.45,
+          voltage: 230,
+          current: 13.9,
+        },
         received_at: '2026-01-03T16:00:00.041Z',
-        source: { mqtt_topic: 'homelab/energy/meter1', qos: 1, retained: false, bridge_id: 'bridge-1' },
+        source: {
+          mqtt_topic: 'homelab/energy/meter1',
+          qos: 1,
+          retained: false,
+          bridge_id: 'bridge-1',
+        },
       },
     });
-    expect(canonicalRecordSchema.safeParse(r.ok && r.record).success).toBe(true);
+    expect(canonicalRecordSchema.safeParse(r.ok && r.record).success).toBe(
+      true,
+    );
   });
 
   it('flattens seed 003 fields', () => {
-    const payload = '{"ts":"2025-12-26T14:46:27.88864083Z","fields":{"active_power_total":1289,"active_power_l1":1048,"voltage_l1":236,"note":"x"}}';
-    const r = normalise(energy, msg('homelab/energy/em1', payload), { ...options, nowMs: Date.parse('2025-12-26T14:46:28Z') });
-    expect(r.ok && r.record.fields).toEqual({ active_power_total: 1289, active_power_l1: 1048, voltage_l1: 236 });
+    const payload =
+      '{"ts":"2025-12-26T14:46:27.88864083Z","fields":{"active_power_total":1289,"active_power_l1":1048,"voltage_l1":236,"note":"x"}}';
+    const r = normalise(energy, msg('homelab/energy/em1', payload), {
+      ...options,
+      nowMs: Date.parse('2025-12-26T14:46:28Z'),
+    });
+    expect(r.ok && r.record.fields).toEqual({
+      active_power_total: 1289,
+      active_power_l1: 1048,
+      voltage_l1: 236,
+    });
     expect(r.ok && r.record.ts).toBe('2025-12-26T14:46:27.888Z');
   });
 
   it('reads the seed 000 heat pump with epoch seconds; the topic names the device', () => {
-    const payload = '{"device_id":"device-001","timestamp":1698765432,"d0":5.2,"d5":35.0,"d6":30.5}';
-    const r = normalise(heatpump, msg('homelab/heatpump/hp1', payload), { ...options, nowMs: 1698765433000 });
-    expect(r.ok && r.record).toMatchObject({ device_id: 'hp1', ts: '2023-10-31T15:17:12.000Z', fields: { d0: 5.2, d5: 35, d6: 30.5 } });
+    const payload =
+      '{"device_id":"device-001","timestamp":1698765432,"d0":5.2,"d5":35.0,"d6":30.5}';
+    const r = normalise(heatpump, msg('homelab/heatpump/hp1', payload), {
+      ...options,
+      nowMs: 1698765433000,
+    });
+    expect(r.ok && r.record).toMatchObject({
+      device_id: 'hp1',
+      ts: '2023-10-31T15:17:12.000Z',
+      fields: { d0: 5.2, d5: 35, d6: 30.5 },
+    });
   });
 
   it('falls back to the payload device_id when the topic has no device level', () => {
-    const r = normalise(heatpump, msg('homelab/heatpump', '{"device_id":"device-001","d0":1}'), options);
+    const r = normalise(
+      heatpump,
+      msg('homelab/heatpump', '{"device_id":"device-001","d0":1}'),
+      options,
+    );
     expect(r.ok && r.record.device_id).toBe('device-001');
     expect(r.ok && r.record.ts).toBe(new Date(now).toISOString());
   });
@@ -73,6 +121,8 @@ describe('normalise', () => {
   });
 
   it('rejects a message with no device id anywhere', () => {
-    expect(normalise(energy, msg('homelab/energy', '{"p":1}'), options)).toMatchObject({ ok: false, errorClass: 'no-device-id' });
+    expect(
+      normalise(energy, msg('homelab/energy', '{"p":1}'), options),
+    ).toMatchObject({ ok: false, errorClass: 'no-device-id' });
   });
 });

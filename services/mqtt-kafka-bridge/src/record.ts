@@ -43,12 +43,19 @@ const TIMESTAMP_KEYS = ['ts', 'timestamp'] as const;
 /** Keys that describe the reading rather than being one. */
 const NOT_FIELDS = new Set<string>([...TIMESTAMP_KEYS, 'device_id', 'fields']);
 
-
-function reject(errorClass: DeadLetterClass, reason: string, deviceId?: string): Normalised {
+function reject(
+  errorClass: DeadLetterClass,
+  reason: string,
+  deviceId?: string,
+): Normalised {
   return { ok: false, errorClass, reason, deviceId };
 }
 
-function numericFields(source: Record<string, unknown>, into: Record<string, number>, skip: Set<string>) {
+function numericFields(
+  source: Record<string, unknown>,
+  into: Record<string, number>,
+  skip: Set<string>,
+) {
   for (const [key, value] of Object.entries(source)) {
     if (skip.has(key)) continue;
     if (typeof value === 'number' && Number.isFinite(value)) into[key] = value;
@@ -67,7 +74,11 @@ function numericFields(source: Record<string, unknown>, into: Record<string, num
  * voltage by accident. A payload without `ts`/`timestamp` is stamped with the
  * time the bridge received it.
  */
-export function normalise(route: Route, message: MqttMessage, options: NormaliseOptions): Normalised {
+export function normalise(
+  route: Route,
+  message: MqttMessage,
+  options: NormaliseOptions,
+): Normalised {
   const topicDevice = deviceIdFromTopic(route, message.topic);
   if (message.payload.length > options.maxPayloadBytes) {
     return reject(
@@ -76,23 +87,36 @@ export function normalise(route: Route, message: MqttMessage, options: Normalise
       topicDevice,
     );
   }
-  if (message.payload.length === 0) return reject('not-json', 'payload is empty', topicDevice);
-  if (!isUtf8(message.payload)) return reject('not-json', 'payload is not UTF-8 text', topicDevice);
+  if (message.payload.length === 0)
+    return reject('not-json', 'payload is empty', topicDevice);
+  if (!isUtf8(message.payload))
+    return reject('not-json', 'payload is not UTF-8 text', topicDevice);
   let body: unknown;
   try {
     body = JSON.parse(message.payload.toString('utf8'));
   } catch (e) {
-    return reject('not-json', `payload is not JSON: ${(e as Error).message}`, topicDevice);
+    return reject(
+      'not-json',
+      `payload is not JSON: ${(e as Error).message}`,
+      topicDevice,
+    );
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     let kind = `a ${typeof body}`;
     if (body === null) kind = 'null';
     else if (Array.isArray(body)) kind = 'an array';
-    return reject('not-an-object', `payload is ${kind}, expected a JSON object`, topicDevice);
+    return reject(
+      'not-an-object',
+      `payload is ${kind}, expected a JSON object`,
+      topicDevice,
+    );
   }
   const obj = body as Record<string, unknown>;
 
-  const payloadDevice = typeof obj.device_id === 'string' && obj.device_id !== '' ? obj.device_id : undefined;
+  const payloadDevice =
+    typeof obj.device_id === 'string' && obj.device_id !== ''
+      ? obj.device_id
+      : undefined;
   const deviceId = topicDevice ?? payloadDevice;
   if (!deviceId) {
     return reject(
@@ -108,14 +132,23 @@ export function normalise(route: Route, message: MqttMessage, options: Normalise
     numericFields(nested as Record<string, unknown>, fields, new Set());
   }
   if (Object.keys(fields).length === 0) {
-    return reject('no-numeric-field', 'payload has no finite numeric field', deviceId);
+    return reject(
+      'no-numeric-field',
+      'payload has no finite numeric field',
+      deviceId,
+    );
   }
 
   const tsKey = TIMESTAMP_KEYS.find(k => obj[k] !== undefined);
   let tsMs = options.nowMs;
   if (tsKey) {
-    const parsed = parseTimestamp(obj[tsKey], options.nowMs, options.maxFutureMs);
-    if (!parsed.ok) return reject('bad-timestamp', `${tsKey}: ${parsed.reason}`, deviceId);
+    const parsed = parseTimestamp(
+      obj[tsKey],
+      options.nowMs,
+      options.maxFutureMs,
+    );
+    if (!parsed.ok)
+      return reject('bad-timestamp', `${tsKey}: ${parsed.reason}`, deviceId);
     tsMs = parsed.ms;
   }
 

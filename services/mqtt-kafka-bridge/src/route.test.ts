@@ -1,8 +1,25 @@
-import { deviceIdFromTopic, findRoute, Route, shareFilter, topicMatches, unshare } from './route';
+import {
+  deviceIdFromTopic,
+  findRoute,
+  Route,
+  shareFilter,
+  topicMatches,
+  unshare,
+} from './route';
 
 const routes: Route[] = [
-  { filter: 'homelab/energy/#', stream: 'energy', topic: 'homelab.energy', deviceIdSegment: 2 },
-  { filter: '$share/g/homelab/+/heat', stream: 'heatpump', topic: 'homelab.heatpump', deviceIdSegment: 1 },
+  {
+    filter: 'homelab/energy/#',
+    stream: 'energy',
+    topic: 'homelab.energy',
+    deviceIdSegment: 2,
+  },
+  {
+    filter: '$share/g/homelab/+/heat',
+    stream: 'heatpump',
+    topic: 'homelab.heatpump',
+    deviceIdSegment: 1,
+  },
 ];
 
 describe('topic filters', () => {
@@ -25,13 +42,17 @@ describe('topic filters', () => {
   });
 
   it('reads the device id from the configured level', () => {
-    expect(deviceIdFromTopic(routes[0], 'homelab/energy/meter1')).toBe('meter1');
+    expect(deviceIdFromTopic(routes[0], 'homelab/energy/meter1')).toBe(
+      'meter1',
+    );
     expect(deviceIdFromTopic(routes[0], 'homelab/energy')).toBeUndefined();
     expect(deviceIdFromTopic(routes[1], 'homelab/dev7/heat')).toBe('dev7');
   });
 
   it('builds and strips shared subscriptions', () => {
-    expect(shareFilter('homelab/energy/#', 'bridges')).toBe('$share/bridges/homelab/energy/#');
+    expect(shareFilter('homelab/energy/#', 'bridges')).toBe(
+      '$share/bridges/homelab/energy/#',
+    );
     expect(shareFilter('homelab/energy/#', undefined)).toBe('homelab/energy/#');
     expect(unshare('$share/bridges/homelab/energy/#')).toBe('homelab/energy/#');
   });

@@ -37,12 +37,18 @@ export function shareFilter(filter: string, group: string | undefined): string {
   return group ? `$share/${group}/${unshare(filter)}` : filter;
 }
 
-export function findRoute(routes: readonly Route[], topic: string): Route | undefined {
+export function findRoute(
+  routes: readonly Route[],
+  topic: string,
+): Route | undefined {
   return routes.find(r => topicMatches(unshare(r.filter), topic));
 }
 
 /** findRoute memoised per topic; a homelab has one topic per device, so the map stays small (and is capped). */
-export function routeFinder(routes: readonly Route[], maxCached = 100_000): (topic: string) => Route | undefined {
+export function routeFinder(
+  routes: readonly Route[],
+  maxCached = 100_000,
+): (topic: string) => Route | undefined {
   const cache = new Map<string, Route | undefined>();
   return topic => {
     if (cache.has(topic)) return cache.get(topic);
@@ -54,7 +60,10 @@ export function routeFinder(routes: readonly Route[], maxCached = 100_000): (top
 }
 
 /** The device id from the topic level of the route, if that level exists. */
-export function deviceIdFromTopic(route: Route, topic: string): string | undefined {
+export function deviceIdFromTopic(
+  route: Route,
+  topic: string,
+): string | undefined {
   const level = topic.split('/')[route.deviceIdSegment];
   return level ? level : undefined;
 }

@@ -37,7 +37,11 @@ export interface Subscriber {
   readonly subscribed: boolean;
 }
 
-type PacketSender = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+type PacketSender = (
+  packet: Packet,
+  cb?: (err?: Error) => void,
+  ...rest: unknown[]
+) => void;
 interface ClientInternals {
   _sendPacket: PacketSender;
   _writePacket: (packet: Packet, cb?: (err?: Error) => void) => void;
@@ -57,7 +61,10 @@ interface ClientInternals {
  * back-pressure hook); MQTT 5 Receive Maximum asks Mosquitto to keep at most
  * `receiveMaximum` messages in flight to us, which normally keeps us below.
  */
-export function startSubscriber(options: SubscriberOptions, handlers: SubscriberHandlers): Subscriber {
+export function startSubscriber(
+  options: SubscriberOptions,
+  handlers: SubscriberHandlers,
+): Subscriber {
   const { logger } = options;
   let paused = false;
   let subscribed = false;
@@ -118,7 +125,10 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
   };
 
   client.on('connect', connack => {
-    logger.info({ sessionPresent: connack.sessionPresent, clientId: options.clientId }, 'MQTT connected');
+    logger.info(
+      { sessionPresent: connack.sessionPresent, clientId: options.clientId },
+      'MQTT connected',
+    );
     handlers.onConnection(true);
     // Subscribing on every connect covers a broker that lost the session;
     // rh=1 stops a re-subscribe from replaying retained messages.
@@ -128,7 +138,8 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
         return;
       }
       const refused = (granted ?? []).filter(g => g.qos !== 1);
-      if (refused.length > 0) logger.error({ refused }, 'MQTT subscriptions refused or downgraded');
+      if (refused.length > 0)
+        logger.error({ refused }, 'MQTT subscriptions refused or downgraded');
       subscribed = refused.length === 0;
       logger.info({ filters: options.filters }, 'MQTT subscribed');
     });
@@ -140,7 +151,12 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
   });
   client.on('reconnect', () => logger.info('MQTT reconnecting'));
   client.on('error', err => logger.warn({ err: err.message }, 'MQTT error'));
-  client.on('disconnect', packet => logger.warn({ reasonCode: packet.reasonCode }, 'MQTT broker sent DISCONNECT'));
+  client.on('disconnect', packet =>
+    logger.warn(
+      { reasonCode: packet.reasonCode },
+      'MQTT broker sent DISCONNECT',
+    ),
+  );
 
   return {
     puback(messageId) {
@@ -155,7 +171,11 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
           stream.uncork();
         });
       }
-      internals._writePacket({ cmd: 'puback', messageId, reasonCode: 0 } as Packet);
+      internals._writePacket({
+        cmd: 'puback',
+        messageId,
+        reasonCode: 0,
+      } as Packet);
     },
     resume() {
       if (!paused && handlers.pending() < options.maxPending) release();
@@ -163,7 +183,8 @@ export function startSubscriber(options: SubscriberOptions, handlers: Subscriber
     pause() {
       paused = true;
     },
-    end: () => new Promise<void>(resolve => client.end(false, {}, () => resolve())),
+    end: () =>
+      new Promise<void>(resolve => client.end(false, {}, () => resolve())),
     get connected() {
       return client.connected;
     },

@@ -12,7 +12,9 @@ describe('parseTimestamp', () => {
     expect(ms('2026-01-03T16:00:00Z')).toBe('2026-01-03T16:00:00.000Z');
     expect(ms('2026-01-03T17:00:00+01:00')).toBe('2026-01-03T16:00:00.000Z');
     expect(ms('2026-01-03T16:00:00')).toBe('2026-01-03T16:00:00.000Z');
-    expect(ms('2025-12-26T14:46:27.88864083Z')).toBe('2025-12-26T14:46:27.888Z');
+    expect(ms('2025-12-26T14:46:27.88864083Z')).toBe(
+      '2025-12-26T14:46:27.888Z',
+    );
   });
 
   it('reads epoch seconds and milliseconds, as numbers or numeric strings', () => {
@@ -34,7 +36,11 @@ describe('parseTimestamp', () => {
   });
 
   it('accepts a clock up to maxFutureMs ahead', () => {
-    expect(ms(new Date(now + day - 1000).toISOString())).not.toMatch(/rejected/);
-    expect(ms(new Date(now + day + 1000).toISOString())).toMatch(/in the future/);
+    expect(ms(new Date(now + day - 1000).toISOString())).not.toMatch(
+      /rejected/,
+    );
+    expect(ms(new Date(now + day + 1000).toISOString())).toMatch(
+      /in the future/,
+    );
   });
 });

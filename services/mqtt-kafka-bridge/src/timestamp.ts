@@ -16,7 +16,9 @@ const ISO_8601 =
   /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/;
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
-export type TimestampResult = { ok: true; ms: number } | { ok: false; reason: string };
+export type TimestampResult =
+  | { ok: true; ms: number }
+  | { ok: false; reason: string };
 
 function epochToMs(value: number): number {
   return Math.abs(value) < 1e11 ? value * 1000 : value;
@@ -29,7 +31,8 @@ export function parseTimestamp(
 ): TimestampResult {
   let ms: number;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { ok: false, reason: `timestamp ${value} is not a finite number` };
+    if (!Number.isFinite(value))
+      return { ok: false, reason: `timestamp ${value} is not a finite number` };
     ms = epochToMs(value);
   } else if (typeof value === 'string') {
     const text = value.trim();
@@ -37,23 +40,49 @@ export function parseTimestamp(
       ms = epochToMs(Number(text));
     } else if (ISO_8601.test(text)) {
       // Date.parse reads ISO without an offset as local time; devices mean UTC.
-      const hasOffset = /([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(text) && /[Tt ]\d{2}:\d{2}/.test(text);
-      ms = Date.parse(hasOffset ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
+      const hasOffset =
+        /([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(text) &&
+        /[Tt ]\d{2}:\d{2}/.test(text);
+      ms = Date.parse(
+        hasOffset ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`,
+      );
     } else {
-      return { ok: false, reason: `timestamp "${text.slice(0, 64)}" is neither ISO-8601 nor epoch` };
+      return {
+        ok: false,
+        reason: `timestamp "${text.slice(
+          0,
+          64,
+        )}" is neither ISO-8601 nor epoch`,
+      };
     }
-    if (!Number.isFinite(ms)) return { ok: false, reason: `timestamp "${text.slice(0, 64)}" cannot be parsed` };
+    if (!Number.isFinite(ms))
+      return {
+        ok: false,
+        reason: `timestamp "${text.slice(0, 64)}" cannot be parsed`,
+      };
   } else {
-    return { ok: false, reason: `timestamp must be a string or number, got ${value === null ? 'null' : typeof value}` };
+    return {
+      ok: false,
+      reason: `timestamp must be a string or number, got ${
+        value === null ? 'null' : typeof value
+      }`,
+    };
   }
-  if (!Number.isFinite(ms)) return { ok: false, reason: `timestamp ${String(value)} cannot be parsed` };
+  if (!Number.isFinite(ms))
+    return { ok: false, reason: `timestamp ${String(value)} cannot be parsed` };
   if (ms < EARLIEST_TS_MS) {
-    return { ok: false, reason: `timestamp ${String(value).slice(0, 64)} is before 2000-01-01` };
+    return {
+      ok: false,
+      reason: `timestamp ${String(value).slice(0, 64)} is before 2000-01-01`,
+    };
   }
   if (ms > nowMs + maxFutureMs) {
     return {
       ok: false,
-      reason: `timestamp ${String(value).slice(0, 64)} is more than ${Math.round(maxFutureMs / 1000)} s in the future`,
+      reason: `timestamp ${String(value).slice(
+        0,
+        64,
+      )} is more than ${Math.round(maxFutureMs / 1000)} s in the future`,
     };
   }
   return { ok: true, ms };

@@ -22,8 +22,11 @@ export interface ProvisionResult {
 }
 
 function wantedConfig(plan: TopicPlan): Record<string, string> {
-  const config: Record<string, string> = { 'retention.ms': String(plan.retentionMs) };
-  if (plan.segmentMs !== undefined) config['segment.ms'] = String(plan.segmentMs);
+  const config: Record<string, string> = {
+    'retention.ms': String(plan.retentionMs),
+  };
+  if (plan.segmentMs !== undefined)
+    config['segment.ms'] = String(plan.segmentMs);
   return config;
 }
 
@@ -33,7 +36,10 @@ function wantedConfig(plan: TopicPlan): Record<string, string> {
  * altered: someone may have tuned it on purpose, so a difference is returned
  * for the caller to report.
  */
-export async function provisionTopics(admin: Admin, plans: TopicPlan[]): Promise<ProvisionResult> {
+export async function provisionTopics(
+  admin: Admin,
+  plans: TopicPlan[],
+): Promise<ProvisionResult> {
   const existing = new Set(await admin.listTopics());
   const missing = plans.filter(p => !existing.has(p.name));
   const created: string[] = [];
@@ -45,20 +51,28 @@ export async function provisionTopics(admin: Admin, plans: TopicPlan[]): Promise
           topic: p.name,
           numPartitions: p.partitions,
           replicationFactor: p.replicationFactor,
-          configEntries: Object.entries(wantedConfig(p)).map(([name, value]) => ({ name, value })),
+          configEntries: Object.entries(wantedConfig(p)).map(
+            ([name, value]) => ({ name, value }),
+          ),
         })),
       });
       created.push(...missing.map(p => p.name));
     } catch (e) {
       // Another replica created it between list and create: that is the idempotent case.
-      if (!/already exists/i.test(String((e as Error).message)) && !hasAlreadyExists(e)) throw e;
+      if (
+        !/already exists/i.test(String((e as Error).message)) &&
+        !hasAlreadyExists(e)
+      )
+        throw e;
     }
   }
   const present = plans.filter(p => !created.includes(p.name));
   const mismatches: TopicMismatch[] = [];
   if (present.length === 0) return { created, mismatches };
 
-  const metadata = await admin.fetchTopicMetadata({ topics: present.map(p => p.name) });
+  const metadata = await admin.fetchTopicMetadata({
+    topics: present.map(p => p.name),
+  });
   const described = await admin.describeConfigs({
     includeSynonyms: false,
     resources: present.map(p => ({
@@ -68,15 +82,29 @@ export async function provisionTopics(admin: Admin, plans: TopicPlan[]): Promise
     })),
   });
   for (const plan of present) {
-    const partitions = metadata.topics.find(t => t.name === plan.name)?.partitions.length ?? 0;
+    const partitions =
+      metadata.topics.find(t => t.name === plan.name)?.partitions.length ?? 0;
     if (partitions !== plan.partitions) {
-      mismatches.push({ topic: plan.name, setting: 'partitions', expected: String(plan.partitions), actual: String(partitions) });
+      mismatches.push({
+        topic: plan.name,
+        setting: 'partitions',
+        expected: String(plan.partitions),
+        actual: String(partitions),
+      });
     }
-    const entries = described.resources.find(r => r.resourceName === plan.name)?.configEntries ?? [];
+    const entries =
+      described.resources.find(r => r.resourceName === plan.name)
+        ?.configEntries ?? [];
     for (const [name, expected] of Object.entries(wantedConfig(plan))) {
-      const actual = entries.find(e => e.configName === name)?.configValue ?? '(unset)';
+      const actual =
+        entries.find(e => e.configName === name)?.configValue ?? '(unset)';
       if (actual !== expected) {
-        mismatches.push({ topic: plan.name, setting: name as TopicMismatch['setting'], expected, actual });
+        mismatches.push({
+          topic: plan.name,
+          setting: name as TopicMismatch['setting'],
+          expected,
+          actual,
+        });
       }
     }
   }
@@ -85,5 +113,8 @@ export async function provisionTopics(admin: Admin, plans: TopicPlan[]): Promise
 
 function hasAlreadyExists(e: unknown): boolean {
   const errors = (e as { errors?: { type?: string }[] }).errors;
-  return Array.isArray(errors) && errors.every(x => x?.type === 'TOPIC_ALREADY_EXISTS');
+  return (
+    Array.isArray(errors) &&
+    errors.every(x => x?.type === 'TOPIC_ALREADY_EXISTS')
+  );
 }

@@ -8,7 +8,7 @@ import {
   canonical,
   connectProducer,
   count,
-  createTopics,
+  createTestTopics,
   dropSchema,
   produceRecords,
   query,
@@ -55,7 +55,7 @@ describe('crash', () => {
   });
 
   it('stores every record exactly once after SIGKILL during writes and a restart', async () => {
-    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], 3);
+    await createTestTopics(infra.kafkaBrokers, topics, 3);
     const configFile = path.join(dir, 'config.yaml');
     // JSON is YAML; small batches make many commits, so the kill lands between and inside them.
     writeFileSync(

@@ -168,9 +168,11 @@ export async function migrate(pool: Pool, config: SinkConfig, logger: Logger): P
   try {
     const who = await client.query('SELECT current_user AS user, current_database() AS name');
     const db = who.rows[0] as { user: string; name: string };
-    await client
-      .query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`)
-      .catch(e =>
+    // PostgreSQL checks the database-level right before IF NOT EXISTS, so a
+    // user that may only use an existing schema must not even try.
+    const exists = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = ${literal(schema)}`);
+    if (!exists.rowCount)
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`).catch(e =>
         rightsError(e, `user "${db.user}" may not create schema "${schema}"`, `GRANT CREATE ON DATABASE ${ident(db.name)} TO ${ident(db.user)};`),
       );
     // Literals, not bind parameters: see insertStatement on PGlite.

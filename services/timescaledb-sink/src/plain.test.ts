@@ -6,14 +6,13 @@ import {
   canonical,
   connectProducer,
   count,
-  createTopics,
+  createTestTopics,
   dropSchema,
   produceRecords,
   query,
+  testCase,
   testConfig,
   testLogger,
-  testTopics,
-  uid,
   waitFor,
 } from './testkit';
 
@@ -22,15 +21,12 @@ jest.setTimeout(120_000);
 const infra = testInfra();
 
 describe('timescaledb-sink on plain PostgreSQL', () => {
-  const id = uid();
-  const topics = testTopics(id);
-  const config = testConfig({ brokers: infra.kafkaBrokers, url: infra.databaseUrl, id });
-  const schema = config.database.schema;
+  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.databaseUrl);
 
   afterAll(() => dropSchema(infra.databaseUrl, schema));
 
   it('runs the same data flow without TimescaleDB features, and says so once', async () => {
-    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], 3);
+    await createTestTopics(infra.kafkaBrokers, topics, 3);
     const logger = testLogger();
     const warn = jest.spyOn(logger, 'warn');
     const sink = createSink(config, { logger });
@@ -89,6 +85,16 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
         );
       } finally {
         await pool.end();
+      }
+      // An existing schema the user may not create tables in.
+      const inPublic = testConfig({ brokers: infra.kafkaBrokers, url: url.toString(), id, overrides: { database: { url: url.toString(), schema: 'public' } } });
+      const publicPool = createPool(inPublic, testLogger());
+      try {
+        await expect(migrate(publicPool, inPublic, testLogger())).rejects.toThrow(
+          `may not create tables in schema "public": permission denied for schema public. Grant it with: GRANT USAGE, CREATE ON SCHEMA "public" TO "${role}";`,
+        );
+      } finally {
+        await publicPool.end();
       }
     } finally {
       await query(infra.databaseUrl, `DROP DATABASE IF EXISTS ${db}`);

@@ -4,7 +4,7 @@ import {
   canonical,
   connectProducer,
   count,
-  createTopics,
+  createTestTopics,
   produceRecords,
   query,
   startTestSink,
@@ -33,7 +33,7 @@ describe('PostgreSQL restart mid-stream', () => {
     postgres = await startPostgres();
     const id = uid();
     const topics = testTopics(id);
-    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], 3);
+    await createTestTopics(infra.kafkaBrokers, topics, 3);
     const config = testConfig({
       brokers: infra.kafkaBrokers,
       url: postgres.url,

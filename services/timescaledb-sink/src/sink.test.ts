@@ -7,15 +7,13 @@ import {
   canonical,
   connectProducer,
   count,
-  createTopics,
+  createTestTopics,
   dropSchema,
   produceRecords,
   query,
   readTopic,
   startTestSink,
-  testConfig,
-  testTopics,
-  uid,
+  testCase,
   waitFor,
 } from './testkit';
 
@@ -66,16 +64,13 @@ async function committedOffset(groupId: string, topic: string): Promise<number> 
 }
 
 describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
-  const id = uid();
-  const topics = testTopics(id);
-  const config = testConfig({ brokers: infra.kafkaBrokers, url: infra.timescaleUrl, id });
-  const schema = config.database.schema;
+  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.timescaleUrl);
   const seeds = seedRecords(id);
   let sink: Sink;
   let producer: Producer;
 
   beforeAll(async () => {
-    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq]);
+    await createTestTopics(infra.kafkaBrokers, topics);
     producer = await connectProducer(infra.kafkaBrokers);
     sink = await startTestSink(config);
   });
@@ -253,15 +248,12 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
 });
 
 describe('replay', () => {
-  const id = uid();
-  const topics = testTopics(id);
-  const config = testConfig({ brokers: infra.kafkaBrokers, url: infra.timescaleUrl, id });
-  const schema = config.database.schema;
+  const { topics, config, schema } = testCase(infra.kafkaBrokers, infra.timescaleUrl);
 
   afterAll(() => dropSchema(infra.timescaleUrl, schema));
 
   it('adds no row when the group is reset to the beginning and consumes again', async () => {
-    await createTopics(infra.kafkaBrokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], 3);
+    await createTestTopics(infra.kafkaBrokers, topics, 3);
     const producer = await connectProducer(infra.kafkaBrokers);
     const base = Date.parse('2026-03-01T00:00:00Z');
     const records = Array.from({ length: 600 }, (_, i) =>

@@ -87,6 +87,19 @@ export function testConfig(opts: {
   return parseSinkConfig(input);
 }
 
+/** Everything one test needs to be unique: id, topics, config, schema. */
+export function testCase(brokers: string[], url: string, overrides?: Partial<SinkConfigInput>) {
+  const id = uid();
+  const topics = testTopics(id);
+  const config = testConfig({ brokers, url, id, overrides });
+  return { id, topics, config, schema: config.database.schema };
+}
+
+/** The test's three stream topics and its DLQ. */
+export function createTestTopics(brokers: string[], topics: ReturnType<typeof testTopics>, partitions = 1) {
+  return createTopics(brokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], partitions);
+}
+
 export async function createTopics(brokers: string[], topics: string[], partitions = 1) {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();

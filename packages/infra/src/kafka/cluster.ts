@@ -8,7 +8,7 @@ import { runOrThrow } from '../process/run';
 import { makeRunDir, removeDir } from '../tmp';
 import { BrokerAddress, log4jProperties, serverProperties } from './config';
 import { clusterHasBrokers } from './health';
-import { brokerJvmArgs, toolJvmArgs } from './java';
+import { appendThreadDump, brokerJvmArgs, toolJvmArgs } from './java';
 import { classPath, KAFKA_SERVER, STORAGE_TOOL } from './tool';
 
 export interface StartKafkaOptions {
@@ -128,6 +128,13 @@ export async function startKafka(
       {
         timeoutMs,
         intervalMs: 500,
+        diagnose: async () => {
+          await Promise.all(
+            watched.map(n =>
+              appendThreadDump(java, n.child!.pid, n.child!.logFile),
+            ),
+          );
+        },
         check: async () => {
           const up = running();
           return clusterHasBrokers(

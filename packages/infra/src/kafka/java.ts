@@ -1,3 +1,4 @@
+import { appendFileSync, existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { requireBinary } from '../process/binaries';
 import { run } from '../process/run';
@@ -65,4 +66,25 @@ export function toolJvmArgs(log4jFile: string): string[] {
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4jFile}`,
   ];
+}
+
+/**
+ * Appends a thread dump of a JVM to a log file, when the JDK's jcmd is
+ * installed beside java: a broker that never becomes healthy then shows
+ * where it is stuck. A JRE without jcmd just skips this.
+ */
+export async function appendThreadDump(
+  java: string,
+  pid: number,
+  logFile: string,
+): Promise<void> {
+  const jcmd = path.join(path.dirname(realpathSync(java)), 'jcmd');
+  if (!existsSync(jcmd)) return;
+  const { stdout, stderr } = await run(jcmd, [String(pid), 'Thread.print'], {
+    timeoutMs: 20_000,
+  });
+  appendFileSync(
+    logFile,
+    `\n[homelab-infra] thread dump after the start-up timeout:\n${stdout}${stderr}\n`,
+  );
 }

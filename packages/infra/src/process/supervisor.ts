@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, openSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { registerResource } from './cleanup';
 import { logTail } from './logTail';
 
@@ -144,9 +146,22 @@ export function startupError(
   child: Pick<Supervised, 'name' | 'logFile' | 'logTail'>,
   reason: string,
 ): Error {
+  // The run dir is removed after a failed start; the whole log is kept aside.
+  const kept = path.join(
+    os.tmpdir(),
+    `homelab-infra-failed-${Date.now()}-${path.basename(child.logFile)}`,
+  );
+  let where = `full log: ${kept}`;
+  try {
+    copyFileSync(child.logFile, kept);
+  } catch {
+    where = `log: ${child.logFile}`;
+  }
   return new Error(
-    `${child.name} failed to start: ${reason}\n--- last 30 lines of ${
-      child.logFile
-    } ---\n${child.logTail(30)}\n---`,
+    `${
+      child.name
+    } failed to start: ${reason}\n--- last 30 lines (${where}) ---\n${child.logTail(
+      30,
+    )}\n---`,
   );
 }

@@ -5,6 +5,8 @@ export interface WaitOptions {
   check: () => Promise<boolean>;
   timeoutMs: number;
   intervalMs?: number;
+  /** Adds evidence to the log (e.g. a thread dump) before a timed-out process is stopped. */
+  diagnose?: () => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -16,7 +18,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
  */
 export async function waitReady(
   processes: Supervised | Supervised[],
-  { check, timeoutMs, intervalMs = 250 }: WaitOptions,
+  { check, timeoutMs, intervalMs = 250, diagnose }: WaitOptions,
 ): Promise<void> {
   const children = Array.isArray(processes) ? processes : [processes];
   const deadline = Date.now() + timeoutMs;
@@ -40,6 +42,7 @@ export async function waitReady(
         lastError instanceof Error
           ? ` Last health-check error: ${lastError.message}`
           : '';
+      await diagnose?.().catch(() => undefined);
       await Promise.all(children.map(child => child.stop()));
       throw startupError(
         children[0],

@@ -30,7 +30,8 @@ export async function eventually<T>(
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise(r => setTimeout(r, everyMs));
   }
 }
@@ -52,7 +53,12 @@ export function testConfig(options: {
   };
   const config = {
     bridgeId: `bridge-${id}`,
-    mqtt: { url: options.mqttUrl, clientId: `bridge-${id}`, keepaliveSeconds: 5, reconnectPeriodMs: 500 },
+    mqtt: {
+      url: options.mqttUrl,
+      clientId: `bridge-${id}`,
+      keepaliveSeconds: 5,
+      reconnectPeriodMs: 500,
+    },
     kafka: {
       brokers: options.kafkaBrokers,
       topics: {
@@ -74,7 +80,10 @@ export function testConfig(options: {
 }
 
 export function writeConfig(config: unknown): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bridge-test-')), 'config.yaml');
+  const file = path.join(
+    mkdtempSync(path.join(tmpdir(), 'bridge-test-')),
+    'config.yaml',
+  );
   writeFileSync(file, typeof config === 'string' ? config : stringify(config));
   return file;
 }
@@ -89,35 +98,53 @@ export interface BridgeProcess {
 }
 
 /** Runs src/main.ts in its own process, as `yarn start` would. */
-export function spawnBridge(configFile: string, env: NodeJS.ProcessEnv = {}): BridgeProcess {
+export function spawnBridge(
+  configFile: string,
+  env: NodeJS.ProcessEnv = {},
+): BridgeProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVICE_DIR,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env, BRIDGE_CONFIG: configFile },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'info',
+      ...env,
+      BRIDGE_CONFIG: configFile,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout!.on('data', d => (out += d));
   child.stderr!.on('data', d => (err += d));
-  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+  const exited = new Promise<number | null>(resolve =>
+    child.on('exit', code => resolve(code)),
+  );
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     exited,
     opsPort: () =>
-      eventually('the bridge to start', () => {
-        const m = /"opsPort":(\d+)/.exec(out);
-        return m ? Number(m[1]) : undefined;
-      }, 60_000),
+      eventually(
+        'the bridge to start',
+        () => {
+          const m = /"opsPort":(\d+)/.exec(out);
+          return m ? Number(m[1]) : undefined;
+        },
+        60_000,
+      ),
     async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(signal);
       return exited;
     },
   };
 }
 
-export async function health(port: number): Promise<{ status: string; details: any }> {
+export async function health(
+  port: number,
+): Promise<{ status: string; details: any }> {
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   return res.json() as Promise<{ status: string; details: any }>;
 }
@@ -131,8 +158,16 @@ export async function metric(port: number, name: string): Promise<number> {
 }
 
 /** A device: QoS 1 with a persistent session, as the guarantee assumes. */
-export async function connectPublisher(url: string, clientId: string): Promise<MqttClient> {
-  const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 500, protocolVersion: 4 });
+export async function connectPublisher(
+  url: string,
+  clientId: string,
+): Promise<MqttClient> {
+  const client = mqtt.connect(url, {
+    clientId,
+    clean: false,
+    reconnectPeriod: 500,
+    protocolVersion: 4,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -146,8 +181,15 @@ export class TopicReader {
   private readonly consumer;
 
   private constructor(brokers: string[], private readonly topic: string) {
-    const kafka = new Kafka({ clientId: 'bridge-test-reader', brokers, logLevel: logLevel.NOTHING });
-    this.consumer = kafka.consumer({ groupId: `bridge-test-${uid()}`, maxWaitTimeInMs: 100 });
+    const kafka = new Kafka({
+      clientId: 'bridge-test-reader',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    this.consumer = kafka.consumer({
+      groupId: `bridge-test-${uid()}`,
+      maxWaitTimeInMs: 100,
+    });
   }
 
   static async start(brokers: string[], topic: string): Promise<TopicReader> {
@@ -163,7 +205,11 @@ export class TopicReader {
   }
 
   async waitForCount(n: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
-    await eventually(`${n} messages in ${this.topic} (have ${this.messages.length})`, () => this.messages.length >= n, timeoutMs);
+    await eventually(
+      `${n} messages in ${this.topic} (have ${this.messages.length})`,
+      () => this.messages.length >= n,
+      timeoutMs,
+    );
     return this.messages;
   }
 
@@ -173,12 +219,23 @@ export class TopicReader {
 }
 
 export function headers(m: KafkaMessage): Record<string, string> {
-  return Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]),
+  );
 }
 
 /** The bridge in the test's own process, ready (connected and subscribed) on return. */
-export async function startTestBridge(config: unknown, name: string): Promise<RunningBridge> {
-  const bridge = await startBridge(bridgeConfigSchema.parse(config), createLogger(name, 'error'));
-  await eventually('the bridge to be ready', async () => (await health(bridge.opsPort)).status === 'ok');
+export async function startTestBridge(
+  config: unknown,
+  name: string,
+): Promise<RunningBridge> {
+  const bridge = await startBridge(
+    bridgeConfigSchema.parse(config),
+    createLogger(name, 'error'),
+  );
+  await eventually(
+    'the bridge to be ready',
+    async () => (await health(bridge.opsPort)).status === 'ok',
+  );
   return bridge;
 }
