@@ -7,19 +7,24 @@ import { ensureKafkaJars } from './kafka/jars';
 import { resolveKafkaLock } from './kafka/resolveLock';
 
 const USAGE = `Usage:
-  homelab-infra up [--brokers N] [--env-file FILE]   start everything not set in the environment, print the
-                                                     variables, stay up until Ctrl-C / SIGTERM
-  homelab-infra exec [--brokers N] -- <cmd...>       start, run <cmd> with the variables set, stop, exit with its code
-  homelab-infra fetch                                download and verify the Kafka jars into the cache
-  homelab-infra resolve-kafka <version>              (maintainers) re-resolve the Kafka jar lock file with Maven
+  homelab-infra up [--brokers N] [--write-env FILE]
+      Start everything not set in the environment, print the variables
+      (and write them to FILE), stay up until Ctrl-C / SIGTERM.
+  homelab-infra exec [--brokers N] -- <cmd...>
+      Start, run <cmd> with the variables set, stop, exit with its code.
+  homelab-infra fetch
+      Download and verify the Kafka jars into the cache.
+  homelab-infra resolve-kafka <version>
+      (Maintainers) re-resolve the Kafka jar lock file with Maven.
 
-Variables: KAFKA_BROKERS, MQTT_URL, DATABASE_URL, TIMESCALE_URL (a set one is used, not started), HOMELAB_CACHE.`;
+Variables: KAFKA_BROKERS, MQTT_URL, DATABASE_URL, TIMESCALE_URL (a set one is
+used, not started), HOMELAB_CACHE.`;
 
 const log = (line: string) => process.stderr.write(`[homelab-infra] ${line}\n`);
 
 interface Flags {
   brokers?: number;
-  envFile?: string;
+  writeEnv?: string;
   rest: string[];
 }
 
@@ -34,8 +39,8 @@ function parseFlags(args: string[]): Flags {
       flags.brokers = Number(args[++i]);
       if (!Number.isInteger(flags.brokers) || flags.brokers < 1)
         throw new Error('--brokers needs a positive integer');
-    } else if (arg === '--env-file') {
-      flags.envFile = args[++i];
+    } else if (arg === '--write-env') {
+      flags.writeEnv = args[++i];
     } else {
       flags.rest = args.slice(i);
       break;
@@ -53,7 +58,7 @@ async function up(flags: Flags): Promise<number> {
   const lines = Object.entries(infra.env).map(
     ([key, value]) => `${key}=${value}`,
   );
-  if (flags.envFile) writeFileSync(flags.envFile, `${lines.join('\n')}\n`);
+  if (flags.writeEnv) writeFileSync(flags.writeEnv, `${lines.join('\n')}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   log('infrastructure is up; Ctrl-C or SIGTERM stops it');
   // The cleanup module's signal handler stops every component and exits.

@@ -11,6 +11,7 @@
  * Mosquitto with @homelab/infra.
  *
  *   yarn workspace mqtt-kafka-bridge bench [--steps 1000,2000,4000,8000,12000,20000] [--seconds 10]
+ *     [--batch <kafka.batch.maxMessages>] [--window <mqtt.receiveMaximum>]
  */
 import { startKafka, startMosquitto } from '@homelab/infra';
 import { Kafka, logLevel } from 'kafkajs';
@@ -106,6 +107,15 @@ async function main() {
     mqttUrl,
   });
   config.kafka.topics.energy.partitions = 3;
+  // Knobs for tuning runs; the defaults are the shipped config's.
+  if (process.argv.includes('--batch'))
+    Object.assign(config.kafka, {
+      batch: { maxMessages: Number(arg('batch', '2000')) },
+    });
+  if (process.argv.includes('--window'))
+    Object.assign(config.mqtt, {
+      receiveMaximum: Number(arg('window', '10000')),
+    });
   // BENCH_BRIDGE_NODE_OPTIONS=--cpu-prof profiles the bridge process.
   const bridge = spawnBridge(writeConfig(config), {
     NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '',

@@ -145,8 +145,9 @@ export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
 // The service runs from source (tsx), never bundled, so __dirname is the src folder.
 // eslint-disable-next-line no-restricted-syntax
+const SRC_DIR = __dirname;
 export const DEFAULT_CONFIG_FILE = path.resolve(
-  __dirname,
+  SRC_DIR,
   '../config/config.yaml',
 );
 

@@ -71,7 +71,7 @@ export async function deliverChunk(
     guard: ctx.dbGuard,
   });
   const refused: DeadLetter[] = rejected.map(r => ({
-    message: messages.find(m => m.offset === r.item.raw.offset)!,
+    message: r.item.message,
     errorClass: errorClassName(r.error),
     reason: `database refused the record: ${(r.error as Error).message}`,
     attempts: r.attempts,

@@ -37,7 +37,7 @@ describe('decodeMessages', () => {
       ],
       energy,
     );
-    expect(readings.map(r => r.raw.offset)).toEqual(['1']);
+    expect(readings.map(r => r.message.offset)).toEqual(['1']);
     expect(letters.map(l => [l.message.offset, l.errorClass])).toEqual([
       ['2', 'not-json'],
       ['3', 'invalid-record'],

@@ -1,5 +1,6 @@
 import type { CanonicalRecord, StreamName } from '@homelab/plugin-streaming-common';
 import type { SinkConfig } from './config';
+import type { SourceMessage } from './dlq';
 
 export interface TypedColumn {
   name: string;
@@ -124,8 +125,8 @@ export function insertArrays(t: Hypertable, records: CanonicalRecord[]): string[
     received.push(r.received_at);
     t.columns.forEach((c, i) => typed[i].push(r.fields[c.name] ?? null));
     let rest: Record<string, number> | undefined;
-    for (const [k, v] of Object.entries(r.fields)) {
-      if (!typedNames.has(k)) (rest ??= {})[k] = v;
+    for (const k in r.fields) {
+      if (!typedNames.has(k)) (rest ??= {})[k] = r.fields[k];
     }
     extra.push(rest ? JSON.stringify(rest) : null);
   }
@@ -145,25 +146,22 @@ export function createRawArchiveSql(schema: string, table: string): string {
 )`;
 }
 
-export interface RawRecord {
-  ts: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  deviceId: string;
-  payload: string;
-  receivedAt: string;
+/** A decoded record with the Kafka message it came from. */
+export interface ReadingRecord {
+  record: CanonicalRecord;
+  message: SourceMessage;
 }
 
-export function rawInsertStatement(schema: string, table: string, records: RawRecord[]): string {
+export function rawInsertStatement(schema: string, table: string, items: ReadingRecord[]): string {
   const arrays = [
-    records.map(r => r.ts),
-    records.map(r => r.topic),
-    records.map(r => r.partition),
-    records.map(r => r.offset),
-    records.map(r => r.deviceId),
-    records.map(r => r.payload),
-    records.map(r => r.receivedAt),
+    items.map(i => i.record.ts),
+    items.map(i => i.message.topic),
+    items.map(i => i.message.partition),
+    items.map(i => i.message.offset),
+    items.map(i => i.record.device_id),
+    // Converted only here: without the archive the payload is never copied.
+    items.map(i => i.message.value!.toString()),
+    items.map(i => i.record.received_at),
   ].map(pgArray);
   return unnestInsert(
     qualified(schema, table),

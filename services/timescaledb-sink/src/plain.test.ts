@@ -21,7 +21,7 @@ jest.setTimeout(120_000);
 const infra = testInfra();
 
 describe('timescaledb-sink on plain PostgreSQL', () => {
-  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.databaseUrl);
+  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.databaseUrl, { rawArchive: { enabled: true } });
 
   afterAll(() => dropSchema(infra.databaseUrl, schema));
 
@@ -56,8 +56,15 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
       expect(t).toEqual({ c: -3.5, extra: { lux: 10 } });
       const [sum] = await query(infra.databaseUrl, `SELECT sum(power_kw)::int AS s FROM "${schema}".energy_readings`);
       expect(sum.s).toBe((299 * 300) / 2);
+      // The optional raw archive keeps every record verbatim, with its Kafka position.
+      const [raw] = await query(infra.databaseUrl, `SELECT count(*)::int AS n, count(DISTINCT (topic, kafka_partition, kafka_offset))::int AS positions FROM "${schema}".iot_raw_data`);
+      expect(raw).toEqual({ n: 302, positions: 302 });
       const migrations = await query(infra.databaseUrl, `SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
       expect(migrations.map(m => m.version)).toContain('0001_energy_readings_table');
+      const lag = await sink.metrics.registry.getSingleMetricAsString('timescaledb_sink_consumer_lag');
+      const energyLag = lag.split('\n').filter(l => l.includes(`topic="${topics.energy}"`));
+      expect(energyLag.length).toBeGreaterThan(0);
+      for (const line of energyLag) expect(line).toMatch(/ 0$/);
       expect(sink.health()).toMatchObject({ live: true, ready: true, details: { timescale: false } });
     } finally {
       await sink.stop('test done');

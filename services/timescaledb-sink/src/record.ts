@@ -26,18 +26,7 @@ export function decodeMessages(messages: SourceMessage[], table: Hypertable): De
           `record of stream "${record.stream}" on topic ${message.topic}, which carries stream "${table.stream}"`,
         );
       }
-      readings.push({
-        record,
-        raw: {
-          ts: record.ts,
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-          deviceId: record.device_id,
-          payload: message.value!.toString(),
-          receivedAt: record.received_at,
-        },
-      });
+      readings.push({ record, message });
     } catch (e) {
       const errorClass = e instanceof RecordDecodeError ? e.errorClass : 'invalid-record';
       letters.push({ message, errorClass, reason: (e as Error).message, attempts: 1 });

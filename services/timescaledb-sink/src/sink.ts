@@ -136,6 +136,11 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     const table = tables.get(fetched.topic);
     if (!table) return;
     const key = `${fetched.topic}:${fetched.partition}`;
+    if (fetched.messages.length) {
+      // Before the write: what is fetched but not yet committed is lag too.
+      const lag = BigInt(fetched.highWatermark) - BigInt(fetched.firstOffset() ?? fetched.highWatermark);
+      metrics.lag.set({ group: config.kafka.group, topic: fetched.topic, partition: String(fetched.partition) }, Number(lag));
+    }
     let rebalancing = false;
     const abortReason = () =>
       stopping ? 'stopping' : !isRunning() ? 'consumer stopped' : isStale() || rebalancing ? 'partition revoked' : undefined;

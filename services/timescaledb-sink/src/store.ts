@@ -1,14 +1,9 @@
 import { Pool, QueryResult } from 'pg';
-import type { CanonicalRecord } from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
-import { Hypertable, insertStatement, RawRecord, rawInsertStatement } from './hypertable';
+import { Hypertable, insertStatement, ReadingRecord, rawInsertStatement } from './hypertable';
 
-/** A decoded Kafka record on its way to a table. */
-export interface ReadingRecord {
-  record: CanonicalRecord;
-  raw: RawRecord;
-}
+export type { ReadingRecord };
 
 export function createPool(config: SinkConfig, logger: Logger): Pool {
   const pool = new Pool({
@@ -41,7 +36,7 @@ export class ReadingsStore {
   async write(t: Hypertable, items: ReadingRecord[]): Promise<number> {
     let sql = insertStatement(t, items.map(i => i.record));
     const { rawArchive, database } = this.config;
-    if (rawArchive.enabled) sql += `;\n${rawInsertStatement(database.schema, rawArchive.table, items.map(i => i.raw))}`;
+    if (rawArchive.enabled) sql += `;\n${rawInsertStatement(database.schema, rawArchive.table, items)}`;
     const result = (await this.pool.query(sql)) as QueryResult | QueryResult[];
     return (Array.isArray(result) ? result[0] : result).rowCount ?? 0;
   }

@@ -62,10 +62,16 @@ describe('process supervision', () => {
       args: ['-c', 'echo "bind: address in use"; exit 3'],
       logFile: path.join(dir, 'log'),
     });
-    await expect(
-      waitReady(child, { timeoutMs: 5000, check: async () => false }),
-    ).rejects.toThrow(
+    const error: Error = await waitReady(child, {
+      timeoutMs: 5000,
+      check: async () => false,
+    }).catch(e => e);
+    expect(error.message).toMatch(
       /failing server failed to start: the process exited \(code 3.*\n[\s\S]*bind: address in use/,
     );
+    // The whole log is kept aside, since the component's run dir is removed.
+    const kept = /full log: (\S+?)\)/.exec(error.message)![1];
+    expect(readFileSync(kept, 'utf8')).toContain('bind: address in use');
+    rmSync(kept);
   });
 });
