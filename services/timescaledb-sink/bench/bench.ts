@@ -17,7 +17,9 @@ import { parseSinkConfig } from '../src/config';
 import { createSink } from '../src/sink';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
-const BATCHES = (process.env.BENCH_BATCHES ?? '1000,5000,20000').split(',').map(Number);
+const BATCHES = (process.env.BENCH_BATCHES ?? '1000,5000,20000')
+  .split(',')
+  .map(Number);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 const TOPIC = 'bench.energy';
 
@@ -25,16 +27,25 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 function percentile(sorted: number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return (
+    sorted[
+      Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+    ] ?? 0
+  );
 }
 
 async function preload(brokers: string[]) {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: TOPIC, numPartitions: PARTITIONS }],
+  });
   await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const started = Date.now();
   const base = Date.parse('2025-01-01T00:00:00Z');
@@ -50,13 +61,30 @@ async function preload(brokers: string[]) {
         stream: 'energy',
         device_id: device,
         ts: new Date(base + Math.floor(j / 100) * 1000).toISOString(),
-        fields: { power_kw: (j % 5000) / 1000, total_energy_kwh: j / 100, voltage: 230 + (j % 7), current: 13.9 },
+        fields: {
+          power_kw: (j % 5000) / 1000,
+          total_energy_kwh: j / 100,
+          voltage: 230 + (j % 7),
+          current: 13.9,
+        },
         received_at: now,
-        source: { mqtt_topic: `homelab/energy/${device}`, qos: 1, retained: false, bridge_id: 'bench' },
+        source: {
+          mqtt_topic: `homelab/energy/${device}`,
+          qos: 1,
+          retained: false,
+          bridge_id: 'bench',
+        },
       };
       messages.push({ key: device, value: JSON.stringify(record) });
     }
-    inFlight.push(producer.send({ topic: TOPIC, acks: 1, compression: CompressionTypes.None, messages }));
+    inFlight.push(
+      producer.send({
+        topic: TOPIC,
+        acks: 1,
+        compression: CompressionTypes.None,
+        messages,
+      }),
+    );
     if (inFlight.length >= 4) {
       await Promise.all(inFlight);
       inFlight = [];
@@ -65,7 +93,13 @@ async function preload(brokers: string[]) {
   await Promise.all(inFlight);
   await producer.disconnect();
   const seconds = (Date.now() - started) / 1000;
-  log(`preloaded ${RECORDS.toLocaleString('en')} records into ${TOPIC} (${PARTITIONS} partitions) in ${seconds.toFixed(1)} s`);
+  log(
+    `preloaded ${RECORDS.toLocaleString(
+      'en',
+    )} records into ${TOPIC} (${PARTITIONS} partitions) in ${seconds.toFixed(
+      1,
+    )} s`,
+  );
 }
 
 async function drain(brokers: string[], url: string, maxRows: number) {
@@ -76,11 +110,21 @@ async function drain(brokers: string[], url: string, maxRows: number) {
       energy: {
         topic: TOPIC,
         table: 'energy_readings',
-        columns: { power_kw: 'double precision', total_energy_kwh: 'double precision', voltage: 'double precision', current: 'double precision' },
+        columns: {
+          power_kw: 'double precision',
+          total_energy_kwh: 'double precision',
+          voltage: 'double precision',
+          current: 'double precision',
+        },
       },
     },
     database: { url, schema: `bench_${id}`, poolMax: PARTITIONS + 1 },
-    batch: { maxRows, maxWaitMs: 100, partitionsConcurrently: PARTITIONS, maxBytesPerPartition: 16 * 1024 * 1024 },
+    batch: {
+      maxRows,
+      maxWaitMs: 100,
+      partitionsConcurrently: PARTITIONS,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+    },
     timescale: { mode: 'off' },
     ops: { port: 0 },
   });
@@ -96,7 +140,10 @@ async function drain(brokers: string[], url: string, maxRows: number) {
     },
   });
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const sampler = setInterval(
+    () => (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
+    250,
+  );
   await sink.start();
   const started = process.hrtime.bigint();
   while (stored < RECORDS) await new Promise(r => setTimeout(r, 50));
@@ -106,7 +153,9 @@ async function drain(brokers: string[], url: string, maxRows: number) {
 
   const client = new Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${config.database.schema}".energy_readings`);
+  const { rows } = await client.query(
+    `SELECT count(*)::int AS n FROM "${config.database.schema}".energy_readings`,
+  );
   await client.query(`DROP SCHEMA "${config.database.schema}" CASCADE`);
   await client.end();
   latencies.sort((a, b) => a - b);
@@ -141,22 +190,40 @@ async function main() {
     await client.connect();
     const { rows } = await client.query('SHOW server_version');
     await client.end();
-    log(`Kafka ${brokers.join(',')}, PostgreSQL ${rows[0].server_version}, Node ${process.version}, ${require('node:os').cpus().length} cores`);
+    log(
+      `Kafka ${brokers.join(',')}, PostgreSQL ${rows[0].server_version}, Node ${
+        process.version
+      }, ${require('node:os').cpus().length} cores`,
+    );
     await preload(brokers);
     const results = [];
     for (const maxRows of BATCHES) {
       const r = await drain(brokers, url, maxRows);
       results.push(r);
       log(
-        `batch.maxRows=${String(maxRows).padStart(6)}: ${r.rows.toLocaleString('en')} rows in ${r.seconds.toFixed(1)} s = ${r.rowsPerSecond.toLocaleString('en')} rows/s; ` +
-          `${r.batches} batches, commit latency p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms; peak RSS ${mb(r.peakRss)}`,
+        `batch.maxRows=${String(maxRows).padStart(6)}: ${r.rows.toLocaleString(
+          'en',
+        )} rows in ${r.seconds.toFixed(1)} s = ${r.rowsPerSecond.toLocaleString(
+          'en',
+        )} rows/s; ` +
+          `${r.batches} batches, commit latency p50 ${r.p50.toFixed(
+            0,
+          )} ms p99 ${r.p99.toFixed(0)} ms; peak RSS ${mb(r.peakRss)}`,
       );
     }
     log('');
-    log('| batch.maxRows | rows | seconds | rows/s | batches | p50 commit ms | p99 commit ms | peak RSS |');
+    log(
+      '| batch.maxRows | rows | seconds | rows/s | batches | p50 commit ms | p99 commit ms | peak RSS |',
+    );
     log('|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of results) {
-      log(`| ${r.maxRows} | ${r.rows} | ${r.seconds.toFixed(1)} | ${r.rowsPerSecond} | ${r.batches} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${mb(r.peakRss)} |`);
+      log(
+        `| ${r.maxRows} | ${r.rows} | ${r.seconds.toFixed(1)} | ${
+          r.rowsPerSecond
+        } | ${r.batches} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${mb(
+          r.peakRss,
+        )} |`,
+      );
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -18,20 +18,26 @@ describe('retryForever', () => {
 
   it('rethrows errors it should not retry', async () => {
     await expect(
-      retryForever(async () => Promise.reject(new Error('bad record')), { ...fast, shouldRetry: () => false }),
+      retryForever(async () => Promise.reject(new Error('bad record')), {
+        ...fast,
+        shouldRetry: () => false,
+      }),
     ).rejects.toThrow('bad record');
   });
 
   it('stops when asked to hand the work back', async () => {
     let stopping = false;
-    const attempt = retryForever(async () => Promise.reject(new Error('down')), {
-      ...fast,
-      shouldRetry: () => true,
-      onRetry: (_e, n) => {
-        if (n === 3) stopping = true;
+    const attempt = retryForever(
+      async () => Promise.reject(new Error('down')),
+      {
+        ...fast,
+        shouldRetry: () => true,
+        onRetry: (_e, n) => {
+          if (n === 3) stopping = true;
+        },
+        abortReason: () => (stopping ? 'stopping' : undefined),
       },
-      abortReason: () => (stopping ? 'stopping' : undefined),
-    });
+    );
     await expect(attempt).rejects.toBeInstanceOf(RetryAborted);
   });
 

@@ -12,8 +12,15 @@ export interface BackoffOptions {
 }
 
 /** Exponential delay with full jitter, so replicas do not retry in lockstep. */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random = Math.random): number {
-  const ceiling = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(attempt, 30));
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(
+    opts.maxMs,
+    opts.initialMs * 2 ** Math.min(attempt, 30),
+  );
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
@@ -21,7 +28,11 @@ export interface RetryForeverOptions extends BackoffOptions {
   /** Errors for which another try makes sense; others are rethrown at once. */
   shouldRetry: (err: unknown) => boolean;
   /** Called before each wait; may keep a Kafka session alive. */
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => Promise<void> | void;
+  onRetry?: (
+    err: unknown,
+    attempt: number,
+    delayMs: number,
+  ) => Promise<void> | void;
   /** Returns a reason to stop retrying (shutdown, partition revoked), if any. */
   abortReason?: () => string | undefined;
   sleep?: (ms: number) => Promise<void>;
@@ -33,7 +44,10 @@ const defaultSleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
  * Retries without a limit: a sink that gives up on a database outage either
  * loses data or crashes, and both are worse than waiting.
  */
-export async function retryForever<T>(fn: () => Promise<T>, opts: RetryForeverOptions): Promise<T> {
+export async function retryForever<T>(
+  fn: () => Promise<T>,
+  opts: RetryForeverOptions,
+): Promise<T> {
   const sleep = opts.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -3,7 +3,10 @@ import { chunk, writeIsolating } from './batch';
 class RecordError extends Error {}
 
 /** A fake table that refuses transactions containing a poison value. */
-function fakeTable(poison: Set<number>, flaky: Map<number, number> = new Map()) {
+function fakeTable(
+  poison: Set<number>,
+  flaky: Map<number, number> = new Map(),
+) {
   const stored: number[] = [];
   const transactions: number[][] = [];
   const write = async (items: number[]) => {
@@ -43,9 +46,13 @@ describe('writeIsolating', () => {
     const rejected = await writeIsolating(range(1000), opts(table.write));
     expect(rejected.map(r => [r.item, r.attempts])).toEqual([[500, 3]]);
     expect((rejected[0].error as Error).message).toBe('poison 500');
-    expect(table.stored.sort((a, b) => a - b)).toEqual(range(1000).filter(i => i !== 500));
+    expect(table.stored.sort((a, b) => a - b)).toEqual(
+      range(1000).filter(i => i !== 500),
+    );
     // One failed full write, about two transactions per halving, two retries.
-    expect(table.transactions.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(1000)) + 2);
+    expect(table.transactions.length).toBeLessThanOrEqual(
+      1 + 2 * Math.ceil(Math.log2(1000)) + 2,
+    );
   });
 
   it('isolates several poison records', async () => {
@@ -65,7 +72,9 @@ describe('writeIsolating', () => {
     const write = async () => {
       throw new Error('database down');
     };
-    await expect(writeIsolating(range(3), opts(write))).rejects.toThrow('database down');
+    await expect(writeIsolating(range(3), opts(write))).rejects.toThrow(
+      'database down',
+    );
   });
 
   it('retries through the guard, so an outage does not split the batch', async () => {
@@ -84,7 +93,9 @@ describe('writeIsolating', () => {
         }
       }
     };
-    expect(await writeIsolating(range(10), { ...opts(write), guard })).toEqual([]);
+    expect(await writeIsolating(range(10), { ...opts(write), guard })).toEqual(
+      [],
+    );
     expect(table.transactions).toHaveLength(1);
   });
 });

@@ -19,7 +19,8 @@ export interface IsolateOptions<T> {
 /** Splits a batch into chunks of at most `size` items, keeping order. */
 export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  for (let i = 0; i < items.length; i += size)
+    out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -29,9 +30,14 @@ export function chunk<T>(items: T[], size: number): T[][] {
  * about 2·log2(n) extra transactions and its neighbours are still stored.
  * A lone record is tried `attempts` times in all before it is rejected.
  */
-export async function writeIsolating<T>(items: T[], opts: IsolateOptions<T>): Promise<Rejected<T>[]> {
+export async function writeIsolating<T>(
+  items: T[],
+  opts: IsolateOptions<T>,
+): Promise<Rejected<T>[]> {
   const rejected: Rejected<T>[] = [];
-  const attempt = async (part: T[]): Promise<{ error: unknown } | undefined> => {
+  const attempt = async (
+    part: T[],
+  ): Promise<{ error: unknown } | undefined> => {
     try {
       await opts.guard(() => opts.write(part));
       return undefined;

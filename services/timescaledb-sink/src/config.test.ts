@@ -9,10 +9,21 @@ describe('config', () => {
     const config = loadSinkConfig(DEFAULT_CONFIG_FILE, {});
     expect(config.kafka.brokers).toEqual(['localhost:9092']);
     expect(config.kafka.group).toBe('timescaledb-energy');
-    expect(config.streams.energy).toMatchObject({ topic: 'homelab.energy', table: 'energy_readings' });
-    expect(config.streams.heatpump?.columns).toEqual({ d0: 'double precision', d5: 'double precision', d6: 'double precision' });
+    expect(config.streams.energy).toMatchObject({
+      topic: 'homelab.energy',
+      table: 'energy_readings',
+    });
+    expect(config.streams.heatpump?.columns).toEqual({
+      d0: 'double precision',
+      d5: 'double precision',
+      d6: 'double precision',
+    });
     expect(config.streams.temperature?.table).toBe('temperature_readings');
-    expect(config.timescale).toMatchObject({ rawRetention: '90 days', aggregateRetention: '2 years', mode: 'auto' });
+    expect(config.timescale).toMatchObject({
+      rawRetention: '90 days',
+      aggregateRetention: '2 years',
+      mode: 'auto',
+    });
     expect(config.batch.maxRows).toBe(5000);
   });
 
@@ -26,7 +37,13 @@ describe('config', () => {
       TIMESCALEDB_PASSWORD: 'iot_password',
     });
     expect(config.kafka.brokers).toEqual(['redpanda:29092', 'redpanda2:29092']);
-    expect(config.database).toMatchObject({ host: 'timescaledb', port: 6543, name: 'iot_cloud', user: 'iot_user', password: 'iot_password' });
+    expect(config.database).toMatchObject({
+      host: 'timescaledb',
+      port: 6543,
+      name: 'iot_cloud',
+      user: 'iot_user',
+      password: 'iot_password',
+    });
     expect(config.database.url).toBeUndefined();
   });
 
@@ -43,31 +60,62 @@ describe('config', () => {
 
   it('accepts the example file as written', () => {
     const config = loadSinkConfig(example, {});
-    expect(Object.keys(config.streams)).toEqual(['energy', 'heatpump', 'temperature']);
-    expect(config.rawArchive).toEqual({ enabled: false, table: 'iot_raw_data' });
+    expect(Object.keys(config.streams)).toEqual([
+      'energy',
+      'heatpump',
+      'temperature',
+    ]);
+    expect(config.rawArchive).toEqual({
+      enabled: false,
+      table: 'iot_raw_data',
+    });
   });
 
   it.each([
-    [{ kafka: { brokers: 'nohost' } }, 'kafka.brokers.0: each broker must be host:port'],
-    [{ kafka: { brokers: 'a:1' }, batch: { maxRows: 0 } }, 'batch.maxRows'],
-    [{ kafka: { brokers: 'a:1' }, timescale: { compressAfter: 'soon' } }, 'timescale.compressAfter: must be an interval'],
-    [{ kafka: { brokers: 'a:1' }, database: { schema: 'Bad-Name' } }, 'database.schema: must be a lower-case SQL identifier'],
     [
-      { kafka: { brokers: 'a:1' }, streams: { energy: { topic: 't', table: 'x', columns: { power: 'text' } } } },
+      { kafka: { brokers: 'nohost' } },
+      'kafka.brokers.0: each broker must be host:port',
+    ],
+    [{ kafka: { brokers: 'a:1' }, batch: { maxRows: 0 } }, 'batch.maxRows'],
+    [
+      { kafka: { brokers: 'a:1' }, timescale: { compressAfter: 'soon' } },
+      'timescale.compressAfter: must be an interval',
+    ],
+    [
+      { kafka: { brokers: 'a:1' }, database: { schema: 'Bad-Name' } },
+      'database.schema: must be a lower-case SQL identifier',
+    ],
+    [
+      {
+        kafka: { brokers: 'a:1' },
+        streams: {
+          energy: { topic: 't', table: 'x', columns: { power: 'text' } },
+        },
+      },
       'streams.energy.columns.power: must be one of',
     ],
     [
-      { kafka: { brokers: 'a:1' }, streams: { energy: { topic: 't', table: 'x', columns: { ts: 'real' } } } },
+      {
+        kafka: { brokers: 'a:1' },
+        streams: {
+          energy: { topic: 't', table: 'x', columns: { ts: 'real' } },
+        },
+      },
       'streams.energy.columns: a typed column may not be named',
     ],
-    [{ kafka: { brokers: 'a:1' }, batch: { maxrows: 1 } }, 'batch: Unrecognized key'],
+    [
+      { kafka: { brokers: 'a:1' }, batch: { maxrows: 1 } },
+      'batch: Unrecognized key',
+    ],
   ])('names the bad key in %j', (input, message) => {
     expect(() => parseSinkConfig(input as never)).toThrow(ConfigError);
     expect(() => parseSinkConfig(input as never)).toThrow(message);
   });
 
   it('reads "false" from the environment as false', () => {
-    const config = parseSinkConfig({ kafka: { brokers: 'a:1', fromBeginning: 'false' as never } });
+    const config = parseSinkConfig({
+      kafka: { brokers: 'a:1', fromBeginning: 'false' as never },
+    });
     expect(config.kafka.fromBeginning).toBe(false);
   });
 });

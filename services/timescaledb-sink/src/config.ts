@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { brokerList, ConfigError, formatIssue, loadConfig, port } from '@homelab/service-kit';
+import {
+  brokerList,
+  ConfigError,
+  formatIssue,
+  loadConfig,
+  port,
+} from '@homelab/service-kit';
 import {
   DEFAULT_GROUPS,
   DEFAULT_HYPERTABLES,
@@ -11,7 +17,10 @@ import {
 
 const identifier = z
   .string()
-  .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be a lower-case SQL identifier (a-z, 0-9, _; at most 48 characters)');
+  .regex(
+    /^[a-z_][a-z0-9_]{0,47}$/,
+    'must be a lower-case SQL identifier (a-z, 0-9, _; at most 48 characters)',
+  );
 
 /**
  * Column types a typed field may have. Kept to numeric types because the
@@ -32,7 +41,10 @@ const columnType = z
 /** Interval literal passed to TimescaleDB, e.g. "7 days" or "1 hour". */
 const interval = z
   .string()
-  .regex(/^\d+ ?(second|minute|hour|day|week|month|year)s?$/, 'must be an interval such as "7 days" or "1 hour"');
+  .regex(
+    /^\d+ ?(second|minute|hour|day|week|month|year)s?$/,
+    'must be an interval such as "7 days" or "1 hour"',
+  );
 
 /** true/false, also as the strings env substitution produces. */
 const flag = z
@@ -47,9 +59,14 @@ const streamSchema = z.object({
   table: identifier,
   columns: z
     .record(identifier, columnType)
-    .refine(cols => !Object.keys(cols).some(c => RESERVED_COLUMNS.includes(c)), {
-      message: `a typed column may not be named ${RESERVED_COLUMNS.join(', ')}`,
-    }),
+    .refine(
+      cols => !Object.keys(cols).some(c => RESERVED_COLUMNS.includes(c)),
+      {
+        message: `a typed column may not be named ${RESERVED_COLUMNS.join(
+          ', ',
+        )}`,
+      },
+    ),
 });
 
 export type StreamMapping = z.infer<typeof streamSchema>;
@@ -83,7 +100,14 @@ export const DEFAULT_COLUMNS: Record<StreamName, Record<string, string>> = {
 };
 
 const defaultStreams = Object.fromEntries(
-  STREAMS.map(s => [s, { topic: DEFAULT_TOPICS[s].name, table: DEFAULT_HYPERTABLES[s], columns: DEFAULT_COLUMNS[s] }]),
+  STREAMS.map(s => [
+    s,
+    {
+      topic: DEFAULT_TOPICS[s].name,
+      table: DEFAULT_HYPERTABLES[s],
+      columns: DEFAULT_COLUMNS[s],
+    },
+  ]),
 ) as Record<StreamName, StreamMapping>;
 
 export const configSchema = z
@@ -102,10 +126,18 @@ export const configSchema = z
     streams: z
       .partialRecord(z.enum(STREAMS), streamSchema)
       .default(defaultStreams)
-      .refine(s => Object.keys(s).length > 0, 'at least one stream must be configured')
-      .refine(s => new Set(Object.values(s).map(m => m!.table)).size === Object.keys(s).length, {
-        message: 'every stream needs its own table',
-      }),
+      .refine(
+        s => Object.keys(s).length > 0,
+        'at least one stream must be configured',
+      )
+      .refine(
+        s =>
+          new Set(Object.values(s).map(m => m!.table)).size ===
+          Object.keys(s).length,
+        {
+          message: 'every stream needs its own table',
+        },
+      ),
     database: z
       .object({
         /** A postgres:// URL; when set it wins over host/port/name/user/password. */
@@ -134,9 +166,18 @@ export const configSchema = z
         maxWaitMs: z.coerce.number().int().min(1).max(60000).default(250),
         /** Bytes the broker waits for (up to maxWaitMs) before answering a fetch. */
         minBytes: z.coerce.number().int().min(1).default(1),
-        maxBytesPerPartition: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+        maxBytesPerPartition: z.coerce
+          .number()
+          .int()
+          .min(1024)
+          .default(8 * 1024 * 1024),
         /** Partitions written in parallel, each with its own transaction. */
-        partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
+        partitionsConcurrently: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(3),
       })
       .strict()
       .prefault({}),
@@ -178,7 +219,15 @@ export const configSchema = z
 export type SinkConfig = z.infer<typeof configSchema>;
 export type SinkConfigInput = z.input<typeof configSchema>;
 
-export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '..', 'config', 'config.yaml');
+// The service runs from source through tsx and is never bundled, so the
+// file next to src/ is where __dirname says.
+// eslint-disable-next-line no-restricted-syntax
+const PACKAGE_DIR = path.resolve(__dirname, '..');
+export const DEFAULT_CONFIG_FILE = path.join(
+  PACKAGE_DIR,
+  'config',
+  'config.yaml',
+);
 
 /**
  * The seeds' variable names and the test runner's URLs. Later entries win, so
@@ -202,18 +251,33 @@ export function loadSinkConfig(
   file = process.env.SINK_CONFIG ?? DEFAULT_CONFIG_FILE,
   env: NodeJS.ProcessEnv = process.env,
 ): SinkConfig {
-  return loadConfig({ schema: configSchema, file, env, envOverrides: ENV_OVERRIDES });
+  return loadConfig({
+    schema: configSchema,
+    file,
+    env,
+    envOverrides: ENV_OVERRIDES,
+  });
 }
 
 /** Validates an in-memory config (tests, embedding) with the same messages. */
-export function parseSinkConfig(input: SinkConfigInput, source = 'inline config'): SinkConfig {
+export function parseSinkConfig(
+  input: SinkConfigInput,
+  source = 'inline config',
+): SinkConfig {
   const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(formatIssue(result.error.issues[0], source));
+  if (!result.success)
+    throw new ConfigError(formatIssue(result.error.issues[0], source));
   return result.data;
 }
 
 /** pg connection options from either the URL or the discrete fields. */
 export function connectionOptions(db: SinkConfig['database']) {
   if (db.url) return { connectionString: db.url };
-  return { host: db.host, port: db.port, database: db.name, user: db.user, password: db.password };
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.name,
+    user: db.user,
+    password: db.password,
+  };
 }

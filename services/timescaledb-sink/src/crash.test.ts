@@ -24,16 +24,30 @@ const packageDir = path.resolve(__dirname, '..');
 const N = 24_000;
 
 /** Runs the real service (`yarn start`'s command) as a child process. */
-function startSinkProcess(configFile: string): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, SINK_CONFIG: configFile, LOG_LEVEL: 'warn' };
+function startSinkProcess(configFile: string): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+} {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SINK_CONFIG: configFile,
+    LOG_LEVEL: 'warn',
+  };
   // The config file names the database; the runner's URLs must not override it.
   delete env.DATABASE_URL;
   delete env.TIMESCALE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: packageDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: packageDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', d => (output += d));
   child.stderr!.on('data', d => (output += d));
-  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+  const exited = new Promise<number | null>(resolve =>
+    child.once('exit', code => resolve(code)),
+  );
   return { child, exited, output: () => output };
 }
 
@@ -61,11 +75,28 @@ describe('crash', () => {
     writeFileSync(
       configFile,
       JSON.stringify({
-        kafka: { brokers: infra.kafkaBrokers, group, dlqTopic: topics.dlq, sessionTimeoutMs: 10000 },
+        kafka: {
+          brokers: infra.kafkaBrokers,
+          group,
+          dlqTopic: topics.dlq,
+          sessionTimeoutMs: 10000,
+        },
         streams: {
-          energy: { topic: topics.energy, table: 'energy_readings', columns: { power_kw: 'double precision' } },
-          heatpump: { topic: topics.heatpump, table: 'heatpump_readings', columns: { d0: 'double precision' } },
-          temperature: { topic: topics.temperature, table: 'temperature_readings', columns: { temperature_c: 'real' } },
+          energy: {
+            topic: topics.energy,
+            table: 'energy_readings',
+            columns: { power_kw: 'double precision' },
+          },
+          heatpump: {
+            topic: topics.heatpump,
+            table: 'heatpump_readings',
+            columns: { d0: 'double precision' },
+          },
+          temperature: {
+            topic: topics.temperature,
+            table: 'temperature_readings',
+            columns: { temperature_c: 'real' },
+          },
         },
         database: { url: infra.databaseUrl, schema },
         batch: { maxRows: 250, maxWaitMs: 50 },
@@ -76,7 +107,9 @@ describe('crash', () => {
 
     const base = Date.parse('2026-01-01T00:00:00Z');
     const records = Array.from({ length: N }, (_, i) =>
-      canonical('energy', `meter-${i % 12}`, new Date(base + i * 1000), { power_kw: i }),
+      canonical('energy', `meter-${i % 12}`, new Date(base + i * 1000), {
+        power_kw: i,
+      }),
     );
     const producer = await connectProducer(infra.kafkaBrokers);
 
@@ -84,7 +117,11 @@ describe('crash', () => {
     // Records keep flowing while the sink writes, as they would in production.
     const flowing = (async () => {
       for (let i = 0; i < N; i += 1000) {
-        await produceRecords(producer, topics.energy, records.slice(i, i + 1000));
+        await produceRecords(
+          producer,
+          topics.energy,
+          records.slice(i, i + 1000),
+        );
         await new Promise(r => setTimeout(r, 50));
       }
     })();
@@ -92,7 +129,11 @@ describe('crash', () => {
     const atKill = await waitFor(
       'the sink to be writing',
       async () => {
-        const n = await count(infra.databaseUrl, schema, 'energy_readings').catch(() => 0);
+        const n = await count(
+          infra.databaseUrl,
+          schema,
+          'energy_readings',
+        ).catch(() => 0);
         return n >= 2000 ? n : undefined;
       },
       120_000,
@@ -108,19 +149,39 @@ describe('crash', () => {
     await producer.disconnect();
 
     running = startSinkProcess(configFile);
-    await waitFor('all records stored', async () => (await count(infra.databaseUrl, schema, 'energy_readings')) >= N, 180_000, 250);
+    await waitFor(
+      'all records stored',
+      async () =>
+        (await count(infra.databaseUrl, schema, 'energy_readings')) >= N,
+      180_000,
+      250,
+    );
 
     // Wait until the group has committed everything, so no late write can add rows.
-    const admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      brokers: infra.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     await waitFor('offsets committed to the end', async () => {
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topics.energy] });
-      const sum = committed.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      const [committed] = await admin.fetchOffsets({
+        groupId: group,
+        topics: [topics.energy],
+      });
+      const sum = committed.partitions.reduce(
+        (s, p) => s + Math.max(0, Number(p.offset)),
+        0,
+      );
       return sum === N;
     });
     await admin.disconnect();
 
-    const [stats] = await query<{ rows: string; distinct_keys: string; distinct_values: string; total: string }>(
+    const [stats] = await query<{
+      rows: string;
+      distinct_keys: string;
+      distinct_values: string;
+      total: string;
+    }>(
       infra.databaseUrl,
       `SELECT count(*) AS rows, count(DISTINCT (device_id, ts)) AS distinct_keys,
               count(DISTINCT power_kw) AS distinct_values, sum(power_kw)::bigint AS total

@@ -59,7 +59,15 @@ export async function deliverChunk(
   const { table, metrics } = ctx;
   const started = process.hrtime.bigint();
   const { readings, letters } = decodeMessages(messages, table);
-  ctx.logger.debug({ topic: position.topic, partition: position.partition, from: messages[0].offset, records: messages.length }, 'writing batch');
+  ctx.logger.debug(
+    {
+      topic: position.topic,
+      partition: position.partition,
+      from: messages[0].offset,
+      records: messages.length,
+    },
+    'writing batch',
+  );
 
   let inserted = 0;
   const rejected = await writeIsolating<ReadingRecord>(readings, {
@@ -87,10 +95,25 @@ export async function deliverChunk(
   } catch (err) {
     // The rows are stored; whoever owns the partition next replays them
     // harmlessly, so a lost commit is worth a warning, not a retry loop.
-    ctx.logger.warn({ err: (err as Error).message, topic: position.topic, partition: position.partition }, 'offset commit failed');
+    ctx.logger.warn(
+      {
+        err: (err as Error).message,
+        topic: position.topic,
+        partition: position.partition,
+      },
+      'offset commit failed',
+    );
   }
 
-  ctx.logger.debug({ topic: position.topic, partition: position.partition, committed: next, inserted }, 'batch delivered');
+  ctx.logger.debug(
+    {
+      topic: position.topic,
+      partition: position.partition,
+      committed: next,
+      inserted,
+    },
+    'batch delivered',
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const topic = position.topic;
   metrics.batchSeconds.observe({ table: table.name }, seconds);
@@ -99,16 +122,25 @@ export async function deliverChunk(
   metrics.batches.inc({ table: table.name });
   metrics.rowsWritten.inc({ table: table.name }, inserted);
   metrics.records.inc({ topic, outcome: 'stored' }, inserted);
-  metrics.records.inc({ topic, outcome: 'duplicate' }, readings.length - rejected.length - inserted);
+  metrics.records.inc(
+    { topic, outcome: 'duplicate' },
+    readings.length - rejected.length - inserted,
+  );
   metrics.records.inc({ topic, outcome: 'dead_lettered' }, dead.length);
-  for (const d of dead) metrics.deadLetters.inc({ topic, error_class: d.errorClass });
+  for (const d of dead)
+    metrics.deadLetters.inc({ topic, error_class: d.errorClass });
   metrics.lag.set(
     { group: ctx.group, topic, partition: String(position.partition) },
     Math.max(0, Number(BigInt(position.highWatermark) - BigInt(next))),
   );
   if (dead.length) {
     ctx.logger.warn(
-      { topic, partition: position.partition, offsets: dead.map(d => d.message.offset), reasons: [...new Set(dead.map(d => d.reason))].slice(0, 3) },
+      {
+        topic,
+        partition: position.partition,
+        offsets: dead.map(d => d.message.offset),
+        reasons: [...new Set(dead.map(d => d.reason))].slice(0, 3),
+      },
       'records sent to the dead-letter topic',
     );
   }

@@ -4,7 +4,9 @@ import { decodeMessages } from './record';
 import { hypertablesFromConfig } from './hypertable';
 import { parseSinkConfig } from './config';
 
-const [energy] = hypertablesFromConfig(parseSinkConfig({ kafka: { brokers: 'a:1' } }));
+const [energy] = hypertablesFromConfig(
+  parseSinkConfig({ kafka: { brokers: 'a:1' } }),
+);
 
 const message = (value: string | null, offset = '7') => ({
   topic: 'homelab.energy',
@@ -21,7 +23,12 @@ const valid = {
   ts: '2026-01-03T16:00:00Z',
   fields: { power_kw: 3.2 },
   received_at: '2026-01-03T16:00:00.041Z',
-  source: { mqtt_topic: 'homelab/energy/meter1', qos: 1, retained: false, bridge_id: 'b1' },
+  source: {
+    mqtt_topic: 'homelab/energy/meter1',
+    qos: 1,
+    retained: false,
+    bridge_id: 'b1',
+  },
 };
 
 describe('decodeMessages', () => {
@@ -30,7 +37,7 @@ describe('decodeMessages', () => {
       [
         message(JSON.stringify(valid), '1'),
         message('not json', '2'),
-        message(JSON.stringify({ ...valid, fields: {} , device_id: '' }), '3'),
+        message(JSON.stringify({ ...valid, fields: {}, device_id: '' }), '3'),
         message(JSON.stringify({ ...valid, stream: 'heatpump' }), '4'),
         message(null, '5'),
         message(JSON.stringify({ ...valid, device_id: 'a\u0000b' }), '6'),
@@ -52,7 +59,12 @@ describe('decodeMessages', () => {
 describe('deadLetterHeaders', () => {
   it('carries the original position, the reason and the original headers', () => {
     const headers = deadLetterHeaders(
-      { message: message('x'), errorClass: 'db-22003', reason: 'numeric field overflow', attempts: 3 },
+      {
+        message: message('x'),
+        errorClass: 'db-22003',
+        reason: 'numeric field overflow',
+        attempts: 3,
+      },
       new Date('2026-01-01T00:00:00Z'),
     );
     expect(headers).toMatchObject({
@@ -66,6 +78,8 @@ describe('deadLetterHeaders', () => {
       [DLQ_HEADERS.offset]: '7',
       [DLQ_HEADERS.mqttTopic]: 'homelab/energy/meter1',
     });
-    expect(headers['source.mqtt_topic']).toEqual(Buffer.from('homelab/energy/meter1'));
+    expect(headers['source.mqtt_topic']).toEqual(
+      Buffer.from('homelab/energy/meter1'),
+    );
   });
 });

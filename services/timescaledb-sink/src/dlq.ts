@@ -1,5 +1,9 @@
 import type { IHeaders, Producer } from 'kafkajs';
-import { DLQ_HEADERS, SOURCE_HEADERS, headerValue } from '@homelab/plugin-streaming-common';
+import {
+  DLQ_HEADERS,
+  SOURCE_HEADERS,
+  headerValue,
+} from '@homelab/plugin-streaming-common';
 
 export const SERVICE_NAME = 'timescaledb-sink';
 
@@ -24,7 +28,10 @@ export interface DeadLetter {
  * Headers of a dead letter: the original headers, then the shared DLQ headers
  * saying why and where from, so one runbook covers every service's letters.
  */
-export function deadLetterHeaders(letter: DeadLetter, now = new Date()): IHeaders {
+export function deadLetterHeaders(
+  letter: DeadLetter,
+  now = new Date(),
+): IHeaders {
   const { message } = letter;
   const headers: IHeaders = { ...(message.headers ?? {}) };
   headers[DLQ_HEADERS.errorClass] = letter.errorClass;
@@ -42,17 +49,18 @@ export function deadLetterHeaders(letter: DeadLetter, now = new Date()): IHeader
 
 /** Sends dead letters and waits for all in-sync replicas to have them. */
 export class DeadLetterQueue {
-  constructor(
-    private readonly producer: Producer,
-    readonly topic: string,
-  ) {}
+  constructor(private readonly producer: Producer, readonly topic: string) {}
 
   async send(letters: DeadLetter[]): Promise<void> {
     if (!letters.length) return;
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: letters.map(l => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l) })),
+      messages: letters.map(l => ({
+        key: l.message.key,
+        value: l.message.value,
+        headers: deadLetterHeaders(l),
+      })),
     });
   }
 }

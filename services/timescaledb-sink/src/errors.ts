@@ -10,7 +10,16 @@
  */
 export type DbErrorClass = 'record' | 'transient' | 'blocking';
 
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+]);
 
 /** SQLSTATEs of records that fail on their own (not_null and check violations too). */
 const RECORD_CODES = new Set(['23502', '23514']);
@@ -29,8 +38,14 @@ export function classifyDbError(err: unknown): DbErrorClass {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (/^22/.test(code) || RECORD_CODES.has(code)) return 'record';
-  if (/^(08|53|57P)/.test(code) || TRANSIENT_CODES.has(code) || TRANSIENT_NODE_CODES.has(code)) return 'transient';
-  if (typeof e?.message === 'string' && TRANSIENT_MESSAGES.test(e.message)) return 'transient';
+  if (
+    /^(08|53|57P)/.test(code) ||
+    TRANSIENT_CODES.has(code) ||
+    TRANSIENT_NODE_CODES.has(code)
+  )
+    return 'transient';
+  if (typeof e?.message === 'string' && TRANSIENT_MESSAGES.test(e.message))
+    return 'transient';
   return 'blocking';
 }
 

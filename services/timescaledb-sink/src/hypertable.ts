@@ -1,4 +1,7 @@
-import type { CanonicalRecord, StreamName } from '@homelab/plugin-streaming-common';
+import type {
+  CanonicalRecord,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import type { SinkConfig } from './config';
 import type { SourceMessage } from './dlq';
 
@@ -23,14 +26,17 @@ export interface Hypertable {
 /** Double-quotes an identifier; config already restricts names to [a-z0-9_]. */
 export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-export const qualified = (schema: string, name: string) => `${ident(schema)}.${ident(name)}`;
+export const qualified = (schema: string, name: string) =>
+  `${ident(schema)}.${ident(name)}`;
 
 /**
  * A SQL string literal. E'' strings escape the same way whatever
  * standard_conforming_strings says, so no value can end the literal early.
  */
 export const literal = (value: string) =>
-  /['\\]/.test(value) ? `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${value}'`;
+  /['\\]/.test(value)
+    ? `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
+    : `'${value}'`;
 
 export function hypertablesFromConfig(config: SinkConfig): Hypertable[] {
   return Object.entries(config.streams).map(([stream, mapping]) => ({
@@ -38,7 +44,10 @@ export function hypertablesFromConfig(config: SinkConfig): Hypertable[] {
     topic: mapping!.topic,
     schema: config.database.schema,
     name: mapping!.table,
-    columns: Object.entries(mapping!.columns).map(([name, type]) => ({ name, type })),
+    columns: Object.entries(mapping!.columns).map(([name, type]) => ({
+      name,
+      type,
+    })),
   }));
 }
 
@@ -61,16 +70,30 @@ ${typed}  extra jsonb,
 /** Lets a config that gained a field keep its table. */
 export function addColumnsSql(t: Hypertable): string[] {
   return t.columns.map(
-    c => `ALTER TABLE ${qualified(t.schema, t.name)} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${c.type}`,
+    c =>
+      `ALTER TABLE ${qualified(
+        t.schema,
+        t.name,
+      )} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${c.type}`,
   );
 }
 
 export function timeIndexSql(t: Hypertable): string {
-  return `CREATE INDEX IF NOT EXISTS ${ident(`${t.name}_ts_idx`)} ON ${qualified(t.schema, t.name)} (ts DESC)`;
+  return `CREATE INDEX IF NOT EXISTS ${ident(
+    `${t.name}_ts_idx`,
+  )} ON ${qualified(t.schema, t.name)} (ts DESC)`;
 }
 
-function unnestInsert(target: string, columns: string[], types: string[], arrays: string[], conflict: string): string {
-  const sources = arrays.map((a, i) => `${literal(a)}::${types[i]}[]`).join(',\n  ');
+function unnestInsert(
+  target: string,
+  columns: string[],
+  types: string[],
+  arrays: string[],
+  conflict: string,
+): string {
+  const sources = arrays
+    .map((a, i) => `${literal(a)}::${types[i]}[]`)
+    .join(',\n  ');
   return `INSERT INTO ${target} (${columns.map(ident).join(', ')})
 SELECT * FROM unnest(
   ${sources})
@@ -88,10 +111,31 @@ ON CONFLICT ${conflict}DO NOTHING`;
  * Parse/Bind/Execute messages of concurrent connections on its one session,
  * cannot split it.
  */
-export function insertStatement(t: Hypertable, records: CanonicalRecord[]): string {
-  const columns = ['ts', 'device_id', 'received_at', ...t.columns.map(c => c.name), 'extra'];
-  const types = ['timestamptz', 'text', 'timestamptz', ...t.columns.map(c => c.type), 'jsonb'];
-  return unnestInsert(qualified(t.schema, t.name), columns, types, insertArrays(t, records), '(device_id, ts) ');
+export function insertStatement(
+  t: Hypertable,
+  records: CanonicalRecord[],
+): string {
+  const columns = [
+    'ts',
+    'device_id',
+    'received_at',
+    ...t.columns.map(c => c.name),
+    'extra',
+  ];
+  const types = [
+    'timestamptz',
+    'text',
+    'timestamptz',
+    ...t.columns.map(c => c.type),
+    'jsonb',
+  ];
+  return unnestInsert(
+    qualified(t.schema, t.name),
+    columns,
+    types,
+    insertArrays(t, records),
+    '(device_id, ts) ',
+  );
 }
 
 /**
@@ -112,7 +156,10 @@ export function pgArray(values: readonly (string | number | null)[]): string {
 }
 
 /** Column-wise array literals for insertStatement, in its column order. */
-export function insertArrays(t: Hypertable, records: CanonicalRecord[]): string[] {
+export function insertArrays(
+  t: Hypertable,
+  records: CanonicalRecord[],
+): string[] {
   const typedNames = new Set(t.columns.map(c => c.name));
   const ts: string[] = [];
   const device: string[] = [];
@@ -142,7 +189,9 @@ export function createRawArchiveSql(schema: string, table: string): string {
   device_id text NOT NULL,
   payload jsonb NOT NULL,
   received_at timestamptz NOT NULL,
-  CONSTRAINT ${ident(`${table}_position_key`)} UNIQUE (topic, kafka_partition, kafka_offset, ts)
+  CONSTRAINT ${ident(
+    `${table}_position_key`,
+  )} UNIQUE (topic, kafka_partition, kafka_offset, ts)
 )`;
 }
 
@@ -152,7 +201,11 @@ export interface ReadingRecord {
   message: SourceMessage;
 }
 
-export function rawInsertStatement(schema: string, table: string, items: ReadingRecord[]): string {
+export function rawInsertStatement(
+  schema: string,
+  table: string,
+  items: ReadingRecord[],
+): string {
   const arrays = [
     items.map(i => i.record.ts),
     items.map(i => i.message.topic),
@@ -165,8 +218,24 @@ export function rawInsertStatement(schema: string, table: string, items: Reading
   ].map(pgArray);
   return unnestInsert(
     qualified(schema, table),
-    ['ts', 'topic', 'kafka_partition', 'kafka_offset', 'device_id', 'payload', 'received_at'],
-    ['timestamptz', 'text', 'integer', 'bigint', 'text', 'jsonb', 'timestamptz'],
+    [
+      'ts',
+      'topic',
+      'kafka_partition',
+      'kafka_offset',
+      'device_id',
+      'payload',
+      'received_at',
+    ],
+    [
+      'timestamptz',
+      'text',
+      'integer',
+      'bigint',
+      'text',
+      'jsonb',
+      'timestamptz',
+    ],
     arrays,
     '',
   );
@@ -177,7 +246,11 @@ export function rawInsertStatement(schema: string, table: string, items: Reading
  * samples and avg/min/max/count of every typed column, named
  * `<column>_avg|_min|_max|_count`.
  */
-export function createAggregateSql(t: Hypertable, view: string, bucket: string): string {
+export function createAggregateSql(
+  t: Hypertable,
+  view: string,
+  bucket: string,
+): string {
   const stats = t.columns
     .flatMap(c => [
       `avg(${ident(c.name)}) AS ${ident(`${c.name}_avg`)}`,

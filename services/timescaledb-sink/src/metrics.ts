@@ -1,4 +1,10 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 import type { Pool } from 'pg';
 
 export type SinkMetrics = ReturnType<typeof createMetrics>;
@@ -82,4 +88,3 @@ export function createMetrics(registry = new Registry()) {
   };
   return m;
 }
-

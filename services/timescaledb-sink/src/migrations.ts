@@ -23,22 +23,38 @@ export interface Migration {
 
 /** Refresh windows chosen so each policy spans well over two buckets. */
 const REFRESH = {
-  hourly: { bucket: '1 hour', start: '3 days', end: '1 hour', every: '30 minutes' },
+  hourly: {
+    bucket: '1 hour',
+    start: '3 days',
+    end: '1 hour',
+    every: '30 minutes',
+  },
   daily: { bucket: '1 day', start: '30 days', end: '1 day', every: '1 hour' },
 } as const;
 
-function tableMigrations(t: Hypertable, timescale: boolean, ts: SinkConfig['timescale']): Migration[] {
+function tableMigrations(
+  t: Hypertable,
+  timescale: boolean,
+  ts: SinkConfig['timescale'],
+): Migration[] {
   const table = qualified(t.schema, t.name);
   const regclass = literal(table);
-  const list: Migration[] = [{ version: `0001_${t.name}_table`, statements: [createTableSql(t)] }];
+  const list: Migration[] = [
+    { version: `0001_${t.name}_table`, statements: [createTableSql(t)] },
+  ];
   if (!timescale) {
-    list.push({ version: `0002_${t.name}_ts_index`, statements: [timeIndexSql(t)] });
+    list.push({
+      version: `0002_${t.name}_ts_index`,
+      statements: [timeIndexSql(t)],
+    });
     return list;
   }
   list.push({
     version: `0002_${t.name}_hypertable`,
     statements: [
-      `SELECT create_hypertable(${regclass}, 'ts', chunk_time_interval => INTERVAL ${literal(ts.chunkInterval)}, if_not_exists => TRUE, migrate_data => TRUE)`,
+      `SELECT create_hypertable(${regclass}, 'ts', chunk_time_interval => INTERVAL ${literal(
+        ts.chunkInterval,
+      )}, if_not_exists => TRUE, migrate_data => TRUE)`,
     ],
   });
   const views = aggregateNames(t.name);
@@ -49,8 +65,18 @@ function tableMigrations(t: Hypertable, timescale: boolean, ts: SinkConfig['time
       version: `0003_${views[kind]}_aggregate`,
       statements: [
         createAggregateSql(t, views[kind], r.bucket),
-        `SELECT add_continuous_aggregate_policy(${literal(view)}, start_offset => INTERVAL ${literal(r.start)}, end_offset => INTERVAL ${literal(r.end)}, schedule_interval => INTERVAL ${literal(r.every)}, if_not_exists => TRUE)`,
-        `SELECT add_retention_policy(${literal(view)}, INTERVAL ${literal(ts.aggregateRetention)}, if_not_exists => TRUE)`,
+        `SELECT add_continuous_aggregate_policy(${literal(
+          view,
+        )}, start_offset => INTERVAL ${literal(
+          r.start,
+        )}, end_offset => INTERVAL ${literal(
+          r.end,
+        )}, schedule_interval => INTERVAL ${literal(
+          r.every,
+        )}, if_not_exists => TRUE)`,
+        `SELECT add_retention_policy(${literal(view)}, INTERVAL ${literal(
+          ts.aggregateRetention,
+        )}, if_not_exists => TRUE)`,
       ],
     });
   }
@@ -58,27 +84,45 @@ function tableMigrations(t: Hypertable, timescale: boolean, ts: SinkConfig['time
     version: `0004_${t.name}_compression`,
     statements: [
       `ALTER TABLE ${table} SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = 'ts DESC')`,
-      `SELECT add_compression_policy(${regclass}, INTERVAL ${literal(ts.compressAfter)}, if_not_exists => TRUE)`,
+      `SELECT add_compression_policy(${regclass}, INTERVAL ${literal(
+        ts.compressAfter,
+      )}, if_not_exists => TRUE)`,
     ],
   });
   list.push({
     version: `0005_${t.name}_retention`,
-    statements: [`SELECT add_retention_policy(${regclass}, INTERVAL ${literal(ts.rawRetention)}, if_not_exists => TRUE)`],
+    statements: [
+      `SELECT add_retention_policy(${regclass}, INTERVAL ${literal(
+        ts.rawRetention,
+      )}, if_not_exists => TRUE)`,
+    ],
   });
   return list;
 }
 
-function rawArchiveMigrations(config: SinkConfig, timescale: boolean): Migration[] {
+function rawArchiveMigrations(
+  config: SinkConfig,
+  timescale: boolean,
+): Migration[] {
   const { schema } = config.database;
   const { table } = config.rawArchive;
   const regclass = literal(qualified(schema, table));
-  const list: Migration[] = [{ version: `0001_${table}_raw_archive`, statements: [createRawArchiveSql(schema, table)] }];
+  const list: Migration[] = [
+    {
+      version: `0001_${table}_raw_archive`,
+      statements: [createRawArchiveSql(schema, table)],
+    },
+  ];
   if (timescale) {
     list.push({
       version: `0002_${table}_hypertable`,
       statements: [
-        `SELECT create_hypertable(${regclass}, 'ts', chunk_time_interval => INTERVAL ${literal(config.timescale.chunkInterval)}, if_not_exists => TRUE, migrate_data => TRUE)`,
-        `SELECT add_retention_policy(${regclass}, INTERVAL ${literal(config.timescale.rawRetention)}, if_not_exists => TRUE)`,
+        `SELECT create_hypertable(${regclass}, 'ts', chunk_time_interval => INTERVAL ${literal(
+          config.timescale.chunkInterval,
+        )}, if_not_exists => TRUE, migrate_data => TRUE)`,
+        `SELECT add_retention_policy(${regclass}, INTERVAL ${literal(
+          config.timescale.rawRetention,
+        )}, if_not_exists => TRUE)`,
       ],
     });
   }
@@ -86,10 +130,16 @@ function rawArchiveMigrations(config: SinkConfig, timescale: boolean): Migration
 }
 
 /** Every migration the config asks for, in the order they must run. */
-export function plannedMigrations(config: SinkConfig, timescale: boolean): Migration[] {
+export function plannedMigrations(
+  config: SinkConfig,
+  timescale: boolean,
+): Migration[] {
   const tables = hypertablesFromConfig(config);
-  const list = tables.flatMap(t => tableMigrations(t, timescale, config.timescale));
-  if (config.rawArchive.enabled) list.push(...rawArchiveMigrations(config, timescale));
+  const list = tables.flatMap(t =>
+    tableMigrations(t, timescale, config.timescale),
+  );
+  if (config.rawArchive.enabled)
+    list.push(...rawArchiveMigrations(config, timescale));
   return list;
 }
 
@@ -146,13 +196,17 @@ async function detectTimescale(
     }
     throw e;
   }
-  const after = await client.query(`SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`);
+  const after = await client.query(
+    `SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`,
+  );
   return after.rows[0]?.extversion;
 }
 
 function rightsError(e: unknown, what: string, grant: string): never {
   if (pgCode(e) === INSUFFICIENT_PRIVILEGE) {
-    throw new DatabaseRightsError(`${what}: ${(e as Error).message}. Grant it with: ${grant}`);
+    throw new DatabaseRightsError(
+      `${what}: ${(e as Error).message}. Grant it with: ${grant}`,
+    );
   }
   throw e;
 }
@@ -162,26 +216,44 @@ function rightsError(e: unknown, what: string, grant: string): never {
  * (recorded in schema_migrations) and is written to be harmless if repeated;
  * an advisory lock keeps replicas that start together from racing.
  */
-export async function migrate(pool: Pool, config: SinkConfig, logger: Logger): Promise<MigrationResult> {
+export async function migrate(
+  pool: Pool,
+  config: SinkConfig,
+  logger: Logger,
+): Promise<MigrationResult> {
   const client = await pool.connect();
   const { schema } = config.database;
   try {
-    const who = await client.query('SELECT current_user AS user, current_database() AS name');
+    const who = await client.query(
+      'SELECT current_user AS user, current_database() AS name',
+    );
     const db = who.rows[0] as { user: string; name: string };
     // PostgreSQL checks the database-level right before IF NOT EXISTS, so a
     // user that may only use an existing schema must not even try.
-    const exists = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = ${literal(schema)}`);
+    const exists = await client.query(
+      `SELECT 1 FROM pg_namespace WHERE nspname = ${literal(schema)}`,
+    );
     if (!exists.rowCount)
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`).catch(e =>
-        rightsError(e, `user "${db.user}" may not create schema "${schema}"`, `GRANT CREATE ON DATABASE ${ident(db.name)} TO ${ident(db.user)};`),
-      );
+      await client
+        .query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`)
+        .catch(e =>
+          rightsError(
+            e,
+            `user "${db.user}" may not create schema "${schema}"`,
+            `GRANT CREATE ON DATABASE ${ident(db.name)} TO ${ident(db.user)};`,
+          ),
+        );
     // Literals, not bind parameters: see insertStatement on PGlite.
     const lockKey = `hashtext(${literal(`timescaledb-sink:${schema}`)})`;
     await client.query(`SELECT pg_advisory_lock(${lockKey})`);
     try {
       const timescaleVersion = await detectTimescale(client, config, db);
       const timescale = timescaleVersion !== undefined;
-      if (timescale) logger.info({ timescaleVersion, schema }, 'TimescaleDB found: hypertables, continuous aggregates, compression and retention enabled');
+      if (timescale)
+        logger.info(
+          { timescaleVersion, schema },
+          'TimescaleDB found: hypertables, continuous aggregates, compression and retention enabled',
+        );
       else
         logger.warn(
           { schema, mode: config.timescale.mode },
@@ -193,26 +265,50 @@ export async function migrate(pool: Pool, config: SinkConfig, logger: Logger): P
           `CREATE TABLE IF NOT EXISTS ${migrations} (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
         )
         .catch(e =>
-          rightsError(e, `user "${db.user}" may not create tables in schema "${schema}"`, `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(db.user)};`),
+          rightsError(
+            e,
+            `user "${db.user}" may not create tables in schema "${schema}"`,
+            `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(
+              db.user,
+            )};`,
+          ),
         );
-      const done = new Set((await client.query(`SELECT version FROM ${migrations}`)).rows.map(r => r.version));
+      const done = new Set(
+        (await client.query(`SELECT version FROM ${migrations}`)).rows.map(
+          r => r.version,
+        ),
+      );
       const applied: string[] = [];
       for (const m of plannedMigrations(config, timescale)) {
         if (done.has(m.version)) continue;
         try {
           for (const sql of m.statements) await client.query(sql);
         } catch (e) {
-          rightsError(e, `migration ${m.version} failed for user "${db.user}"`, `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(db.user)}; and make the user own the sink's tables`);
+          rightsError(
+            e,
+            `migration ${m.version} failed for user "${db.user}"`,
+            `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(
+              db.user,
+            )}; and make the user own the sink's tables`,
+          );
         }
-        await client.query(`INSERT INTO ${migrations} (version) VALUES (${literal(m.version)}) ON CONFLICT DO NOTHING`);
+        await client.query(
+          `INSERT INTO ${migrations} (version) VALUES (${literal(
+            m.version,
+          )}) ON CONFLICT DO NOTHING`,
+        );
         applied.push(m.version);
       }
       // Typed columns added to the config after the table exists.
-      for (const t of hypertablesFromConfig(config)) for (const sql of addColumnsSql(t)) await client.query(sql);
-      if (applied.length) logger.info({ applied, schema }, 'schema migrations applied');
+      for (const t of hypertablesFromConfig(config))
+        for (const sql of addColumnsSql(t)) await client.query(sql);
+      if (applied.length)
+        logger.info({ applied, schema }, 'schema migrations applied');
       return { timescale, timescaleVersion, applied };
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${lockKey})`).catch(() => {});
+      await client
+        .query(`SELECT pg_advisory_unlock(${lockKey})`)
+        .catch(() => {});
     }
   } finally {
     client.release();

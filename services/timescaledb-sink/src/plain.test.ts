@@ -21,7 +21,11 @@ jest.setTimeout(120_000);
 const infra = testInfra();
 
 describe('timescaledb-sink on plain PostgreSQL', () => {
-  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.databaseUrl, { rawArchive: { enabled: true } });
+  const { id, topics, config, schema } = testCase(
+    infra.kafkaBrokers,
+    infra.databaseUrl,
+    { rawArchive: { enabled: true } },
+  );
 
   afterAll(() => dropSchema(infra.databaseUrl, schema));
 
@@ -33,8 +37,12 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
     await sink.start();
     try {
       expect(sink.migration?.timescale).toBe(false);
-      const said = warn.mock.calls.map(call => call.find(a => typeof a === 'string') as string);
-      expect(said.filter(l => l?.includes('TimescaleDB not available'))).toEqual([
+      const said = warn.mock.calls.map(
+        call => call.find(a => typeof a === 'string') as string,
+      );
+      expect(
+        said.filter(l => l?.includes('TimescaleDB not available')),
+      ).toEqual([
         'TimescaleDB not available: using plain PostgreSQL tables without hypertables, continuous aggregates, compression or retention',
       ]);
 
@@ -43,29 +51,80 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
       await produceRecords(
         producer,
         topics.energy,
-        Array.from({ length: 300 }, (_, i) => canonical('energy', `meter-${i % 3}`, new Date(base + i * 1000), { power_kw: i, voltage: 230 })),
+        Array.from({ length: 300 }, (_, i) =>
+          canonical('energy', `meter-${i % 3}`, new Date(base + i * 1000), {
+            power_kw: i,
+            voltage: 230,
+          }),
+        ),
       );
-      await produceRecords(producer, topics.heatpump, [canonical('heatpump', 'hp', new Date(base), { d0: 5.2, d5: 35, d6: 30.5 })]);
-      await produceRecords(producer, topics.temperature, [canonical('temperature', 't1', new Date(base), { temperature_c: -3.5, lux: 10 })]);
+      await produceRecords(producer, topics.heatpump, [
+        canonical('heatpump', 'hp', new Date(base), {
+          d0: 5.2,
+          d5: 35,
+          d6: 30.5,
+        }),
+      ]);
+      await produceRecords(producer, topics.temperature, [
+        canonical('temperature', 't1', new Date(base), {
+          temperature_c: -3.5,
+          lux: 10,
+        }),
+      ]);
       await producer.disconnect();
 
-      await waitFor('energy rows', async () => (await count(infra.databaseUrl, schema, 'energy_readings')) === 300);
-      await waitFor('heatpump row', async () => (await count(infra.databaseUrl, schema, 'heatpump_readings')) === 1);
-      await waitFor('temperature row', async () => (await count(infra.databaseUrl, schema, 'temperature_readings')) === 1);
-      const [t] = await query(infra.databaseUrl, `SELECT temperature_c::float8 AS c, extra FROM "${schema}".temperature_readings`);
+      await waitFor(
+        'energy rows',
+        async () =>
+          (await count(infra.databaseUrl, schema, 'energy_readings')) === 300,
+      );
+      await waitFor(
+        'heatpump row',
+        async () =>
+          (await count(infra.databaseUrl, schema, 'heatpump_readings')) === 1,
+      );
+      await waitFor(
+        'temperature row',
+        async () =>
+          (await count(infra.databaseUrl, schema, 'temperature_readings')) ===
+          1,
+      );
+      const [t] = await query(
+        infra.databaseUrl,
+        `SELECT temperature_c::float8 AS c, extra FROM "${schema}".temperature_readings`,
+      );
       expect(t).toEqual({ c: -3.5, extra: { lux: 10 } });
-      const [sum] = await query(infra.databaseUrl, `SELECT sum(power_kw)::int AS s FROM "${schema}".energy_readings`);
+      const [sum] = await query(
+        infra.databaseUrl,
+        `SELECT sum(power_kw)::int AS s FROM "${schema}".energy_readings`,
+      );
       expect(sum.s).toBe((299 * 300) / 2);
       // The optional raw archive keeps every record verbatim, with its Kafka position.
-      const [raw] = await query(infra.databaseUrl, `SELECT count(*)::int AS n, count(DISTINCT (topic, kafka_partition, kafka_offset))::int AS positions FROM "${schema}".iot_raw_data`);
+      const [raw] = await query(
+        infra.databaseUrl,
+        `SELECT count(*)::int AS n, count(DISTINCT (topic, kafka_partition, kafka_offset))::int AS positions FROM "${schema}".iot_raw_data`,
+      );
       expect(raw).toEqual({ n: 302, positions: 302 });
-      const migrations = await query(infra.databaseUrl, `SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      expect(migrations.map(m => m.version)).toContain('0001_energy_readings_table');
-      const lag = await sink.metrics.registry.getSingleMetricAsString('timescaledb_sink_consumer_lag');
-      const energyLag = lag.split('\n').filter(l => l.includes(`topic="${topics.energy}"`));
+      const migrations = await query(
+        infra.databaseUrl,
+        `SELECT version FROM "${schema}".schema_migrations ORDER BY version`,
+      );
+      expect(migrations.map(m => m.version)).toContain(
+        '0001_energy_readings_table',
+      );
+      const lag = await sink.metrics.registry.getSingleMetricAsString(
+        'timescaledb_sink_consumer_lag',
+      );
+      const energyLag = lag
+        .split('\n')
+        .filter(l => l.includes(`topic="${topics.energy}"`));
       expect(energyLag.length).toBeGreaterThan(0);
       for (const line of energyLag) expect(line).toMatch(/ 0$/);
-      expect(sink.health()).toMatchObject({ live: true, ready: true, details: { timescale: false } });
+      expect(sink.health()).toMatchObject({
+        live: true,
+        ready: true,
+        details: { timescale: false },
+      });
     } finally {
       await sink.stop('test done');
     }
@@ -77,27 +136,41 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
     await query(infra.databaseUrl, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
     await query(infra.databaseUrl, `CREATE DATABASE ${db}`);
     try {
-      await query(infra.databaseUrl.replace(/\/[^/]*$/, `/${db}`), `REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      await query(
+        infra.databaseUrl.replace(/\/[^/]*$/, `/${db}`),
+        `REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+      );
       const url = new URL(infra.databaseUrl);
       url.username = role;
       url.password = 'pw';
       url.pathname = `/${db}`;
-      const config = testConfig({ brokers: infra.kafkaBrokers, url: url.toString(), id });
-      const pool = createPool(config, testLogger());
+      const unprivileged = testConfig({
+        brokers: infra.kafkaBrokers,
+        url: url.toString(),
+        id,
+      });
+      const pool = createPool(unprivileged, testLogger());
       try {
-        const attempt = migrate(pool, config, testLogger());
+        const attempt = migrate(pool, unprivileged, testLogger());
         await expect(attempt).rejects.toBeInstanceOf(DatabaseRightsError);
-        await expect(migrate(pool, config, testLogger())).rejects.toThrow(
+        await expect(migrate(pool, unprivileged, testLogger())).rejects.toThrow(
           `GRANT CREATE ON DATABASE "${db}" TO "${role}";`,
         );
       } finally {
         await pool.end();
       }
       // An existing schema the user may not create tables in.
-      const inPublic = testConfig({ brokers: infra.kafkaBrokers, url: url.toString(), id, overrides: { database: { url: url.toString(), schema: 'public' } } });
+      const inPublic = testConfig({
+        brokers: infra.kafkaBrokers,
+        url: url.toString(),
+        id,
+        overrides: { database: { url: url.toString(), schema: 'public' } },
+      });
       const publicPool = createPool(inPublic, testLogger());
       try {
-        await expect(migrate(publicPool, inPublic, testLogger())).rejects.toThrow(
+        await expect(
+          migrate(publicPool, inPublic, testLogger()),
+        ).rejects.toThrow(
           `may not create tables in schema "public": permission denied for schema public. Grant it with: GRANT USAGE, CREATE ON SCHEMA "public" TO "${role}";`,
         );
       } finally {

@@ -1,4 +1,7 @@
-import { decodeRecord, RecordDecodeError } from '@homelab/plugin-streaming-common';
+import {
+  decodeRecord,
+  RecordDecodeError,
+} from '@homelab/plugin-streaming-common';
 import type { DeadLetter, SourceMessage } from './dlq';
 import type { Hypertable } from './hypertable';
 import type { ReadingRecord } from './store';
@@ -10,7 +13,10 @@ export interface DecodedBatch {
 }
 
 /** Turns Kafka messages of one topic into readings for its table. */
-export function decodeMessages(messages: SourceMessage[], table: Hypertable): DecodedBatch {
+export function decodeMessages(
+  messages: SourceMessage[],
+  table: Hypertable,
+): DecodedBatch {
   const readings: ReadingRecord[] = [];
   const letters: DeadLetter[] = [];
   for (const message of messages) {
@@ -18,7 +24,10 @@ export function decodeMessages(messages: SourceMessage[], table: Hypertable): De
       const record = decodeRecord(message.value);
       if (record.device_id.includes('\u0000')) {
         // PostgreSQL text cannot hold NUL, and it would cut the statement short.
-        throw new RecordDecodeError('invalid-record', 'device_id contains a NUL character');
+        throw new RecordDecodeError(
+          'invalid-record',
+          'device_id contains a NUL character',
+        );
       }
       if (record.stream !== table.stream) {
         throw new RecordDecodeError(
@@ -28,8 +37,14 @@ export function decodeMessages(messages: SourceMessage[], table: Hypertable): De
       }
       readings.push({ record, message });
     } catch (e) {
-      const errorClass = e instanceof RecordDecodeError ? e.errorClass : 'invalid-record';
-      letters.push({ message, errorClass, reason: (e as Error).message, attempts: 1 });
+      const errorClass =
+        e instanceof RecordDecodeError ? e.errorClass : 'invalid-record';
+      letters.push({
+        message,
+        errorClass,
+        reason: (e as Error).message,
+        attempts: 1,
+      });
     }
   }
   return { readings, letters };

@@ -44,27 +44,53 @@ describe('PostgreSQL restart mid-stream', () => {
     sink = await startTestSink(config);
 
     const base = Date.parse('2026-01-01T00:00:00Z');
-    const records = Array.from({ length: N }, (_, i) => canonical('energy', `meter-${i % 5}`, new Date(base + i * 1000), { power_kw: i }));
+    const records = Array.from({ length: N }, (_, i) =>
+      canonical('energy', `meter-${i % 5}`, new Date(base + i * 1000), {
+        power_kw: i,
+      }),
+    );
     const producer = await connectProducer(infra.kafkaBrokers);
     let produced = 0;
     const flowing = (async () => {
       for (; produced < N; produced += 200) {
-        await produceRecords(producer, topics.energy, records.slice(produced, produced + 200));
+        await produceRecords(
+          producer,
+          topics.energy,
+          records.slice(produced, produced + 200),
+        );
         await new Promise(r => setTimeout(r, 50));
       }
     })();
 
-    await waitFor('the first rows', async () => (await count(postgres!.url, schema, 'energy_readings')) >= 600, 60_000, 50);
-    const seenNotReady = waitFor('the sink to report the database outage', () => !sink!.health().ready, 60_000, 20);
+    await waitFor(
+      'the first rows',
+      async () =>
+        (await count(postgres!.url, schema, 'energy_readings')) >= 600,
+      60_000,
+      50,
+    );
+    const seenNotReady = waitFor(
+      'the sink to report the database outage',
+      () => !sink!.health().ready,
+      60_000,
+      20,
+    );
     await postgres.restart();
     await seenNotReady;
 
     await flowing;
     await producer.disconnect();
-    await waitFor('every record stored', async () => (await count(postgres!.url, schema, 'energy_readings')) === N, 120_000, 250);
+    await waitFor(
+      'every record stored',
+      async () => (await count(postgres!.url, schema, 'energy_readings')) === N,
+      120_000,
+      250,
+    );
     await waitFor('the sink to be ready again', () => sink!.health().ready);
 
-    const retries = await sink.metrics.registry.getSingleMetricAsString('timescaledb_sink_db_retries_total');
+    const retries = await sink.metrics.registry.getSingleMetricAsString(
+      'timescaledb_sink_db_retries_total',
+    );
     expect(retries).toMatch(/class="transient"} [1-9]/);
     const [{ n }] = await query<{ n: string }>(
       postgres.url,

@@ -32,39 +32,66 @@ function seedRecords(id: string) {
       current: 13.9,
     }),
     // seed 003: {ts, fields:{active_power_total, …}} with nanosecond ts
-    meter003: canonical('energy', `meter2-${id}`, '2025-12-26T14:46:27.88864083Z', {
-      active_power_total: 1289,
-      active_power_l1: 1048,
-      active_power_l2: 190,
-      active_power_l3: 51,
-      voltage_l1: 236,
-      voltage_l2: 237,
-      voltage_l3: 239,
-      frequency_hz: 50.01,
-    }),
+    meter003: canonical(
+      'energy',
+      `meter2-${id}`,
+      '2025-12-26T14:46:27.88864083Z',
+      {
+        active_power_total: 1289,
+        active_power_l1: 1048,
+        active_power_l2: 190,
+        active_power_l3: 51,
+        voltage_l1: 236,
+        voltage_l2: 237,
+        voltage_l3: 239,
+        frequency_hz: 50.01,
+      },
+    ),
     // seed 000: {device_id, timestamp: <epoch seconds>, d0, d5, d6}
-    heatpump000: canonical('heatpump', `device-001-${id}`, new Date(1698765432 * 1000), { d0: 5.2, d5: 35.0, d6: 30.5 }),
-    temperature: canonical('temperature', `living-room-${id}`, '2026-01-03T16:05:00Z', {
-      temperature_c: 21.5,
-      humidity_pct: 45.2,
-      battery_v: 3.01,
-    }),
+    heatpump000: canonical(
+      'heatpump',
+      `device-001-${id}`,
+      new Date(1698765432 * 1000),
+      { d0: 5.2, d5: 35.0, d6: 30.5 },
+    ),
+    temperature: canonical(
+      'temperature',
+      `living-room-${id}`,
+      '2026-01-03T16:05:00Z',
+      {
+        temperature_c: 21.5,
+        humidity_pct: 45.2,
+        battery_v: 3.01,
+      },
+    ),
   };
 }
 
-async function committedOffset(groupId: string, topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+async function committedOffset(
+  groupId: string,
+  topic: string,
+): Promise<number> {
+  const admin = new Kafka({
+    brokers: infra.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return entry.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    return entry.partitions.reduce(
+      (sum, p) => sum + Math.max(0, Number(p.offset)),
+      0,
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
 describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
-  const { id, topics, config, schema } = testCase(infra.kafkaBrokers, infra.timescaleUrl);
+  const { id, topics, config, schema } = testCase(
+    infra.kafkaBrokers,
+    infra.timescaleUrl,
+  );
   const seeds = seedRecords(id);
   let sink: Sink;
   let producer: Producer;
@@ -82,13 +109,28 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
   });
 
   it('stores all three streams and seed payload shapes in the right hypertable and columns', async () => {
-    await produceRecords(producer, topics.energy, [seeds.meter002, seeds.meter003]);
+    await produceRecords(producer, topics.energy, [
+      seeds.meter002,
+      seeds.meter003,
+    ]);
     await produceRecords(producer, topics.heatpump, [seeds.heatpump000]);
     await produceRecords(producer, topics.temperature, [seeds.temperature]);
 
-    await waitFor('energy rows', async () => (await count(infra.timescaleUrl, schema, 'energy_readings')) === 2);
-    await waitFor('heatpump row', async () => (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1);
-    await waitFor('temperature row', async () => (await count(infra.timescaleUrl, schema, 'temperature_readings')) === 1);
+    await waitFor(
+      'energy rows',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'energy_readings')) === 2,
+    );
+    await waitFor(
+      'heatpump row',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1,
+    );
+    await waitFor(
+      'temperature row',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'temperature_readings')) === 1,
+    );
 
     const energy = await query(
       infra.timescaleUrl,
@@ -123,7 +165,10 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
     );
     expect(micros.us).toBe('888641');
 
-    const [heatpump] = await query(infra.timescaleUrl, `SELECT device_id, ts, d0, d5, d6, extra FROM "${schema}".heatpump_readings`);
+    const [heatpump] = await query(
+      infra.timescaleUrl,
+      `SELECT device_id, ts, d0, d5, d6, extra FROM "${schema}".heatpump_readings`,
+    );
     expect(heatpump).toEqual({
       device_id: seeds.heatpump000.device_id,
       ts: new Date(1698765432 * 1000),
@@ -136,15 +181,22 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       infra.timescaleUrl,
       `SELECT temperature_c::float8 AS t, humidity_pct::float8 AS h, extra FROM "${schema}".temperature_readings`,
     );
-    expect(temperature).toEqual({ t: 21.5, h: 45.2, extra: { battery_v: 3.01 } });
+    expect(temperature).toEqual({
+      t: 21.5,
+      h: 45.2,
+      extra: { battery_v: 3.01 },
+    });
   });
 
   it('shows hypertables, continuous aggregates, compression and retention in timescaledb_information', async () => {
     expect(sink.migration?.timescale).toBe(true);
-    const hypertables = await query<{ hypertable_name: string; compression_enabled: boolean }>(
+    const hypertables = await query<{
+      hypertable_name: string;
+      compression_enabled: boolean;
+    }>(
       infra.timescaleUrl,
       `SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables
-       WHERE hypertable_schema = '${schema}' ORDER BY hypertable_name`
+       WHERE hypertable_schema = '${schema}' ORDER BY hypertable_name`,
     );
     expect(hypertables).toEqual([
       { hypertable_name: 'energy_readings', compression_enabled: true },
@@ -152,10 +204,13 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       { hypertable_name: 'temperature_readings', compression_enabled: true },
     ]);
 
-    const aggregates = await query<{ view_name: string; hypertable_name: string }>(
+    const aggregates = await query<{
+      view_name: string;
+      hypertable_name: string;
+    }>(
       infra.timescaleUrl,
       `SELECT view_name, hypertable_name FROM timescaledb_information.continuous_aggregates
-       WHERE view_schema = '${schema}' ORDER BY view_name`
+       WHERE view_schema = '${schema}' ORDER BY view_name`,
     );
     expect(aggregates.map(a => a.view_name)).toEqual([
       'energy_readings_daily',
@@ -166,33 +221,57 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       'temperature_readings_hourly',
     ]);
 
-    const jobs = await query<{ proc_name: string; target: string; config: Record<string, unknown> }>(
+    const jobs = await query<{
+      proc_name: string;
+      target: string;
+      config: Record<string, unknown>;
+    }>(
       infra.timescaleUrl,
       `SELECT j.proc_name, coalesce(ca.view_name, j.hypertable_name) AS target, j.config
        FROM timescaledb_information.jobs j
        LEFT JOIN timescaledb_information.continuous_aggregates ca
          ON ca.materialization_hypertable_name = j.hypertable_name
-       WHERE coalesce(ca.view_schema, j.hypertable_schema) = '${schema}'`
+       WHERE coalesce(ca.view_schema, j.hypertable_schema) = '${schema}'`,
     );
-    const policy = (proc: string, target: string) => jobs.find(j => j.proc_name === proc && j.target === target)?.config;
-    for (const table of ['energy_readings', 'heatpump_readings', 'temperature_readings']) {
-      expect(policy('policy_compression', table)).toMatchObject({ compress_after: '7 days' });
-      expect(policy('policy_retention', table)).toMatchObject({ drop_after: '90 days' });
+    const policy = (proc: string, target: string) =>
+      jobs.find(j => j.proc_name === proc && j.target === target)?.config;
+    for (const table of [
+      'energy_readings',
+      'heatpump_readings',
+      'temperature_readings',
+    ]) {
+      expect(policy('policy_compression', table)).toMatchObject({
+        compress_after: '7 days',
+      });
+      expect(policy('policy_retention', table)).toMatchObject({
+        drop_after: '90 days',
+      });
       for (const view of [`${table}_hourly`, `${table}_daily`]) {
-        expect(policy('policy_refresh_continuous_aggregate', view)).toBeDefined();
-        expect(policy('policy_retention', view)).toMatchObject({ drop_after: '2 years' });
+        expect(
+          policy('policy_refresh_continuous_aggregate', view),
+        ).toBeDefined();
+        expect(policy('policy_retention', view)).toMatchObject({
+          drop_after: '2 years',
+        });
       }
     }
-    const settings = await query<{ attname: string; segmentby_column_index: number | null }>(
+    const settings = await query<{
+      attname: string;
+      segmentby_column_index: number | null;
+    }>(
       infra.timescaleUrl,
       `SELECT attname, segmentby_column_index FROM timescaledb_information.compression_settings
-       WHERE hypertable_schema = '${schema}' AND hypertable_name = 'energy_readings' AND segmentby_column_index IS NOT NULL`
+       WHERE hypertable_schema = '${schema}' AND hypertable_name = 'energy_readings' AND segmentby_column_index IS NOT NULL`,
     );
     expect(settings.map(s => s.attname)).toEqual(['device_id']);
   });
 
   it('answers hourly and daily aggregates with avg/min/max/count per typed column', async () => {
-    await waitFor('heatpump row', async () => (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1);
+    await waitFor(
+      'heatpump row',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1,
+    );
     const [hourly] = await query(
       infra.timescaleUrl,
       `SELECT bucket, device_id, samples::int, d5_avg, d5_min, d5_max, d5_count::int FROM "${schema}".heatpump_readings_hourly`,
@@ -206,25 +285,50 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       d5_max: 35,
       d5_count: 1,
     });
-    const [daily] = await query(infra.timescaleUrl, `SELECT bucket, samples::int FROM "${schema}".heatpump_readings_daily`);
-    expect(daily).toEqual({ bucket: new Date('2023-10-31T00:00:00Z'), samples: 1 });
+    const [daily] = await query(
+      infra.timescaleUrl,
+      `SELECT bucket, samples::int FROM "${schema}".heatpump_readings_daily`,
+    );
+    expect(daily).toEqual({
+      bucket: new Date('2023-10-31T00:00:00Z'),
+      samples: 1,
+    });
   });
 
   it('isolates a poison record in the middle of a batch: DLQ after 3 tries, neighbours stored', async () => {
     const base = Date.parse('2026-02-01T00:00:00Z');
     const batch = Array.from({ length: 101 }, (_, i) =>
-      canonical('temperature', `poison-${id}`, new Date(base + i * 60_000), { temperature_c: 20 + i / 10 }),
+      canonical('temperature', `poison-${id}`, new Date(base + i * 60_000), {
+        temperature_c: 20 + i / 10,
+      }),
     );
     // numeric(6,2) cannot hold it: the database refuses this record alone.
-    batch[50] = canonical('temperature', `poison-${id}`, new Date(base + 50 * 60_000), { temperature_c: 1e9 });
-    const before = await count(infra.timescaleUrl, schema, 'temperature_readings');
+    batch[50] = canonical(
+      'temperature',
+      `poison-${id}`,
+      new Date(base + 50 * 60_000),
+      { temperature_c: 1e9 },
+    );
+    const before = await count(
+      infra.timescaleUrl,
+      schema,
+      'temperature_readings',
+    );
     // One send, one partition: the records reach the sink as one batch.
-    await produceRecords(producer, topics.temperature, [...batch.slice(0, 70), 'this is not json', ...batch.slice(70)]);
+    await produceRecords(producer, topics.temperature, [
+      ...batch.slice(0, 70),
+      'this is not json',
+      ...batch.slice(70),
+    ]);
 
     const letters = await readTopic(infra.kafkaBrokers, topics.dlq, 2);
-    const refused = letters.find(l => l.headers[DLQ_HEADERS.errorClass] === 'db-22003')!;
+    const refused = letters.find(
+      l => l.headers[DLQ_HEADERS.errorClass] === 'db-22003',
+    )!;
     expect(refused).toBeDefined();
-    expect(JSON.parse(refused.value!)).toMatchObject({ fields: { temperature_c: 1e9 } });
+    expect(JSON.parse(refused.value!)).toMatchObject({
+      fields: { temperature_c: 1e9 },
+    });
     expect(refused.key).toBe(`poison-${id}`);
     // Offset 0 holds the temperature record of the first test.
     expect(refused.headers).toMatchObject({
@@ -235,20 +339,42 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       [DLQ_HEADERS.service]: 'timescaledb-sink',
       [DLQ_HEADERS.mqttTopic]: `homelab/temperature/poison-${id}`,
     });
-    expect(refused.headers[DLQ_HEADERS.reason]).toContain('numeric field overflow');
-    const garbage = letters.find(l => l.headers[DLQ_HEADERS.errorClass] === 'not-json')!;
-    expect(garbage.headers).toMatchObject({ [DLQ_HEADERS.attempts]: '1', [DLQ_HEADERS.offset]: String(before + 70) });
+    expect(refused.headers[DLQ_HEADERS.reason]).toContain(
+      'numeric field overflow',
+    );
+    const garbage = letters.find(
+      l => l.headers[DLQ_HEADERS.errorClass] === 'not-json',
+    )!;
+    expect(garbage.headers).toMatchObject({
+      [DLQ_HEADERS.attempts]: '1',
+      [DLQ_HEADERS.offset]: String(before + 70),
+    });
 
-    await waitFor('the 100 neighbours', async () => (await count(infra.timescaleUrl, schema, 'temperature_readings')) === before + 100);
+    await waitFor(
+      'the 100 neighbours',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'temperature_readings')) ===
+        before + 100,
+    );
     // The partition moves on past the poison record.
-    await waitFor('offset committed past the batch', async () => (await committedOffset(config.kafka.group, topics.temperature)) === before + 102);
-    const metrics = await sink.metrics.registry.getSingleMetricAsString('timescaledb_sink_dead_letters_total');
+    await waitFor(
+      'offset committed past the batch',
+      async () =>
+        (await committedOffset(config.kafka.group, topics.temperature)) ===
+        before + 102,
+    );
+    const metrics = await sink.metrics.registry.getSingleMetricAsString(
+      'timescaledb_sink_dead_letters_total',
+    );
     expect(metrics).toMatch(/error_class="db-22003"} 1/);
   });
 });
 
 describe('replay', () => {
-  const { topics, config, schema } = testCase(infra.kafkaBrokers, infra.timescaleUrl);
+  const { topics, config, schema } = testCase(
+    infra.kafkaBrokers,
+    infra.timescaleUrl,
+  );
 
   afterAll(() => dropSchema(infra.timescaleUrl, schema));
 
@@ -257,28 +383,55 @@ describe('replay', () => {
     const producer = await connectProducer(infra.kafkaBrokers);
     const base = Date.parse('2026-03-01T00:00:00Z');
     const records = Array.from({ length: 600 }, (_, i) =>
-      canonical('energy', `meter-${i % 6}`, new Date(base + i * 1000), { power_kw: i / 100 }),
+      canonical('energy', `meter-${i % 6}`, new Date(base + i * 1000), {
+        power_kw: i / 100,
+      }),
     );
     await produceRecords(producer, topics.energy, records);
     await producer.disconnect();
 
     let sink = await startTestSink(config);
-    await waitFor('600 rows', async () => (await count(infra.timescaleUrl, schema, 'energy_readings')) === 600);
-    await waitFor('offsets committed', async () => (await committedOffset(config.kafka.group, topics.energy)) === 600);
+    await waitFor(
+      '600 rows',
+      async () =>
+        (await count(infra.timescaleUrl, schema, 'energy_readings')) === 600,
+    );
+    await waitFor(
+      'offsets committed',
+      async () =>
+        (await committedOffset(config.kafka.group, topics.energy)) === 600,
+    );
     await sink.stop('reset offsets');
 
-    const admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      brokers: infra.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
-    await admin.resetOffsets({ groupId: config.kafka.group, topic: topics.energy, earliest: true });
+    await admin.resetOffsets({
+      groupId: config.kafka.group,
+      topic: topics.energy,
+      earliest: true,
+    });
     expect(await committedOffset(config.kafka.group, topics.energy)).toBe(0);
     await admin.disconnect();
 
     sink = await startTestSink(config);
     try {
-      await waitFor('offsets committed again', async () => (await committedOffset(config.kafka.group, topics.energy)) === 600);
-      const duplicates = await sink.metrics.registry.getSingleMetricAsString('timescaledb_sink_records_total');
-      expect(duplicates).toContain(`timescaledb_sink_records_total{topic="${topics.energy}",outcome="duplicate"} 600`);
-      expect(await count(infra.timescaleUrl, schema, 'energy_readings')).toBe(600);
+      await waitFor(
+        'offsets committed again',
+        async () =>
+          (await committedOffset(config.kafka.group, topics.energy)) === 600,
+      );
+      const duplicates = await sink.metrics.registry.getSingleMetricAsString(
+        'timescaledb_sink_records_total',
+      );
+      expect(duplicates).toContain(
+        `timescaledb_sink_records_total{topic="${topics.energy}",outcome="duplicate"} 600`,
+      );
+      expect(await count(infra.timescaleUrl, schema, 'energy_readings')).toBe(
+        600,
+      );
     } finally {
       await sink.stop('test done');
     }

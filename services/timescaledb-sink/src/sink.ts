@@ -1,7 +1,18 @@
-import { Consumer, EachBatchPayload, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import {
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  logLevel,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
 import type { Pool } from 'pg';
 import { DEFAULT_TOPICS } from '@homelab/plugin-streaming-common';
-import type { HealthReport, Logger, RunningService } from '@homelab/service-kit';
+import type {
+  HealthReport,
+  Logger,
+  RunningService,
+} from '@homelab/service-kit';
 import { chunk } from './batch';
 import { retryForever, RetryAborted } from './backoff';
 import type { SinkConfig } from './config';
@@ -41,7 +52,9 @@ function topicConfig(name: string) {
   if (!spec) return [];
   return [
     { name: 'retention.ms', value: String(spec.retentionMs) },
-    ...(spec.segmentMs ? [{ name: 'segment.ms', value: String(spec.segmentMs) }] : []),
+    ...(spec.segmentMs
+      ? [{ name: 'segment.ms', value: String(spec.segmentMs) }]
+      : []),
   ];
 }
 
@@ -51,7 +64,9 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const pool = createPool(config, logger);
   metrics.observePool(pool);
   const store = new ReadingsStore(pool, config);
-  const tables = new Map<string, Hypertable>(hypertablesFromConfig(config).map(t => [t.topic, t]));
+  const tables = new Map<string, Hypertable>(
+    hypertablesFromConfig(config).map(t => [t.topic, t]),
+  );
 
   const kafka = new Kafka({
     clientId: config.kafka.clientId,
@@ -59,7 +74,10 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     logLevel: logLevel.WARN,
     logCreator: () => entry => {
       const { message, ...extra } = entry.log;
-      logger[KAFKA_LOG_LEVELS[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
+      logger[KAFKA_LOG_LEVELS[entry.level] ?? 'info'](
+        { kafka: entry.namespace, ...extra },
+        message,
+      );
     },
   });
   const producer: Producer = kafka.producer({
@@ -93,11 +111,16 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const wanted = [...tables.keys(), config.kafka.dlqTopic].filter(t => !existing.has(t));
+      const wanted = [...tables.keys(), config.kafka.dlqTopic].filter(
+        t => !existing.has(t),
+      );
       if (wanted.length) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: wanted.map(topic => ({ topic, configEntries: topicConfig(topic) })),
+          topics: wanted.map(topic => ({
+            topic,
+            configEntries: topicConfig(topic),
+          })),
         });
         logger.info({ topics: wanted }, 'created missing topics');
       }
@@ -111,13 +134,20 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       initialMs: config.retry.initialBackoffMs,
       maxMs: config.retry.maxBackoffMs,
       shouldRetry: e => classifyDbError(e) === 'transient',
-      onRetry: (e, attempt) => logger.warn({ err: (e as Error).message, attempt }, 'database not reachable; retrying migrations'),
+      onRetry: (e, attempt) =>
+        logger.warn(
+          { err: (e as Error).message, attempt },
+          'database not reachable; retrying migrations',
+        ),
       abortReason: () => (stopping ? 'stopping' : undefined),
     });
     await ensureTopics();
     await producer.connect();
     await consumer.connect();
-    await consumer.subscribe({ topics: [...tables.keys()], fromBeginning: config.kafka.fromBeginning });
+    await consumer.subscribe({
+      topics: [...tables.keys()],
+      fromBeginning: config.kafka.fromBeginning,
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -126,24 +156,48 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     });
     consuming = true;
     logger.info(
-      { group: config.kafka.group, topics: [...tables.keys()], schema: config.database.schema, timescale: sink.migration.timescale },
+      {
+        group: config.kafka.group,
+        topics: [...tables.keys()],
+        schema: config.database.schema,
+        timescale: sink.migration.timescale,
+      },
       'consuming',
     );
   }
 
   async function handleBatch(payload: EachBatchPayload) {
-    const { batch: fetched, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const {
+      batch: fetched,
+      resolveOffset,
+      heartbeat,
+      isRunning,
+      isStale,
+    } = payload;
     const table = tables.get(fetched.topic);
     if (!table) return;
     const key = `${fetched.topic}:${fetched.partition}`;
     if (fetched.messages.length) {
       // Before the write: what is fetched but not yet committed is lag too.
-      const lag = BigInt(fetched.highWatermark) - BigInt(fetched.firstOffset() ?? fetched.highWatermark);
-      metrics.lag.set({ group: config.kafka.group, topic: fetched.topic, partition: String(fetched.partition) }, Number(lag));
+      const lag =
+        BigInt(fetched.highWatermark) -
+        BigInt(fetched.firstOffset() ?? fetched.highWatermark);
+      metrics.lag.set(
+        {
+          group: config.kafka.group,
+          topic: fetched.topic,
+          partition: String(fetched.partition),
+        },
+        Number(lag),
+      );
     }
     let rebalancing = false;
-    const abortReason = () =>
-      stopping ? 'stopping' : !isRunning() ? 'consumer stopped' : isStale() || rebalancing ? 'partition revoked' : undefined;
+    const abortReason = () => {
+      if (stopping) return 'stopping';
+      if (!isRunning()) return 'consumer stopped';
+      if (isStale() || rebalancing) return 'partition revoked';
+      return undefined;
+    };
     const keepAlive = async () => {
       await heartbeat().catch(() => {
         rebalancing = true;
@@ -158,8 +212,21 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         metrics.waiting.set(waiting.size);
         const cls = what === 'database' ? classifyDbError(e) : 'kafka';
         metrics.dbRetries.inc({ class: cls });
-        const log = attempt === 1 || attempt % 10 === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
-        log({ err: (e as Error).message, class: cls, attempt, delayMs, topic: fetched.topic, partition: fetched.partition }, `${what} write failed; partition waits and retries`);
+        const log =
+          attempt === 1 || attempt % 10 === 0
+            ? logger.warn.bind(logger)
+            : logger.debug.bind(logger);
+        log(
+          {
+            err: (e as Error).message,
+            class: cls,
+            attempt,
+            delayMs,
+            topic: fetched.topic,
+            partition: fetched.partition,
+          },
+          `${what} write failed; partition waits and retries`,
+        );
         await keepAlive();
       },
     });
@@ -171,8 +238,16 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       logger,
       group: config.kafka.group,
       recordAttempts: config.retry.recordAttempts,
-      dbGuard: fn => retryForever(fn, { ...retryOptions('database'), shouldRetry: e => classifyDbError(e) !== 'record' }),
-      kafkaGuard: fn => retryForever(fn, { ...retryOptions('dead-letter'), shouldRetry: () => true }),
+      dbGuard: fn =>
+        retryForever(fn, {
+          ...retryOptions('database'),
+          shouldRetry: e => classifyDbError(e) !== 'record',
+        }),
+      kafkaGuard: fn =>
+        retryForever(fn, {
+          ...retryOptions('dead-letter'),
+          shouldRetry: () => true,
+        }),
       onBatch: options.onBatch,
     };
     const position = {
@@ -180,7 +255,10 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       partition: fetched.partition,
       highWatermark: fetched.highWatermark,
       resolveOffset,
-      commit: (offset: string) => consumer.commitOffsets([{ topic: fetched.topic, partition: fetched.partition, offset }]),
+      commit: (offset: string) =>
+        consumer.commitOffsets([
+          { topic: fetched.topic, partition: fetched.partition, offset },
+        ]),
     };
     try {
       for (const part of chunk(fetched.messages, batch.maxRows)) {
@@ -197,7 +275,10 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         await deliverChunk(messages, position, ctx);
         if (waiting.delete(key)) {
           metrics.waiting.set(waiting.size);
-          logger.info({ topic: fetched.topic, partition: fetched.partition }, 'database writes succeed again; partition resumed');
+          logger.info(
+            { topic: fetched.topic, partition: fetched.partition },
+            'database writes succeed again; partition resumed',
+          );
         }
         await keepAlive();
       }
@@ -227,8 +308,16 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     logger.info({ reason }, 'finishing the batch in flight');
     // disconnect() waits for eachBatch to return; chunks not started are
     // left uncommitted and read again by the next owner of the partition.
-    await consumer.disconnect().catch(e => logger.warn({ err: e.message }, 'consumer disconnect failed'));
-    await producer.disconnect().catch(e => logger.warn({ err: e.message }, 'producer disconnect failed'));
+    await consumer
+      .disconnect()
+      .catch(e =>
+        logger.warn({ err: e.message }, 'consumer disconnect failed'),
+      );
+    await producer
+      .disconnect()
+      .catch(e =>
+        logger.warn({ err: e.message }, 'producer disconnect failed'),
+      );
     await pool.end().catch(() => {});
     consuming = false;
   }

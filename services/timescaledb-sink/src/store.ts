@@ -1,7 +1,12 @@
 import { Pool, QueryResult } from 'pg';
 import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
-import { Hypertable, insertStatement, ReadingRecord, rawInsertStatement } from './hypertable';
+import {
+  Hypertable,
+  insertStatement,
+  ReadingRecord,
+  rawInsertStatement,
+} from './hypertable';
 
 export type { ReadingRecord };
 
@@ -16,7 +21,9 @@ export function createPool(config: SinkConfig, logger: Logger): Pool {
   });
   // An idle connection dropped by a restarting server must not crash the
   // process; the next write sees the outage and retries.
-  pool.on('error', err => logger.warn({ err: err.message }, 'idle database connection lost'));
+  pool.on('error', err =>
+    logger.warn({ err: err.message }, 'idle database connection lost'),
+  );
   return pool;
 }
 
@@ -34,9 +41,17 @@ export class ReadingsStore {
   ) {}
 
   async write(t: Hypertable, items: ReadingRecord[]): Promise<number> {
-    let sql = insertStatement(t, items.map(i => i.record));
+    let sql = insertStatement(
+      t,
+      items.map(i => i.record),
+    );
     const { rawArchive, database } = this.config;
-    if (rawArchive.enabled) sql += `;\n${rawInsertStatement(database.schema, rawArchive.table, items)}`;
+    if (rawArchive.enabled)
+      sql += `;\n${rawInsertStatement(
+        database.schema,
+        rawArchive.table,
+        items,
+      )}`;
     const result = (await this.pool.query(sql)) as QueryResult | QueryResult[];
     return (Array.isArray(result) ? result[0] : result).rowCount ?? 0;
   }

@@ -5,14 +5,24 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { CanonicalRecord, SOURCE_HEADERS, StreamName } from '@homelab/plugin-streaming-common';
+import {
+  CanonicalRecord,
+  SOURCE_HEADERS,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import { createLogger } from '@homelab/service-kit';
-import { DEFAULT_COLUMNS, parseSinkConfig, SinkConfig, SinkConfigInput } from './config';
+import {
+  DEFAULT_COLUMNS,
+  parseSinkConfig,
+  SinkConfig,
+  SinkConfigInput,
+} from './config';
 import { createSink, Sink } from './sink';
 
 export const uid = () => randomBytes(4).toString('hex');
 
-export const testLogger = () => createLogger('timescaledb-sink-test', process.env.LOG_LEVEL ?? 'silent');
+export const testLogger = () =>
+  createLogger('timescaledb-sink-test', process.env.LOG_LEVEL ?? 'silent');
 
 export async function waitFor<T>(
   what: string,
@@ -30,7 +40,11 @@ export async function waitFor<T>(
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${
+          last ? `: ${(last as Error).message}` : ''
+        }`,
+      );
     }
     await new Promise(r => setTimeout(r, intervalMs));
   }
@@ -48,7 +62,12 @@ export function canonical(
     ts: typeof ts === 'string' ? ts : ts.toISOString(),
     fields,
     received_at: new Date().toISOString(),
-    source: { mqtt_topic: `homelab/${stream}/${deviceId}`, qos: 1, retained: false, bridge_id: 'test-bridge' },
+    source: {
+      mqtt_topic: `homelab/${stream}/${deviceId}`,
+      qos: 1,
+      retained: false,
+      bridge_id: 'test-bridge',
+    },
   };
 }
 
@@ -70,15 +89,38 @@ export function testConfig(opts: {
 }): SinkConfig {
   const topics = testTopics(opts.id);
   const input: SinkConfigInput = {
-    kafka: { brokers: opts.brokers, group: `sink-${opts.id}`, dlqTopic: topics.dlq, sessionTimeoutMs: 10_000 },
+    kafka: {
+      brokers: opts.brokers,
+      group: `sink-${opts.id}`,
+      dlqTopic: topics.dlq,
+      sessionTimeoutMs: 10_000,
+    },
     streams: {
-      energy: { topic: topics.energy, table: 'energy_readings', columns: DEFAULT_COLUMNS.energy },
-      heatpump: { topic: topics.heatpump, table: 'heatpump_readings', columns: DEFAULT_COLUMNS.heatpump },
-      temperature: { topic: topics.temperature, table: 'temperature_readings', columns: DEFAULT_COLUMNS.temperature },
+      energy: {
+        topic: topics.energy,
+        table: 'energy_readings',
+        columns: DEFAULT_COLUMNS.energy,
+      },
+      heatpump: {
+        topic: topics.heatpump,
+        table: 'heatpump_readings',
+        columns: DEFAULT_COLUMNS.heatpump,
+      },
+      temperature: {
+        topic: topics.temperature,
+        table: 'temperature_readings',
+        columns: DEFAULT_COLUMNS.temperature,
+      },
     },
     // PGlite serves every connection from one session and has lost answers
     // to concurrent queries; one connection keeps its tests deterministic.
-    database: { url: opts.url, schema: `sink_${opts.id}`, poolMax: 1, statementTimeoutMs: 8_000, queryTimeoutMs: 10_000 },
+    database: {
+      url: opts.url,
+      schema: `sink_${opts.id}`,
+      poolMax: 1,
+      statementTimeoutMs: 8_000,
+      queryTimeoutMs: 10_000,
+    },
     batch: { maxWaitMs: 100 },
     retry: { initialBackoffMs: 100, maxBackoffMs: 1000 },
     ops: { port: 0, host: '127.0.0.1' },
@@ -88,7 +130,11 @@ export function testConfig(opts: {
 }
 
 /** Everything one test needs to be unique: id, topics, config, schema. */
-export function testCase(brokers: string[], url: string, overrides?: Partial<SinkConfigInput>) {
+export function testCase(
+  brokers: string[],
+  url: string,
+  overrides?: Partial<SinkConfigInput>,
+) {
   const id = uid();
   const topics = testTopics(id);
   const config = testConfig({ brokers, url, id, overrides });
@@ -96,15 +142,30 @@ export function testCase(brokers: string[], url: string, overrides?: Partial<Sin
 }
 
 /** The test's three stream topics and its DLQ. */
-export function createTestTopics(brokers: string[], topics: ReturnType<typeof testTopics>, partitions = 1) {
-  return createTopics(brokers, [topics.energy, topics.heatpump, topics.temperature, topics.dlq], partitions);
+export function createTestTopics(
+  brokers: string[],
+  topics: ReturnType<typeof testTopics>,
+  partitions = 1,
+) {
+  return createTopics(
+    brokers,
+    [topics.energy, topics.heatpump, topics.temperature, topics.dlq],
+    partitions,
+  );
 }
 
-export async function createTopics(brokers: string[], topics: string[], partitions = 1) {
+export async function createTopics(
+  brokers: string[],
+  topics: string[],
+  partitions = 1,
+) {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map(topic => ({ topic, numPartitions: partitions })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map(topic => ({ topic, numPartitions: partitions })),
+    });
   } finally {
     await admin.disconnect();
   }
@@ -119,7 +180,11 @@ export async function connectProducer(brokers: string[]): Promise<Producer> {
 }
 
 /** Produces records as the bridge would: key = device id, source headers. */
-export async function produceRecords(producer: Producer, topic: string, records: (CanonicalRecord | string)[]) {
+export async function produceRecords(
+  producer: Producer,
+  topic: string,
+  records: (CanonicalRecord | string)[],
+) {
   for (let i = 0; i < records.length; i += 5000) {
     await producer.send({
       topic,
@@ -130,7 +195,10 @@ export async function produceRecords(producer: Producer, topic: string, records:
           : {
               key: r.device_id,
               value: JSON.stringify(r),
-              headers: { [SOURCE_HEADERS.mqttTopic]: r.source.mqtt_topic, [SOURCE_HEADERS.stream]: r.stream },
+              headers: {
+                [SOURCE_HEADERS.mqttTopic]: r.source.mqtt_topic,
+                [SOURCE_HEADERS.stream]: r.stream,
+              },
             },
       ),
     });
@@ -144,7 +212,10 @@ export async function startTestSink(config: SinkConfig): Promise<Sink> {
 }
 
 /** Simple-protocol queries only (no parameters), which PGlite's socket server handles safely. */
-export async function query<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -154,8 +225,15 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
   }
 }
 
-export async function count(url: string, schema: string, table: string): Promise<number> {
-  const [row] = await query<{ n: string }>(url, `SELECT count(*) AS n FROM "${schema}"."${table}"`);
+export async function count(
+  url: string,
+  schema: string,
+  table: string,
+): Promise<number> {
+  const [row] = await query<{ n: string }>(
+    url,
+    `SELECT count(*) AS n FROM "${schema}"."${table}"`,
+  );
   return Number(row.n);
 }
 
@@ -164,21 +242,39 @@ export async function dropSchema(url: string, schema: string) {
 }
 
 /** Reads every message of a topic from the start, e.g. the DLQ. */
-export async function readTopic(brokers: string[], topic: string, expected: number, timeoutMs = 30_000) {
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+) {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `reader-${uid()}` });
-  const seen: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  const seen: {
+    key: string | null;
+    value: string | null;
+    headers: Record<string, string>;
+  }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
-      seen.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+      for (const [k, v] of Object.entries(message.headers ?? {}))
+        headers[k] = String(Array.isArray(v) ? v[0] : v);
+      seen.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        headers,
+      });
     },
   });
   try {
-    await waitFor(`${expected} messages on ${topic}`, () => seen.length >= expected, timeoutMs);
+    await waitFor(
+      `${expected} messages on ${topic}`,
+      () => seen.length >= expected,
+      timeoutMs,
+    );
   } finally {
     await consumer.disconnect();
   }

@@ -21,6 +21,9 @@ import { stateCounts, worstPartition } from './lag';
 import { computeTrend, partitionKey } from './trend';
 import type { LagStore } from './LagStore';
 
+/** kafkajs' message when a topic vanished under a client that still targets it. */
+const UNKNOWN_TOPIC = /does not host this topic-partition/;
+
 /** How far back the trend and the lag-in-seconds estimate look. */
 const HISTORY_MS = 60 * 60_000;
 
@@ -64,9 +67,14 @@ export class KafkaService {
   /** Reads a group now, bypassing nothing but sharing the short cache. */
   readGroup(cluster: string, group: string, extraTopics: string[]): Promise<GroupOffsets> {
     const key = `${cluster}\u0000${group}\u0000${extraTopics.join(',')}`;
-    return this.groupCache.get(key, async () =>
-      readGroupOffsets(await this.clusters.admin(cluster), group, extraTopics),
-    );
+    return this.groupCache.get(key, async () => {
+      const offsets = await readGroupOffsets(await this.clusters.admin(cluster), group, extraTopics).catch(async error => {
+        if (UNKNOWN_TOPIC.test(errorText(error))) await this.clusters.reset(cluster);
+        throw error;
+      });
+      if (offsets.topics.some(t => t.error && UNKNOWN_TOPIC.test(t.error))) await this.clusters.reset(cluster);
+      return offsets;
+    });
   }
 
   async forEntity(entity: Entity, now = Date.now()): Promise<EntityKafkaResponse> {

@@ -99,6 +99,17 @@ export class KafkaClusters {
     return admin;
   }
 
+  /**
+   * Drops a cluster's client so the next call connects afresh; for errors
+   * that leave kafkajs' metadata in a bad state (e.g. a topic deleted while
+   * targeted).
+   */
+  async reset(name: string) {
+    const admin = this.admins.get(name);
+    this.admins.delete(name);
+    await admin?.then(a => a.disconnect()).catch(() => undefined);
+  }
+
   async close() {
     const admins = [...this.admins.values()];
     this.admins.clear();

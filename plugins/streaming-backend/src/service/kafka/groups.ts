@@ -36,10 +36,12 @@ function errorText(error: unknown): string {
  * so one missing topic does not hide the others.
  */
 export async function readGroupOffsets(admin: Admin, group: string, extraTopics: string[] = []): Promise<GroupOffsets> {
-  const [{ groups }, committedTopics] = await Promise.all([
+  const [{ groups }, committedTopics, existing] = await Promise.all([
     admin.describeGroups([group]),
     admin.fetchOffsets({ groupId: group }),
+    admin.listTopics(),
   ]);
+  const exists = new Set(existing);
   const description = groups[0];
   const members: GroupMember[] = (description?.members ?? []).map(m => ({
     memberId: m.memberId,
@@ -61,6 +63,11 @@ export async function readGroupOffsets(admin: Admin, group: string, extraTopics:
 
   const topics = await Promise.all(
     topicNames.map(async (topic): Promise<TopicLag> => {
+      // Asking kafkajs for the offsets of a topic that does not exist makes the
+      // shared client refresh metadata for it forever after; check first.
+      if (!exists.has(topic)) {
+        return { topic, partitions: [], totalLag: 0, error: `topic ${topic} does not exist on the cluster` };
+      }
       try {
         const [[committed], watermarks] = await Promise.all([
           admin.fetchOffsets({ groupId: group, topics: [topic] }),

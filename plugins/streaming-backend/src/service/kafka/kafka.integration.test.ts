@@ -151,7 +151,7 @@ describe('Kafka lag against a real broker', () => {
   it('flags a committed offset that retention deleted, with the records lost', async () => {
     const lost = `${group}-lost`;
     await admin.setOffsets({ groupId: lost, topic, partitions: [{ partition: 0, offset: '2' }] });
-    await admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: '5' }] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '5' }] });
     const service = new KafkaService(clusters, undefined, logger, 0);
     const [ours, theirs] = await Promise.all([
       service.forEntity(entity({ 'kafka.apache.org/consumer-groups': `local/${lost}` })),
@@ -172,8 +172,9 @@ describe('Kafka lag against a real broker', () => {
       }),
     );
     const g = result.groups[0];
+    // Partition 0 is below the log start after the previous test; its lag still counts.
     expect(g.topics.find(t => t.topic === topic)!.totalLag).toBe(6);
-    expect(g.topics.find(t => t.topic === `missing-${id}`)!.error).toContain(`cannot read topic missing-${id}`);
+    expect(g.topics.find(t => t.topic === `missing-${id}`)!.error).toBe(`topic missing-${id} does not exist on the cluster`);
     expect(result.topics.find(t => t.topic === `missing-${id}`)!.error).toBeDefined();
     expect(result.topics.find(t => t.topic === topic)!.roles).toEqual(['consumes', 'group']);
   }, 120_000);

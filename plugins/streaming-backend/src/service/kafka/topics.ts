@@ -12,6 +12,8 @@ export async function readTopicDetails(
   roles: TopicDetails['roles'],
 ): Promise<TopicDetails> {
   try {
+    // See readGroupOffsets: never let kafkajs target a topic that does not exist.
+    if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist on the cluster`);
     const [metadata, watermarks, configs] = await Promise.all([
       admin.fetchTopicMetadata({ topics: [topic] }),
       admin.fetchTopicOffsets(topic),
@@ -54,7 +56,7 @@ export async function readTopicDetails(
       replicationFactor: 0,
       records: 0,
       config: {},
-      error: `cannot read topic ${topic}: ${errorText(error)}`,
+      error: errorText(error).startsWith(`topic ${topic}`) ? errorText(error) : `cannot read topic ${topic}: ${errorText(error)}`,
     };
   }
 }

@@ -34,7 +34,9 @@ async function plainSizes(pool: Pool, table: ResolvedTable) {
             pg_indexes_size(c.oid) AS index_bytes,
             COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast_bytes,
             pg_total_relation_size(c.oid) AS total_bytes,
-            GREATEST(c.reltuples, COALESCE(s.n_live_tup, 0)) AS row_estimate
+            -- reltuples is what ANALYZE measured (-1 before the first one); n_live_tup only
+            -- fills that gap, as it drifts when inserts are flushed after an ANALYZE.
+            CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE s.n_live_tup END AS row_estimate
        FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
       WHERE c.oid = to_regclass($1)`,
     [`${table.quoted}`],
@@ -47,8 +49,7 @@ async function plainSizes(pool: Pool, table: ResolvedTable) {
       toastBytes: Number(r.toast_bytes),
       totalBytes: Number(r.total_bytes),
     },
-    // reltuples is -1 before the first ANALYZE: say "unknown" rather than a wrong number.
-    rowEstimate: Number(r.row_estimate) >= 0 ? Math.round(Number(r.row_estimate)) : null,
+    rowEstimate: r.row_estimate === null ? null : Math.round(Number(r.row_estimate)),
   };
 }
 

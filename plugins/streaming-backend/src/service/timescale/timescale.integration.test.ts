@@ -37,7 +37,7 @@ async function createAndFill(url: string, table: string, timescale: boolean) {
     // Anchored to the minute so the rows' ages are exact multiples of 10 minutes plus 5.
     await client.query(
       `INSERT INTO ${table} (ts, device_id, power_kw, voltage)
-       SELECT date_trunc('minute', now()) - interval '5 minutes' - i * interval '10 minutes', d, 1 + i % 5, 230
+       SELECT date_trunc('minute', now()) - interval '5 minutes' - i * interval '10 minutes', d, 1 + i % 2, 230
          FROM generate_series(0, $1 - 1) i, unnest($2::text[]) d`,
       [ROWS_PER_DEVICE, DEVICES],
     );
@@ -131,7 +131,8 @@ describe('TimescaleDB stats in PGlite', () => {
     expect(new Set(hourly.points.map(p => p.deviceId))).toEqual(new Set(DEVICES));
     const full = hourly.points.filter(p => p.values.count === 6);
     expect(full.length).toBeGreaterThan(0);
-    for (const p of full) expect(p.values.power_kw_avg).toBeCloseTo(3, 6);
+    // Six rows alternating 1 and 2 kW per full hour.
+    for (const p of full) expect(p.values.power_kw_avg).toBeCloseTo(1.5, 6);
 
     const daily = await timescale.history(entity(table), `db/${table}`, 'day', 24 * 5);
     expect(daily.source).toBe('raw');
