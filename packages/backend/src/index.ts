@@ -29,6 +29,9 @@ backend.add(import('@backstage/plugin-search-backend-module-techdocs'));
 
 backend.add(import('@backstage/plugin-kubernetes-backend'));
 
+// Kafka lag and topics, TimescaleDB stats and Live tokens for catalog entities.
+backend.add(import('@homelab/plugin-streaming-backend'));
+
 // User settings are stored server-side and pushed to open tabs via signals.
 backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));

@@ -14,6 +14,7 @@ import {
   testConfig,
   testLogger,
   waitFor,
+  waitForRows,
 } from './testkit';
 
 jest.setTimeout(120_000);
@@ -73,22 +74,11 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
       ]);
       await producer.disconnect();
 
-      await waitFor(
-        'energy rows',
-        async () =>
-          (await count(infra.databaseUrl, schema, 'energy_readings')) === 300,
-      );
-      await waitFor(
-        'heatpump row',
-        async () =>
-          (await count(infra.databaseUrl, schema, 'heatpump_readings')) === 1,
-      );
-      await waitFor(
-        'temperature row',
-        async () =>
-          (await count(infra.databaseUrl, schema, 'temperature_readings')) ===
-          1,
-      );
+      await waitForRows(infra.databaseUrl, schema, {
+        energy_readings: 300,
+        heatpump_readings: 1,
+        temperature_readings: 1,
+      });
       const [t] = await query(
         infra.databaseUrl,
         `SELECT temperature_c::float8 AS c, extra FROM "${schema}".temperature_readings`,

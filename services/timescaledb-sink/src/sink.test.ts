@@ -15,6 +15,7 @@ import {
   startTestSink,
   testCase,
   waitFor,
+  waitForRows,
 } from './testkit';
 
 jest.setTimeout(120_000);
@@ -116,21 +117,11 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
     await produceRecords(producer, topics.heatpump, [seeds.heatpump000]);
     await produceRecords(producer, topics.temperature, [seeds.temperature]);
 
-    await waitFor(
-      'energy rows',
-      async () =>
-        (await count(infra.timescaleUrl, schema, 'energy_readings')) === 2,
-    );
-    await waitFor(
-      'heatpump row',
-      async () =>
-        (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1,
-    );
-    await waitFor(
-      'temperature row',
-      async () =>
-        (await count(infra.timescaleUrl, schema, 'temperature_readings')) === 1,
-    );
+    await waitForRows(infra.timescaleUrl, schema, {
+      energy_readings: 2,
+      heatpump_readings: 1,
+      temperature_readings: 1,
+    });
 
     const energy = await query(
       infra.timescaleUrl,

@@ -237,6 +237,13 @@ export async function count(
   return Number(row.n);
 }
 
+/** Waits until each table holds exactly the expected number of rows. */
+export async function waitForRows(url: string, schema: string, expected: Record<string, number>, timeoutMs = 60_000) {
+  for (const [table, n] of Object.entries(expected)) {
+    await waitFor(`${n} rows in ${table}`, async () => (await count(url, schema, table)) === n, timeoutMs);
+  }
+}
+
 export async function dropSchema(url: string, schema: string) {
   await query(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
 }
