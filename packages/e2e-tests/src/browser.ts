@@ -47,3 +47,17 @@ export async function signInAsGuest(page: Page): Promise<void> {
     .catch(() => false);
   if (shown) await enter.click();
 }
+
+/**
+ * Runs one step of a browser test and saves a screenshot named after it,
+ * also when the step fails, so a red run shows what the page looked like.
+ */
+export async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    await screenshot(page, `${name}-failed`).catch(() => undefined);
+    throw e;
+  }
+  await screenshot(page, name);
+}

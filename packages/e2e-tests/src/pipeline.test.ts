@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, signInAsGuest } from './browser';
+import { launchBrowser, screenshot, signInAsGuest, step } from './browser';
 import { freePort, Portal, startPortal } from './portal';
 import { RunningService, startService } from './services';
 
@@ -104,8 +104,9 @@ describe('the homelab pipeline in the portal', () => {
   }
 
   it('lists the system in the catalog', async () => {
-    await page.getByRole('link', { name: /homelab streaming/i }).first().waitFor({ timeout: 60_000 });
-    await screenshot(page, 'pipeline-01-catalog');
+    await step(page, 'pipeline-01-catalog', async () => {
+      await page.getByRole('link', { name: /homelab streaming/i }).first().waitFor({ timeout: 60_000 });
+    });
   }, 90_000);
 
   it('shows a value published with mosquitto_pub in the Live tab within 2 s', async () => {
@@ -148,30 +149,37 @@ describe('the homelab pipeline in the portal', () => {
   }, 240_000);
 
   it('shows the consumer groups and their lag in the Kafka tab', async () => {
-    await page.goto(`${portal.baseUrl}/catalog/default/component/timescaledb-sink/kafka`);
-    await page.getByText('timescaledb-energy').first().waitFor({ timeout: 60_000 });
-    await screenshot(page, 'pipeline-05-kafka-sink');
-    await page.goto(`${portal.baseUrl}/catalog/default/component/energy-ws/kafka`);
-    await page.getByText('energy-ws', { exact: true }).first().waitFor({ timeout: 60_000 });
-    await screenshot(page, 'pipeline-06-kafka-energy-ws');
+    await step(page, 'pipeline-05-kafka-sink', async () => {
+      await page.goto(`${portal.baseUrl}/catalog/default/component/timescaledb-sink/kafka`);
+      await page.getByText('timescaledb-energy').first().waitFor({ timeout: 60_000 });
+    });
+    await step(page, 'pipeline-06-kafka-energy-ws', async () => {
+      await page.goto(`${portal.baseUrl}/catalog/default/component/energy-ws/kafka`);
+      await page.getByText('energy-ws', { exact: true }).first().waitFor({ timeout: 60_000 });
+    });
   }, 150_000);
 
   it('shows energy_readings in the TimescaleDB tab', async () => {
-    await page.goto(`${portal.baseUrl}/catalog/default/component/timescaledb-sink/timescaledb`);
-    await page.getByText('energy_readings').first().waitFor({ timeout: 60_000 });
-    await screenshot(page, 'pipeline-07-timescaledb');
+    await step(page, 'pipeline-07-timescaledb', async () => {
+      await page.goto(`${portal.baseUrl}/catalog/default/component/timescaledb-sink/timescaledb`);
+      await page.getByText('energy_readings').first().waitFor({ timeout: 60_000 });
+    });
   }, 90_000);
 
   it('renders a TechDocs page', async () => {
-    await page.goto(`${portal.baseUrl}/docs/default/system/homelab-streaming`);
-    // The backend builds the site with mkdocs on first view.
-    await page.getByRole('heading', { name: /homelab streaming/i }).first().waitFor({ timeout: 180_000 });
-    await screenshot(page, 'pipeline-08-techdocs');
+    await step(page, 'pipeline-08-techdocs', async () => {
+      await page.goto(`${portal.baseUrl}/docs/default/system/homelab-streaming`);
+      // The backend builds the site with mkdocs on first view; the page's
+      // own text (in the reader's shadow DOM) shows once that is done.
+      await page.getByText(/IoT data pipeline and the Backstage portal/).first().waitFor({ timeout: 180_000 });
+      await page.getByRole('link', { name: 'Kafka topics' }).first().waitFor();
+    });
   }, 240_000);
 
   it('renders an AsyncAPI definition in the API tab', async () => {
-    await page.goto(`${portal.baseUrl}/catalog/default/api/energy-ws-protocol/definition`);
-    await page.getByText('/ws/energy').first().waitFor({ timeout: 60_000 });
-    await screenshot(page, 'pipeline-09-asyncapi');
+    await step(page, 'pipeline-09-asyncapi', async () => {
+      await page.goto(`${portal.baseUrl}/catalog/default/api/energy-ws-protocol/definition`);
+      await page.getByText('/ws/energy').first().waitFor({ timeout: 60_000 });
+    });
   }, 90_000);
 });
