@@ -5,7 +5,6 @@ import { DatabaseRightsError, migrate } from './migrations';
 import {
   canonical,
   connectProducer,
-  count,
   createTestTopics,
   dropSchema,
   produceRecords,
@@ -13,7 +12,6 @@ import {
   testCase,
   testConfig,
   testLogger,
-  waitFor,
   waitForRows,
 } from './testkit';
 
