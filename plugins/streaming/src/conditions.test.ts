@@ -1,5 +1,5 @@
 import { isStreamingKafkaAvailable, isStreamingKafkaLagAvailable, isStreamingTimescaleAvailable } from './conditions';
-import { entity } from './testing/fixtures';
+import { entity } from './__testUtils__/fixtures';
 
 const bare = { ...entity, metadata: { name: 'plain' } };
 const topicsOnly = { ...entity, metadata: { name: 'bridge', annotations: { 'streaming.homelab.dev/produces-topics': 'local/homelab.energy' } } };

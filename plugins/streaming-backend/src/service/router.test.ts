@@ -4,7 +4,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { streamingPlugin } from '../plugin';
-import { pluginTestDatabases } from '../testing/databases';
+import { pluginTestDatabases } from '../__testUtils__/databases';
 
 function component(name: string, annotations: Record<string, string>): Entity {
   return {

@@ -23,7 +23,12 @@ export function readKafkaSettings(config: Config): KafkaSettings {
     const sasl = c.getOptionalConfig('sasl');
     return {
       name: c.getString('name'),
-      brokers: c.getStringArray('brokers'),
+      // An entry may hold a comma-separated list, so one env variable can carry all brokers.
+      brokers: c
+        .getStringArray('brokers')
+        .flatMap(b => b.split(','))
+        .map(b => b.trim())
+        .filter(Boolean),
       ssl: c.getOptional('ssl') as KafkaConfig['ssl'],
       sasl: sasl
         ? ({

@@ -8,7 +8,7 @@ import { KafkaClusters, readKafkaSettings } from './clusters';
 import { KafkaService } from './KafkaService';
 import { LagStore } from './LagStore';
 import { LagSampler } from './LagSampler';
-import { pluginTestDatabases } from '../../testing/databases';
+import { pluginTestDatabases } from '../../__testUtils__/databases';
 
 const { kafkaBrokers } = testInfra();
 const logger = mockServices.logger.mock();

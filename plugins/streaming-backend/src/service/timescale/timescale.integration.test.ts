@@ -71,9 +71,11 @@ async function dropTable(url: string, table: string, timescale: boolean) {
   await client.end();
 }
 
-function service(url: string) {
+function service(url: string, maxConnections = 4) {
   const databases = new TimescaleDatabases(
-    readDatabaseSettings(new ConfigReader({ streaming: { timescale: { databases: [{ name: 'db', connection: url }] } } })),
+    readDatabaseSettings(
+      new ConfigReader({ streaming: { timescale: { databases: [{ name: 'db', connection: url, maxConnections }] } } }),
+    ),
     logger,
   );
   return { databases, timescale: new TimescaleService(databases, 0) };
@@ -81,7 +83,8 @@ function service(url: string) {
 
 describe('TimescaleDB stats in PGlite', () => {
   const table = `readings_${randomUUID().slice(0, 8)}`;
-  const { databases, timescale } = service(infra.timescaleUrl);
+  // PGlite serves one session: parallel connections would interleave their protocol messages.
+  const { databases, timescale } = service(infra.timescaleUrl, 1);
 
   beforeAll(() => createAndFill(infra.timescaleUrl, table, true), 120_000);
   afterAll(async () => {

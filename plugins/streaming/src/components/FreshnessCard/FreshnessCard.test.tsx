@@ -1,18 +1,9 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
-import { streamingApiRef } from '../../api';
-import { backendError, entity, mockStreamingApi } from '../../testing/fixtures';
+import { backendError, mockStreamingApi } from '../../__testUtils__/fixtures';
+import { renderForEntity } from '../../__testUtils__/render';
 import { FreshnessCard } from './FreshnessCard';
 
-function render(api = mockStreamingApi()) {
-  return renderInTestApp(
-    <EntityProvider entity={entity}>
-      <FreshnessCard refreshIntervalMs={0} />
-    </EntityProvider>,
-    { apis: [[streamingApiRef, api]] },
-  );
-}
+const render = (api = mockStreamingApi()) => renderForEntity(<FreshnessCard refreshIntervalMs={0} />, api);
 
 describe('FreshnessCard', () => {
   it('shows the newest row per table, the ingest rate and the stale devices', async () => {

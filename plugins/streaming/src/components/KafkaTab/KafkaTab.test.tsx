@@ -1,18 +1,9 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
-import { streamingApiRef } from '../../api';
-import { backendError, entity, mockStreamingApi } from '../../testing/fixtures';
+import { backendError, mockStreamingApi } from '../../__testUtils__/fixtures';
+import { renderForEntity } from '../../__testUtils__/render';
 import { KafkaTab } from './KafkaTab';
 
-function render(api = mockStreamingApi()) {
-  return renderInTestApp(
-    <EntityProvider entity={entity}>
-      <KafkaTab refreshIntervalMs={0} />
-    </EntityProvider>,
-    { apis: [[streamingApiRef, api]] },
-  );
-}
+const render = (api = mockStreamingApi()) => renderForEntity(<KafkaTab refreshIntervalMs={0} />, api);
 
 describe('KafkaTab', () => {
   it('shows the summary first, then partitions with their lag states and the topic config', async () => {

@@ -31,21 +31,8 @@ import {
   lagSecondsText,
   Sparkline,
   TrendIcon,
+  Figure,
 } from '../common';
-
-function Figure({ label, value, children }: { label: string; value: string; children?: React.ReactNode }) {
-  return (
-    <Box mr={4} mb={1}>
-      <Typography variant="overline" color="textSecondary">
-        {label}
-      </Typography>
-      <Box display="flex" alignItems="center">
-        <Typography variant="h5">{value}</Typography>
-        {children}
-      </Box>
-    </Box>
-  );
-}
 
 type PartitionRow = PartitionLag & { topic: string; id: string };
 

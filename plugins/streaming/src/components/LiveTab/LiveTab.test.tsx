@@ -8,7 +8,7 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import type { LiveHistoryResponse, LiveTokenResponse } from '@homelab/plugin-streaming-common';
-import { backendError } from '../../testing/fixtures';
+import { backendError } from '../../__testUtils__/fixtures';
 import { StreamingLiveApi, streamingLiveApiRef } from '../../live';
 import { EnergyWsTestServer } from '../../live/testing';
 import { LiveTab } from './LiveTab';

@@ -1,19 +1,9 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { screen, waitFor } from '@testing-library/react';
-import { streamingApiRef } from '../../api';
-import { backendError, entity, mockStreamingApi, timescaleResponse } from '../../testing/fixtures';
+import { backendError, mockStreamingApi, timescaleResponse } from '../../__testUtils__/fixtures';
+import { renderForEntity } from '../../__testUtils__/render';
 import { TimescaleTab } from './TimescaleTab';
 
-async function render(api = mockStreamingApi()) {
-  await renderInTestApp(
-    <EntityProvider entity={entity}>
-      <TimescaleTab refreshIntervalMs={0} />
-    </EntityProvider>,
-    { apis: [[streamingApiRef, api]] },
-  );
-  return api;
-}
+const render = (api = mockStreamingApi()) => renderForEntity(<TimescaleTab refreshIntervalMs={0} />, api);
 
 describe('TimescaleTab', () => {
   it('shows a card per hypertable with size, compression, chunks, freshness, jobs and history', async () => {

@@ -4,24 +4,8 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import type { EntityTimescaleResponse, HypertableStats, JobInfo } from '@homelab/plugin-streaming-common';
 import { useEntityTimescale } from '../../hooks';
-import { ErrorState, formatAge, formatBytes, formatCount, formatRate } from '../common';
+import { ErrorState, Figure, formatAge, formatBytes, formatCount, formatRate } from '../common';
 import { HistoryChart } from './HistoryChart';
-
-function Figure({ label, value, detail }: { label: string; value: string; detail?: string }) {
-  return (
-    <Box mr={4} mb={1}>
-      <Typography variant="overline" color="textSecondary">
-        {label}
-      </Typography>
-      <Typography variant="h6">{value}</Typography>
-      {detail && (
-        <Typography variant="caption" color="textSecondary">
-          {detail}
-        </Typography>
-      )}
-    </Box>
-  );
-}
 
 const jobColumns: TableColumn<JobInfo & { id: number }>[] = [
   { title: 'Job', render: j => `${j.application}` },

@@ -4,3 +4,4 @@ export * from './LagStateChip';
 export * from './Sparkline';
 export * from './ErrorState';
 export * from './trend';
+export * from './Figure';

@@ -1,0 +1,12 @@
+import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { streamingApiRef } from '../api';
+import { entity, mockStreamingApi } from './fixtures';
+
+/** Renders a tab or card for the fixture entity in a test app, against `api`. */
+export async function renderForEntity(element: JSX.Element, api = mockStreamingApi()) {
+  await renderInTestApp(<EntityProvider entity={entity}>{element}</EntityProvider>, {
+    apis: [[streamingApiRef, api]],
+  });
+  return api;
+}
