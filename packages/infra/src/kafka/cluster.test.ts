@@ -49,14 +49,8 @@ async function produce(kafka: Kafka, topic: string, values: string[]) {
   await producer.disconnect();
 }
 
-// Three JVMs on a two-core machine take a while; HOMELAB_SKIP_KAFKA_CLUSTER_TEST=1 skips this one for quick runs.
-const describeCluster =
-  process.env.HOMELAB_SKIP_KAFKA_CLUSTER_TEST === '1'
-    ? describe.skip
-    : describe;
-
 // Starts its own brokers (not the shared ones): these tests stop them.
-describeCluster('startKafka with 3 brokers', () => {
+describe('startKafka with 3 brokers', () => {
   it('runs a 3-broker cluster that keeps working while one broker is stopped and restarted', async () => {
     const cluster = await startKafka({ brokers: 3 });
     try {
