@@ -103,7 +103,19 @@ export function loadConfig<T extends z.ZodType>(options: LoadConfigOptions<T>): 
       setPath(raw, key, converted);
     }
   }
-  const result = options.schema.safeParse(raw);
+  return parseConfig(options.schema, raw, source);
+}
+
+/**
+ * Validates a config given as an object (tests, embedding) with the same
+ * one-line messages as a file: `config error: <key>: <message> (in <source>)`.
+ */
+export function parseConfig<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  source: string,
+): z.infer<T> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(formatIssue(result.error.issues[0], source));
   }

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   brokerList,
-  ConfigError,
-  formatIssue,
   loadConfig,
+  parseConfig as parseConfigWith,
   port,
 } from '@homelab/service-kit';
 import {
@@ -102,10 +101,7 @@ export function parseConfig(
   input: unknown,
   source = 'config object',
 ): EnergyWsConfig {
-  const result = configSchema.safeParse(input);
-  if (!result.success)
-    throw new ConfigError(formatIssue(result.error.issues[0], source));
-  return result.data;
+  return parseConfigWith(configSchema, input, source);
 }
 
 /** Topic per stream: `kafka.topics`, then the seed's `kafka.topic` for energy, then the defaults. */

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   brokerList,
-  ConfigError,
-  formatIssue,
   loadConfig,
+  parseConfig,
   port,
 } from '@homelab/service-kit';
 import {
@@ -264,10 +263,7 @@ export function parseSinkConfig(
   input: SinkConfigInput,
   source = 'inline config',
 ): SinkConfig {
-  const result = configSchema.safeParse(input);
-  if (!result.success)
-    throw new ConfigError(formatIssue(result.error.issues[0], source));
-  return result.data;
+  return parseConfig(configSchema, input, source);
 }
 
 /** pg connection options from either the URL or the discrete fields. */

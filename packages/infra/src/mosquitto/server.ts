@@ -6,7 +6,8 @@ import { requireBinary } from '../process/binaries';
 import { chownTo, serviceUser } from '../process/osUser';
 import { supervise, Supervised } from '../process/supervisor';
 import { waitReady } from '../process/waitReady';
-import { makeRunDir, removeDir } from '../tmp';
+import { makeRunDir } from '../tmp';
+import { startLifecycle } from '../process/lifecycle';
 import { mosquittoConfig } from './config';
 
 export interface StartMosquittoOptions {
@@ -75,22 +76,6 @@ export async function startMosquitto(
     });
   }
 
-  try {
-    await launch();
-  } catch (error) {
-    removeDir(dir);
-    throw error;
-  }
-  return {
-    url,
-    port,
-    async stop() {
-      await child?.stop();
-      removeDir(dir);
-    },
-    async restart() {
-      await child?.stop();
-      await launch();
-    },
-  };
+  const lifecycle = await startLifecycle({ dir, launch, current: () => child });
+  return { url, port, ...lifecycle };
 }

@@ -6,7 +6,8 @@ import { chownTo, serviceUser } from '../process/osUser';
 import { runOrThrow } from '../process/run';
 import { supervise, Supervised } from '../process/supervisor';
 import { waitReady } from '../process/waitReady';
-import { makeRunDir, removeDir } from '../tmp';
+import { makeRunDir } from '../tmp';
+import { startLifecycle } from '../process/lifecycle';
 import { postgresBinary } from './binaries';
 
 export interface StartPostgresOptions {
@@ -134,35 +135,36 @@ export async function startPostgres(
     return postgresUrl(port, name);
   }
 
-  try {
-    const pwfile = path.join(dir, 'pwfile');
-    writeFileSync(pwfile, `${DEV_PASSWORD}\n`, { mode: 0o644 });
-    // The bootstrap superuser is our dev user, so Backstage can create its per-plugin databases.
-    await runOrThrow(
-      'initdb',
-      initdb,
-      [
-        '-D',
-        dataDir,
-        '-U',
-        DEV_USER,
-        `--pwfile=${pwfile}`,
-        '--auth-host=scram-sha-256',
-        '--auth-local=trust',
-        '--encoding=UTF8',
-        '--locale=C',
-        '--no-sync',
-      ],
-      { ...asUser, timeoutMs: 120_000 },
-    );
-    rmSync(pwfile);
-    await launch();
-    await createDatabase(DEV_DATABASE);
-  } catch (error) {
-    await child?.stop();
-    removeDir(dir);
-    throw error;
-  }
+  const lifecycle = await startLifecycle({
+    dir,
+    launch,
+    current: () => child,
+    firstStart: async () => {
+      const pwfile = path.join(dir, 'pwfile');
+      writeFileSync(pwfile, `${DEV_PASSWORD}\n`, { mode: 0o644 });
+      // The bootstrap superuser is our dev user, so Backstage can create its per-plugin databases.
+      await runOrThrow(
+        'initdb',
+        initdb,
+        [
+          '-D',
+          dataDir,
+          '-U',
+          DEV_USER,
+          `--pwfile=${pwfile}`,
+          '--auth-host=scram-sha-256',
+          '--auth-local=trust',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+        ],
+        { ...asUser, timeoutMs: 120_000 },
+      );
+      rmSync(pwfile);
+      await launch();
+      await createDatabase(DEV_DATABASE);
+    },
+  });
 
   return {
     url: postgresUrl(port, DEV_DATABASE),
@@ -171,14 +173,7 @@ export async function startPostgres(
     user: DEV_USER,
     password: DEV_PASSWORD,
     database: DEV_DATABASE,
-    async stop() {
-      await child?.stop();
-      removeDir(dir);
-    },
-    async restart() {
-      await child?.stop();
-      await launch();
-    },
+    ...lifecycle,
     createDatabase,
   };
 }

@@ -6,7 +6,8 @@ import { PACKAGE_DIR } from '../packageDir';
 import { HOST, portOrFree } from '../ports';
 import { supervise, Supervised } from '../process/supervisor';
 import { waitReady } from '../process/waitReady';
-import { makeRunDir, removeDir } from '../tmp';
+import { makeRunDir } from '../tmp';
+import { startLifecycle } from '../process/lifecycle';
 
 export interface StartTimescaleOptions {
   port?: number;
@@ -91,22 +92,6 @@ export async function startTimescale(
     });
   }
 
-  try {
-    await launch();
-  } catch (error) {
-    removeDir(dir);
-    throw error;
-  }
-  return {
-    url,
-    port,
-    async stop() {
-      await child?.stop();
-      removeDir(dir);
-    },
-    async restart() {
-      await child?.stop();
-      await launch();
-    },
-  };
+  const lifecycle = await startLifecycle({ dir, launch, current: () => child });
+  return { url, port, ...lifecycle };
 }
