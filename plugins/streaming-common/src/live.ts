@@ -60,3 +60,18 @@ export function fieldUnit(field: string): string | undefined {
   const name = field.toLowerCase();
   return UNIT_RULES.find(([pattern]) => pattern.test(name))?.[1];
 }
+
+/**
+ * The live-token claim that names what a token may subscribe to: a list of
+ * `<stream>` or `<stream>:<device>` entries, the same form as the entity's
+ * `streaming.homelab.dev/live-streams` annotation. `["heatpump:hp1"]` allows
+ * only device `hp1` of the heat-pump stream; `["energy"]` allows every energy
+ * device. energy-ws refuses a subscribe outside it with `FORBIDDEN`.
+ */
+export const LIVE_TOKEN_STREAMS_CLAIM = 'streams';
+
+
+/** Formats one scope entry of the live-token claim. */
+export function formatLiveStreamScope(ref: LiveStreamRef): string {
+  return ref.device ? `${ref.stream}:${ref.device}` : ref.stream;
+}

@@ -78,6 +78,10 @@ export const ERROR_CODES = [
   'MAX_CONNECTIONS',
   'POSITION_EXPIRED',
   'SHUTTING_DOWN',
+  /** A subscribe names a stream or device outside the token's `streams` claim. */
+  'FORBIDDEN',
+  /** The client sends frames faster than the configured rate. */
+  'RATE_LIMITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
