@@ -70,7 +70,6 @@ export function fieldUnit(field: string): string | undefined {
  */
 export const LIVE_TOKEN_STREAMS_CLAIM = 'streams';
 
-
 /** Formats one scope entry of the live-token claim. */
 export function formatLiveStreamScope(ref: LiveStreamRef): string {
   return ref.device ? `${ref.stream}:${ref.device}` : ref.stream;

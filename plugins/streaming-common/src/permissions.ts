@@ -22,8 +22,24 @@ export const streamingLiveReadPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Dead letters hold whatever a device sent, so only owners get them by default. */
+export const streamingDlqReadPermission = createPermission({
+  name: 'streaming.dlq.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** The pipeline view: each stage's rate, lag, freshness and latency. */
+export const streamingPipelineReadPermission = createPermission({
+  name: 'streaming.pipeline.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 export const streamingPermissions = [
   streamingKafkaReadPermission,
   streamingTimescaleReadPermission,
   streamingLiveReadPermission,
+  streamingDlqReadPermission,
+  streamingPipelineReadPermission,
 ];
