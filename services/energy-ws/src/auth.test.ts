@@ -7,10 +7,9 @@ import {
 import { attackTokens, mintToken } from './__testUtils__/testing';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-32b';
+const verifier = createTokenVerifier(SECRET, 8 * 1024);
 
 describe('token verification', () => {
-  const verifier = createTokenVerifier(SECRET, 8 * 1024);
-
   it('accepts an HS256 token signed with the secret and reports its expiry', async () => {
     const result = await verifier.verify(
       await mintToken(SECRET, { expiresInS: 120 }),
@@ -45,6 +44,57 @@ describe('token verification', () => {
       ok: false,
       reason: 'missing',
     });
+  });
+});
+
+describe('token claims', () => {
+  it('returns the streams claim as the token scope', async () => {
+    const result = await verifier.verify(
+      await mintToken(SECRET, { streams: ['heatpump:hp1', 'energy'] }),
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      scope: [{ stream: 'heatpump', device: 'hp1' }, { stream: 'energy' }],
+    });
+  });
+
+  it('refuses a claim-less token in strict mode, and lets it see everything when off', async () => {
+    const plain = await mintToken(SECRET, { streams: null });
+    expect(await verifier.verify(plain)).toEqual({
+      ok: false,
+      reason: 'no_streams_claim',
+    });
+    const lenient = createTokenVerifier(SECRET, 8 * 1024, {
+      requireStreamsClaim: false,
+    });
+    const result = await lenient.verify(plain);
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.scope).toBeUndefined();
+  });
+
+  it('requires exp, and checks aud and iss when configured', async () => {
+    expect(
+      await verifier.verify(await mintToken(SECRET, { expiresInS: null })),
+    ).toEqual({ ok: false, reason: 'no_exp' });
+    const strict = createTokenVerifier(SECRET, 8 * 1024, {
+      audience: 'energy-ws',
+      issuer: 'backstage',
+    });
+    const good = { audience: 'energy-ws', issuer: 'backstage' };
+    expect((await strict.verify(await mintToken(SECRET, good))).ok).toBe(true);
+    expect(
+      await strict.verify(
+        await mintToken(SECRET, { ...good, audience: 'other' }),
+      ),
+    ).toEqual({ ok: false, reason: 'wrong_audience' });
+    expect(
+      await strict.verify(await mintToken(SECRET, { issuer: 'backstage' })),
+    ).toEqual({ ok: false, reason: 'wrong_audience' });
+    expect(
+      await strict.verify(
+        await mintToken(SECRET, { ...good, issuer: 'someone' }),
+      ),
+    ).toEqual({ ok: false, reason: 'wrong_issuer' });
   });
 });
 

@@ -11,7 +11,7 @@ import {
 
 const base = {
   kafka: { brokers: 'localhost:9092' },
-  auth: { jwt_secret: 's' },
+  auth: { jwt_secret: 'a-config-test-secret-of-32-bytes' },
 };
 
 describe('config', () => {
@@ -25,9 +25,9 @@ describe('config', () => {
     const config = loadConfig({
       schema: configSchema,
       file,
-      env: { JWT_SECRET: 'from-env' },
+      env: { JWT_SECRET: 'from-env-0123456789abcdef0123456' },
     });
-    expect(config.auth.jwt_secret).toBe('from-env');
+    expect(config.auth.jwt_secret).toBe('from-env-0123456789abcdef0123456');
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
     expect(streamTopics(config)).toEqual({
       energy: 'homelab-energy-realtime',
@@ -70,5 +70,35 @@ describe('config', () => {
     expect(() => parseConfig({ ...base, auth: { jwt_secret: '' } })).toThrow(
       /auth.jwt_secret: is required/,
     );
+    expect(() =>
+      parseConfig({ ...base, auth: { jwt_secret: 'x'.repeat(31) } }),
+    ).toThrow(
+      /auth.jwt_secret: must be at least 32 bytes .*openssl rand -hex 32/,
+    );
+    expect(() =>
+      parseConfig({
+        ...base,
+        server: { allowed_origins: ['https://portal.example/'] },
+      }),
+    ).toThrow(/server.allowed_origins.0: must be an origin/);
+  });
+
+  it('is strict about tokens and local by default', () => {
+    const config = parseConfig(base);
+    expect(config.auth.require_streams_claim).toBe(true);
+    expect(config.server.host).toBe('127.0.0.1');
+    expect(config.server.allowed_origins).toEqual([]);
+    expect(config.server.rate_limit).toEqual({
+      frames_per_second: 20,
+      burst: 100,
+      close_after_dropped: 100,
+    });
+    // From an environment variable, the switch arrives as a string.
+    expect(
+      parseConfig({
+        ...base,
+        auth: { ...base.auth, require_streams_claim: 'false' },
+      }).auth.require_streams_claim,
+    ).toBe(false);
   });
 });

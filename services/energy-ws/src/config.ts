@@ -16,6 +16,15 @@ import {
 const topicName = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a valid Kafka topic name');
+/** `scheme://host[:port]`, exactly as browsers send it in `Origin`. */
+const origin = z
+  .string()
+  .refine(
+    value => URL.canParse(value) && new URL(value).origin === value,
+    'must be an origin such as https://backstage.example.org (scheme, host and port only, no trailing slash)',
+  );
+/** HS256's key should be at least as long as its hash (RFC 7518 3.2). */
+export const MIN_SECRET_BYTES = 32;
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
@@ -47,7 +56,8 @@ export const configSchema = z
       .strict(),
     server: z
       .object({
-        host: z.string().min(1).default('0.0.0.0'),
+        /** Loopback unless the user opens it up (0.0.0.0 in Kubernetes). */
+        host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8080),
         max_connections: positiveInt(1000),
         /** Bytes a client may have unsent before it counts as slow and is cut off. */
@@ -59,14 +69,42 @@ export const configSchema = z
         resume_buffer_records: z.coerce.number().int().min(0).default(10_000),
         /** Kafka replays running at once; more resumes wait their turn. */
         max_concurrent_replays: positiveInt(4),
+        /** TCP connections not (yet) authenticated WebSocket clients; more are dropped at accept. */
+        max_unauthenticated_connections: positiveInt(128),
+        /** Browser origins allowed to connect; empty allows any. Clients without Origin (non-browsers) pass. */
+        allowed_origins: z.array(origin).default([]),
+        /** Inbound frames per connection: a token bucket. */
+        rate_limit: z
+          .object({
+            frames_per_second: positiveInt(20),
+            burst: positiveInt(100),
+            /** Frames dropped in a row past the limit before the client is closed. */
+            close_after_dropped: positiveInt(100),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
     auth: z
       .object({
-        jwt_secret: z.string().min(1, 'is required (set JWT_SECRET)'),
+        jwt_secret: z
+          .string()
+          .min(1, 'is required (set JWT_SECRET)')
+          .refine(
+            s => Buffer.byteLength(s) >= MIN_SECRET_BYTES,
+            `must be at least ${MIN_SECRET_BYTES} bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32`,
+          ),
         /** Tokens longer than this are refused before any parsing. */
         max_token_bytes: positiveInt(8 * 1024),
+        /** Strict: refuse tokens without the `streams` claim. false: such tokens see every stream (seed 003). */
+        require_streams_claim: z
+          .union([z.boolean(), z.stringbool()])
+          .default(true),
+        /** When set, tokens must carry this `aud`. */
+        audience: z.string().min(1).optional(),
+        /** When set, tokens must carry this `iss`. */
+        issuer: z.string().min(1).optional(),
       })
       .strict(),
   })

@@ -6,15 +6,33 @@ import {
   formatPosition,
 } from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
-import { deliver } from './delivery';
+import { backlogBytes, deliver } from './delivery';
 import type { Metrics } from './metrics';
-import { errorFrame, parseClientFrame, pongFrame } from './protocol';
-import { resume, ResumeDeps } from './resume';
+import {
+  errorFrame,
+  parseClientFrame,
+  pongFrame,
+  Subscription,
+} from './protocol';
+import { InboundRateLimit, RateLimitSettings } from './rateLimit';
+import { KafkaReplay, resume, ResumeDeps, uniquePositions } from './resume';
+import type { DeliveryFilter, LiveScope } from './scope';
 import { ClientSession } from './session';
 
 export interface ConnectionLimits {
   maxSendQueueBytes: number;
   maxFrameBytes: number;
+  rateLimit: RateLimitSettings;
+}
+
+export interface ConnectionOptions {
+  limits: ConnectionLimits;
+  metrics: Metrics;
+  logger: Logger;
+  resumeDeps: ResumeDeps;
+  /** What the token allows. */
+  scope: LiveScope;
+  expiresAtMs: number | undefined;
 }
 
 /** setTimeout's ceiling (~24.8 days); longer-lived tokens are re-armed. */
@@ -22,8 +40,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One authenticated client: its frames, its keepalive, its token's lifetime
- * and its session. Errors in a client's frames are answered and survived;
- * only a slow consumer, an expired token or a dead peer end the connection.
+ * and scope, and its session. Errors in a client's frames are answered and
+ * survived; only a slow consumer, a client that keeps flooding, an expired
+ * token or a dead peer end the connection.
  */
 export class Connection {
   readonly session: ClientSession;
@@ -32,16 +51,23 @@ export class Connection {
   private expiryTimer: NodeJS.Timeout | undefined;
   private released = false;
   private readonly onClose: () => void;
+  private readonly limits: ConnectionLimits;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly rate: InboundRateLimit;
+  /** The client's one Kafka replay: the running or queued one, which a new subscribe or a close aborts. */
+  private replayAbort: AbortController | undefined;
+  private replayDone: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly limits: ConnectionLimits,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    private readonly resumeDeps: ResumeDeps,
-    expiresAtMs: number | undefined,
+    private readonly options: ConnectionOptions,
     onClose: (connection: Connection) => void,
   ) {
+    this.limits = options.limits;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.rate = new InboundRateLimit(options.limits.rateLimit);
     // A cut-off client leaves the fan-out at once, not when its close
     // handshake ends (which a client that stopped reading never completes).
     this.onClose = () => {
@@ -58,6 +84,12 @@ export class Connection {
         ),
     });
     socket.on('message', data => this.onFrame(data));
+    // WebSocket-level pings (the server runs ws with autoPong off) are
+    // frames like any other: rate-limited, and their pongs bounded.
+    socket.on('ping', data => {
+      this.alive = true;
+      if (this.admitFrame() && this.hasRoom()) socket.pong(data);
+    });
     socket.on('pong', () => {
       this.alive = true;
     });
@@ -69,23 +101,34 @@ export class Connection {
       clearTimeout(this.expiryTimer);
       // Stops a running replay from delivering to a closed socket.
       this.session.generation++;
+      this.replayAbort?.abort();
       this.onClose();
     });
-    if (expiresAtMs !== undefined) this.armExpiry(expiresAtMs);
+    if (options.expiresAtMs !== undefined) this.armExpiry(options.expiresAtMs);
+  }
+
+  /** False, and the client is cut off, once its unsent bytes passed the bound. */
+  private hasRoom(): boolean {
+    if (!this.open) return false;
+    if (backlogBytes(this.socket) <= this.limits.maxSendQueueBytes) return true;
+    this.cutOffSlow();
+    return false;
   }
 
   /** Live and replayed data go through here; false once the client is cut off. */
   send(frame: string | Buffer): boolean {
     if (!this.open) return false;
     const outcome = deliver(this.socket, frame, this.limits.maxSendQueueBytes);
-    if (outcome === 'slow') {
-      this.metrics.slowConsumers.inc();
-      this.cutOff(
-        'SLOW_CONSUMER',
-        `Client is not reading fast enough (over ${this.limits.maxSendQueueBytes} bytes unsent); reconnect and resume from your last position`,
-      );
-    }
+    if (outcome === 'slow') this.cutOffSlow();
     return outcome === 'sent';
+  }
+
+  private cutOffSlow(): void {
+    this.metrics.slowConsumers.inc();
+    this.cutOff(
+      'SLOW_CONSUMER',
+      `Client is not reading fast enough (over ${this.limits.maxSendQueueBytes} bytes unsent); reconnect and resume from your last position`,
+    );
   }
 
   /**
@@ -101,6 +144,7 @@ export class Connection {
     this.open = false;
     clearTimeout(this.expiryTimer);
     this.session.generation++;
+    this.replayAbort?.abort();
     this.onClose();
     if (this.socket.readyState === this.socket.OPEN) {
       this.socket.send(errorFrame(code, message));
@@ -143,14 +187,38 @@ export class Connection {
     this.expiryTimer.unref();
   }
 
+  /** Replies (pong, error, subscribed) share the send-queue bound with data. */
   private reply(frame: string): void {
-    if (this.open && this.socket.readyState === this.socket.OPEN)
-      this.socket.send(frame);
+    this.send(frame);
+  }
+
+  /** The rate limit, before any parsing; false when the frame is dropped. */
+  private admitFrame(): boolean {
+    const decision = this.rate.take();
+    if (decision === 'accept') return true;
+    const { frames_per_second, burst } = this.limits.rateLimit;
+    if (decision === 'warn') {
+      this.metrics.badFrames.inc({ code: 'RATE_LIMITED' });
+      this.reply(
+        errorFrame(
+          'RATE_LIMITED',
+          `Too many messages: the limit is ${frames_per_second} per second (bursts of ${burst}); messages past it are ignored, and a client that keeps going is disconnected`,
+        ),
+      );
+    } else if (decision === 'close') {
+      this.metrics.badFrames.inc({ code: 'RATE_LIMITED' });
+      this.cutOff(
+        'RATE_LIMITED',
+        `Kept sending past the limit of ${frames_per_second} messages per second; disconnected`,
+      );
+    }
+    return false;
   }
 
   private onFrame(data: RawData): void {
     // Any frame proves the peer is alive (application-level keepalive).
     this.alive = true;
+    if (!this.admitFrame()) return;
     let raw: Buffer;
     if (Buffer.isBuffer(data)) raw = data;
     else if (Array.isArray(data)) raw = Buffer.concat(data);
@@ -165,23 +233,68 @@ export class Connection {
       this.reply(pongFrame());
       return;
     }
-    const { subscription } = parsed;
-    const generation = this.session.subscribe(subscription);
+    this.onSubscribe(parsed.subscription);
+  }
+
+  private onSubscribe(subscription: Subscription): void {
+    const allowed = this.options.scope.filterFor(subscription);
+    if (!allowed.ok) {
+      // The previous subscription stays as it was.
+      this.metrics.badFrames.inc({ code: 'FORBIDDEN' });
+      this.reply(errorFrame('FORBIDDEN', allowed.message));
+      return;
+    }
+    const generation = this.session.subscribe(allowed.filter);
+    this.replayAbort?.abort();
+    this.replayAbort = undefined;
     const ack: SubscribedMessage = {
       type: 'subscribed',
       streams: subscription.streams,
     };
-    if (subscription.devices) ack.devices = subscription.devices;
+    const devices = ackedDevices(subscription, allowed.filter);
+    if (devices) ack.devices = devices;
     if (subscription.resume.length > 0)
-      ack.replayFrom = subscription.resume.map(formatPosition);
+      ack.replayFrom = uniquePositions(subscription.resume).map(formatPosition);
     this.reply(JSON.stringify(ack));
     if (subscription.resume.length === 0) return;
-    resume(
+    const kafkaPart = resume(
       this.session,
       generation,
       subscription.resume,
       frame => this.reply(frame),
-      this.resumeDeps,
-    ).catch(err => this.logger.warn({ err }, 'resume failed'));
+      this.options.resumeDeps,
+    );
+    if (kafkaPart) this.queueReplay(kafkaPart);
   }
+
+  /**
+   * At most one Kafka replay per client: a new one waits until the previous
+   * (aborted by the new subscribe) has settled and given back its slot, and
+   * one aborted before its turn never starts.
+   */
+  private queueReplay(replay: KafkaReplay): void {
+    const controller = new AbortController();
+    this.replayAbort = controller;
+    this.replayDone = this.replayDone.then(() =>
+      controller.signal.aborted
+        ? undefined
+        : replay(controller.signal).catch(err =>
+            this.logger.warn({ err }, 'resume failed'),
+          ),
+    );
+  }
+}
+
+/**
+ * The devices the `subscribed` ack lists: the client's filter, or, when the
+ * token narrows every subscribed stream to devices, those.
+ */
+function ackedDevices(
+  subscription: Subscription,
+  filter: DeliveryFilter,
+): string[] | undefined {
+  if (subscription.devices) return subscription.devices;
+  const sets = [...filter.values()];
+  if (sets.length === 0 || sets.some(devices => !devices)) return undefined;
+  return [...new Set(sets.flatMap(devices => [...devices!]))];
 }

@@ -63,6 +63,16 @@ export function wireTextFrame(payload: Buffer): Buffer {
 }
 
 /**
+ * The client's backlog: bytes the kernel would not take yet. A client that
+ * stops reading makes it grow, so it is the send queue we bound. What the
+ * current burst corked is not backlog yet, so it does not count.
+ */
+export function backlogBytes(socket: WebSocket): number {
+  const raw = rawSocket(socket);
+  return socket.bufferedAmount - ((raw && burst.get(raw)) ?? 0);
+}
+
+/**
  * Sends one frame: a string is framed by ws; a Buffer is a wire frame from
  * wireTextFrame, shared by every client of a broadcast.
  */
@@ -72,12 +82,9 @@ export function deliver(
   maxQueueBytes: number,
 ): DeliveryOutcome {
   if (socket.readyState !== socket.OPEN) return 'closed';
+  if (backlogBytes(socket) > maxQueueBytes) return 'slow';
   const raw = rawSocket(socket);
   const inBurst = raw ? burst.get(raw) : undefined;
-  // bufferedAmount is what the kernel would not take yet: a client that stops
-  // reading makes it grow, so it is the send queue we bound. What this burst
-  // corked is not backlog yet, so it does not count.
-  if (socket.bufferedAmount - (inBurst ?? 0) > maxQueueBytes) return 'slow';
   if (!raw) {
     socket.send(frame, { binary: false });
     return 'sent';

@@ -60,7 +60,8 @@ export function createMetrics() {
     }),
     refused: new Counter({
       name: 'energy_ws_connections_refused_total',
-      help: 'Connections refused because server.max_connections was reached',
+      help: 'Connections refused before authentication, by reason (max_connections, unauthenticated, origin)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     badFrames: new Counter({

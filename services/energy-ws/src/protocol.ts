@@ -61,9 +61,11 @@ export function parseClientFrame(
   if (type !== 'subscribe') {
     return fail(
       'UNKNOWN_TYPE',
-      `Unknown message type ${
-        JSON.stringify(type) ?? 'undefined'
-      }; expected "subscribe" or "ping"`,
+      // Echoed at most 64 characters long, so a reply is never larger than its cause.
+      `Unknown message type ${(JSON.stringify(type) ?? 'undefined').slice(
+        0,
+        64,
+      )}; expected "subscribe" or "ping"`,
     );
   }
   return parseSubscribe(message);

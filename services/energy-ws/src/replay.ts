@@ -16,21 +16,44 @@ export interface PartitionOffsets {
   high: number;
 }
 
-/** Caps concurrent Kafka replays, so a reconnect storm queues instead of opening a consumer per client. */
+/**
+ * Caps concurrent Kafka replays, so a reconnect storm queues instead of
+ * opening a consumer per client. A replay cancelled while it waits leaves the
+ * queue at once and never takes a slot.
+ */
 class Slots {
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting = new Set<() => void>();
   constructor(private free: number) {}
-  async acquire(): Promise<void> {
+
+  /** Resolves true with a slot, or false (without one) once `signal` aborts. */
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
     if (this.free > 0) {
       this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>(resolve => {
+      const granted = () => {
+        signal.removeEventListener('abort', cancelled);
+        resolve(true);
+      };
+      const cancelled = () => {
+        this.waiting.delete(granted);
+        resolve(false);
+      };
+      this.waiting.add(granted);
+      signal.addEventListener('abort', cancelled, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.values().next();
+    if (next.done) {
+      this.free++;
       return;
     }
-    await new Promise<void>(resolve => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    this.waiting.delete(next.value);
+    next.value();
   }
 }
 
@@ -64,20 +87,26 @@ export class KafkaReplayer {
 
   /**
    * Calls `onMessage` for every record in each range, in offset order per
-   * partition. Resolves when every range was read; rejects on timeout.
+   * partition. Resolves when every range was read or `signal` aborted;
+   * rejects on timeout. A replay aborted before its slot came never creates
+   * a consumer, so it never joins a group.
    */
   async read(
     topic: string,
     ranges: Map<number, PartitionRange>,
     allPartitions: number[],
     onMessage: (partition: number, message: KafkaMessage) => void,
-    cancelled: () => boolean,
+    signal: AbortSignal,
   ): Promise<void> {
     const remaining = new Set(
       [...ranges].filter(([, r]) => r.from < r.to).map(([p]) => p),
     );
     if (remaining.size === 0) return;
-    await this.slots.acquire();
+    if (!(await this.slots.acquire(signal))) return;
+    if (signal.aborted) {
+      this.slots.release();
+      return;
+    }
     const groupId = `${this.groupPrefix}.replay.${randomUUID().slice(0, 8)}`;
     const consumer = this.kafka.consumer({
       groupId,
@@ -86,6 +115,7 @@ export class KafkaReplayer {
       retry: { retries: 2 },
     });
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -102,6 +132,13 @@ export class KafkaReplayer {
         consumer.on(consumer.events.CRASH, event =>
           reject(event.payload.error),
         );
+        // Also while joining: the finally block below leaves the group.
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) {
+          resolve();
+          return;
+        }
         const finish = (partition: number) => {
           remaining.delete(partition);
           consumer.pause([{ topic, partitions: [partition] }]);
@@ -113,10 +150,7 @@ export class KafkaReplayer {
             eachBatch: async ({ batch }) => {
               const range = ranges.get(batch.partition);
               if (!range || !remaining.has(batch.partition)) return;
-              if (cancelled()) {
-                resolve();
-                return;
-              }
+              if (signal.aborted) return;
               for (const message of batch.messages) {
                 const offset = Number(message.offset);
                 if (offset < range.from) continue;
@@ -139,6 +173,7 @@ export class KafkaReplayer {
       await done;
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
       await consumer.disconnect().catch(() => undefined);
       await this.admin.deleteGroups([groupId]).catch(() => undefined);
       this.slots.release();

@@ -20,6 +20,21 @@ export interface ResumeDeps {
   logger: Logger;
 }
 
+/** One position per stream partition: the earliest, so a duplicate can cost a repeat but never a gap. */
+export function uniquePositions(positions: Position[]): Position[] {
+  const byPartition = new Map<string, Position>();
+  for (const position of positions) {
+    const key = `${position.stream}:${position.partition}`;
+    const known = byPartition.get(key);
+    if (!known || Number(position.offset) < Number(known.offset))
+      byPartition.set(key, position);
+  }
+  return [...byPartition.values()];
+}
+
+/** The part of a resume that reads Kafka; runs once the client's previous replay settled. */
+export type KafkaReplay = (signal: AbortSignal) => Promise<void>;
+
 /**
  * Sends a client what it missed after its positions, then lets it go live.
  *
@@ -28,7 +43,9 @@ export interface ResumeDeps {
  * buffer does not cover are held back (live records wait in the session)
  * *before* the high watermark is read, then replayed from Kafka up to it;
  * live records wait meanwhile and below the cursor are dropped, so the
- * switch has neither gap nor duplicate.
+ * switch has neither gap nor duplicate. That Kafka part is returned, not
+ * started: the connection runs at most one per client at a time, one stream
+ * after the other, each partition at most once.
  */
 export function resume(
   session: ClientSession,
@@ -36,9 +53,9 @@ export function resume(
   positions: Position[],
   send: (frame: string) => void,
   deps: ResumeDeps,
-): Promise<void> {
+): KafkaReplay | undefined {
   const fromKafka = new Map<StreamName, Map<number, number>>();
-  for (const position of positions) {
+  for (const position of uniquePositions(positions)) {
     const next = Number(position.offset) + 1;
     const buffered = deps.recent.since(
       position.stream,
@@ -60,11 +77,19 @@ export function resume(
     if (!partitions) fromKafka.set(position.stream, (partitions = new Map()));
     partitions.set(position.partition, next);
   }
-  return Promise.all(
-    [...fromKafka].map(([stream, partitions]) =>
-      replayStream(session, generation, stream, partitions, send, deps),
-    ),
-  ).then(() => undefined);
+  if (fromKafka.size === 0) return undefined;
+  return async signal => {
+    for (const [stream, partitions] of fromKafka)
+      await replayStream(
+        session,
+        generation,
+        stream,
+        partitions,
+        send,
+        deps,
+        signal,
+      );
+  };
 }
 
 async function replayStream(
@@ -74,10 +99,12 @@ async function replayStream(
   wanted: Map<number, number>,
   send: (frame: string) => void,
   deps: ResumeDeps,
+  signal: AbortSignal,
 ): Promise<void> {
   const topic = deps.topics[stream];
   const stopTimer = deps.metrics.replayDuration.startTimer();
   try {
+    if (signal.aborted) return;
     const offsets = await deps.replayer.offsets(topic);
     const ranges = new Map<number, PartitionRange>();
     const expired: string[] = [];
@@ -103,6 +130,7 @@ async function replayStream(
       ranges.set(partition, { from, to: known.high });
       deps.metrics.resumes.inc({ source: isExpired ? 'expired' : 'kafka' });
     }
+    if (signal.aborted) return;
     if (expired.length > 0) {
       send(
         errorFrame(
@@ -132,11 +160,12 @@ async function replayStream(
           if (!(e instanceof RecordDecodeError)) throw e;
         }
       },
-      () => session.generation !== generation,
+      signal,
     );
     deps.metrics.replayed.inc({ source: 'kafka' }, sent);
     deps.metrics.broadcast.inc({ stream }, sent);
   } catch (e) {
+    if (signal.aborted) return;
     deps.logger.warn({ err: e, stream }, 'replay from Kafka failed');
     send(
       errorFrame(

@@ -1,8 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer, WebSocket } from 'ws';
-import { WS_CLOSE, WS_PATH } from '@homelab/plugin-streaming-common';
+import {
+  LIVE_TOKEN_STREAMS_CLAIM,
+  WS_CLOSE,
+  WS_PATH,
+} from '@homelab/plugin-streaming-common';
 import {
   createLogger,
   Logger,
@@ -25,6 +30,7 @@ import { errorFrame } from './protocol';
 import { dataFrame, StreamRecord } from './record';
 import { RecentRecords } from './recentRecords';
 import { KafkaReplayer } from './replay';
+import { LiveScope } from './scope';
 
 export interface EnergyWs extends RunningService {
   /** The bound port (useful with `server.port: 0`). */
@@ -34,12 +40,14 @@ export interface EnergyWs extends RunningService {
   groupId: string;
   metrics: Metrics;
   clientCount(): number;
+  /** Open TCP sockets on the port, authenticated or not. */
+  socketCount(): number;
 }
 
-/** Headroom so an oversize token reaches the auth check and gets the seed's error, not a bare HTTP 431. */
-const MAX_HEADER_BYTES = 256 * 1024;
 /** How long shutdown waits for clients to complete the close handshake. */
 const CLOSE_GRACE_MS = 2_000;
+/** A refused socket is released once its answer is flushed, or after this at the latest. */
+const REFUSAL_FLUSH_MS = 1_000;
 
 function kafkaLogger(logger: Logger) {
   return () =>
@@ -56,8 +64,22 @@ function kafkaLogger(logger: Logger) {
     };
 }
 
+/**
+ * Flushes what was written and frees the socket, without waiting for the
+ * peer: a client that never answers a close costs nothing after this.
+ */
+function release(socket: Duplex, last?: string): void {
+  const timer = setTimeout(() => socket.destroy(), REFUSAL_FLUSH_MS);
+  timer.unref();
+  socket.end(last, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+}
+
 function refuseUpgrade(socket: Duplex, status: string): void {
-  socket.end(
+  release(
+    socket,
     `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
   );
 }
@@ -99,16 +121,19 @@ export async function startEnergyWs(
   const verifier = createTokenVerifier(
     config.auth.jwt_secret,
     config.auth.max_token_bytes,
+    {
+      requireStreamsClaim: config.auth.require_streams_claim,
+      audience: config.auth.audience,
+      issuer: config.auth.issuer,
+    },
   );
-  if (Buffer.byteLength(config.auth.jwt_secret) < 32) {
-    logger.warn(
-      'auth.jwt_secret is shorter than 32 bytes; HS256 wants at least 256 bits',
-    );
-  }
+  const allowedOrigins = new Set(config.server.allowed_origins);
 
   const connections = new Set<Connection>();
   /** Slots taken by upgrades still being authenticated, so concurrent upgrades cannot overshoot the limit. */
   let reserved = 0;
+  /** Open TCP sockets on the port; those not in `connections` are not (yet) authenticated clients. */
+  let sockets = 0;
   let stopping = false;
   let live: Awaited<ReturnType<typeof startLiveConsumer>> | undefined;
 
@@ -133,13 +158,27 @@ export async function startEnergyWs(
       ready: !stopping && (live?.joined() ?? false),
       details: {
         clients: connections.size,
+        unauthenticated: sockets - connections.size,
         group: groupId,
         consumerJoined: live?.joined() ?? false,
       },
     }),
   });
-  // Read by Node per accepted connection, so setting it after creation works.
-  (ops.server as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
+  // Node's default header limit (16 KiB) stays: a token of auth.max_token_bytes fits in it.
+  ops.server.on('connection', (socket: Socket) => {
+    // Upgrades in flight, refusals being flushed, slow HTTP requests: all
+    // share one cap, so a flood cannot exhaust file descriptors.
+    if (
+      sockets - connections.size >=
+      config.server.max_unauthenticated_connections
+    ) {
+      metrics.refused.inc({ reason: 'unauthenticated' });
+      socket.destroy();
+      return;
+    }
+    sockets++;
+    socket.once('close', () => sockets--);
+  });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -149,6 +188,8 @@ export async function startEnergyWs(
     // lives; only frames beyond this hard ceiling close it (1009).
     maxPayload: Math.max(config.server.max_frame_bytes * 16, 1024 * 1024),
     handleProtocols: selectSubprotocol,
+    // Connection answers pings itself, within the rate limit and send bound.
+    autoPong: false,
   });
 
   const refuse = (
@@ -159,6 +200,9 @@ export async function startEnergyWs(
   ) => {
     socket.send(errorFrame(code, message));
     socket.close(closeCode, code);
+    // The seed's error and the close frame are written; the client's answer is not awaited.
+    const raw = (socket as unknown as { _socket?: Socket })._socket;
+    if (raw) release(raw);
   };
 
   const admit = (socket: WebSocket, auth: AuthResult) => {
@@ -166,7 +210,11 @@ export async function startEnergyWs(
       metrics.authFailures.inc({ reason: auth.reason });
       logger.info(
         { reason: auth.reason },
-        'refused a connection: invalid token',
+        `refused a connection: ${
+          auth.reason === 'no_streams_claim'
+            ? `the token has no "${LIVE_TOKEN_STREAMS_CLAIM}" claim (auth.require_streams_claim is on)`
+            : 'invalid token'
+        }`,
       );
       refuse(
         socket,
@@ -179,13 +227,17 @@ export async function startEnergyWs(
     const connection = new Connection(
       socket,
       {
-        maxSendQueueBytes: config.server.max_send_queue_bytes,
-        maxFrameBytes: config.server.max_frame_bytes,
+        limits: {
+          maxSendQueueBytes: config.server.max_send_queue_bytes,
+          maxFrameBytes: config.server.max_frame_bytes,
+          rateLimit: config.server.rate_limit,
+        },
+        metrics,
+        logger,
+        resumeDeps: { recent, replayer, topics, metrics, logger },
+        scope: new LiveScope(auth.scope),
+        expiresAtMs: auth.expiresAtMs,
       },
-      metrics,
-      logger,
-      { recent, replayer, topics, metrics, logger },
-      auth.expiresAtMs,
       closed => {
         connections.delete(closed);
         metrics.clients.set(connections.size);
@@ -203,6 +255,16 @@ export async function startEnergyWs(
       refuseUpgrade(socket, '404 Not Found');
       return;
     }
+    const origin = req.headers.origin;
+    if (allowedOrigins.size > 0 && origin && !allowedOrigins.has(origin)) {
+      metrics.refused.inc({ reason: 'origin' });
+      logger.info(
+        { origin },
+        'refused an upgrade: origin not in server.allowed_origins',
+      );
+      refuseUpgrade(socket, '403 Forbidden');
+      return;
+    }
     const complete = (then: (ws: WebSocket) => void) =>
       wss.handleUpgrade(req, socket, head, then);
     if (stopping) {
@@ -217,7 +279,7 @@ export async function startEnergyWs(
       return;
     }
     if (connections.size + reserved >= config.server.max_connections) {
-      metrics.refused.inc();
+      metrics.refused.inc({ reason: 'max_connections' });
       complete(ws =>
         refuse(
           ws,
@@ -278,6 +340,7 @@ export async function startEnergyWs(
     groupId,
     metrics,
     clientCount: () => connections.size,
+    socketCount: () => sockets,
     async stop(reason: string) {
       if (stopping) return;
       stopping = true;

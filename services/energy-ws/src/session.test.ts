@@ -44,11 +44,7 @@ describe('client session', () => {
   it('sends nothing before subscribe, then only subscribed streams and devices', () => {
     const h = harness();
     live(h, rec(1));
-    h.session.subscribe({
-      streams: ['energy'],
-      devices: ['meter2'],
-      resume: [],
-    });
+    h.session.subscribe(new Map([['energy', new Set(['meter2'])]]));
     live(h, rec(2, 'meter1'));
     live(h, rec(3, 'meter2'));
     h.session.offerLive(
@@ -60,7 +56,7 @@ describe('client session', () => {
 
   it('switches from replay to live with no gap and no duplicate', () => {
     const h = harness();
-    const generation = h.session.subscribe({ streams: ['energy'], resume: [] });
+    const generation = h.session.subscribe(new Map([['energy', undefined]]));
     h.session.setCursor('energy', 0, 5);
     h.session.holdLive('energy', 0);
     // Live records arrive while Kafka is being read, some overlapping it.
@@ -75,15 +71,15 @@ describe('client session', () => {
 
   it('drops a replay that belongs to an earlier subscribe', () => {
     const h = harness();
-    const old = h.session.subscribe({ streams: ['energy'], resume: [] });
-    h.session.subscribe({ streams: ['energy'], resume: [] });
+    const old = h.session.subscribe(new Map([['energy', undefined]]));
+    h.session.subscribe(new Map([['energy', undefined]]));
     h.session.offerReplayed(rec(1), old);
     expect(h.sent).toEqual([]);
   });
 
   it('cuts off a client whose held-back live records overflow', () => {
     const h = harness();
-    h.session.subscribe({ streams: ['energy'], resume: [] });
+    h.session.subscribe(new Map([['energy', undefined]]));
     h.session.holdLive('energy', 0);
     for (const o of [1, 2, 3, 4]) live(h, rec(o));
     expect(h.overflowed()).toBe(true);

@@ -1,6 +1,6 @@
 import type { StreamName } from '@homelab/plugin-streaming-common';
 import { dataFrame, positionKey, StreamRecord } from './record';
-import type { Subscription } from './protocol';
+import type { DeliveryFilter } from './scope';
 
 /** What a session needs from its connection. */
 export interface SessionSink {
@@ -18,8 +18,8 @@ export interface SessionSink {
  * in `pending` until the replay caught up.
  */
 export class ClientSession {
-  private streams = new Set<StreamName>();
-  private devices: Set<string> | undefined;
+  /** Subscribed streams and, per stream, the devices sent (the subscribe's filter within the token's scope). */
+  private filter: DeliveryFilter = new Map();
   private readonly cursors = new Map<string, number>();
   private readonly pending = new Map<string, StreamRecord[]>();
   /** Bumped on each subscribe so a replay for an older subscribe stops delivering. */
@@ -30,23 +30,20 @@ export class ClientSession {
     private readonly maxPending = 50_000,
   ) {}
 
-  subscribe(subscription: Subscription): number {
-    this.streams = new Set(subscription.streams);
-    this.devices = subscription.devices
-      ? new Set(subscription.devices)
-      : undefined;
+  subscribe(filter: DeliveryFilter): number {
+    this.filter = filter;
     this.cursors.clear();
     this.pending.clear();
     return ++this.generation;
   }
 
   get subscribed(): boolean {
-    return this.streams.size > 0;
+    return this.filter.size > 0;
   }
 
   /** A record from the live consumer; the frame is encoded once for all clients. */
   offerLive(record: StreamRecord, frame: () => string | Buffer): boolean {
-    if (!this.streams.has(record.stream)) return false;
+    if (!this.filter.has(record.stream)) return false;
     const waiting = this.pending.get(record.key);
     if (waiting) {
       if (waiting.length >= this.maxPending) this.sink.overflow();
@@ -92,7 +89,8 @@ export class ClientSession {
     const next = this.cursors.get(record.key);
     if (next !== undefined && record.offset < next) return false;
     this.cursors.set(record.key, record.offset + 1);
-    if (this.devices && !this.devices.has(record.deviceId)) return false;
+    const devices = this.filter.get(record.stream);
+    if (devices && !devices.has(record.deviceId)) return false;
     return this.sink.send(frame());
   }
 }

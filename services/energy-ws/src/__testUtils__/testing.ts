@@ -2,20 +2,43 @@ import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { SignJWT } from 'jose';
 import type { Admin } from 'kafkajs';
+import {
+  LIVE_TOKEN_STREAMS_CLAIM,
+  STREAMS,
+} from '@homelab/plugin-streaming-common';
 
-/** Token minting for tests and the benchmark; the service itself only verifies. */
+/**
+ * Token minting for tests and the benchmark; the service itself only verifies.
+ * By default the token allows every stream (the backend's claim); `streams:
+ * null` mints a claim-less token like the user's own REST API, `expiresInS:
+ * null` one without `exp`.
+ */
 export async function mintToken(
   secret: string,
-  options: { expiresInS?: number; notBeforeS?: number; subject?: string } = {},
+  options: {
+    expiresInS?: number | null;
+    notBeforeS?: number;
+    subject?: string;
+    streams?: string[] | null;
+    audience?: string;
+    issuer?: string;
+  } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({})
+  const streams =
+    options.streams === undefined ? [...STREAMS] : options.streams;
+  const jwt = new SignJWT(
+    streams === null ? {} : { [LIVE_TOKEN_STREAMS_CLAIM]: streams },
+  )
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(now)
     .setSubject(options.subject ?? 'test-user');
-  jwt.setExpirationTime(now + (options.expiresInS ?? 3600));
+  if (options.expiresInS !== null)
+    jwt.setExpirationTime(now + (options.expiresInS ?? 3600));
   if (options.notBeforeS !== undefined)
     jwt.setNotBefore(now + options.notBeforeS);
+  if (options.audience) jwt.setAudience(options.audience);
+  if (options.issuer) jwt.setIssuer(options.issuer);
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
@@ -63,7 +86,13 @@ export async function attackTokens(
       valid.split('.')[2]
     }`,
     noSignature: `${header}.${payload}.`,
-    huge: `${header}.${Buffer.alloc(100 * 1024, 'a').toString()}.${
+    noExp: await mintToken(secret, { expiresInS: null }),
+    scopeNotAList: await new SignJWT({ ...claims, streams: 'energy' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(secret)),
+    scopeUnknownStream: await mintToken(secret, { streams: ['gas'] }),
+    // Over auth.max_token_bytes (8 KiB) but within Node's 16 KiB header limit.
+    huge: `${header}.${Buffer.alloc(12 * 1024, 'a').toString()}.${
       valid.split('.')[2]
     }`,
   };

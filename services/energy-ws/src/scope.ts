@@ -1,0 +1,102 @@
+import {
+  formatLiveStreamScope,
+  isStreamName,
+  LIVE_TOKEN_STREAMS_CLAIM,
+  LiveStreamRef,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
+import type { Subscription } from './protocol';
+
+/** Scope entries a token may carry; the token's byte limit bounds it too. */
+const MAX_SCOPE_ENTRIES = 1000;
+
+/** What one subscribe may receive: per stream, the allowed devices (undefined: every device). */
+export type DeliveryFilter = Map<StreamName, Set<string> | undefined>;
+
+/**
+ * Reads the live-token `streams` claim: `<stream>` or `<stream>:<device>`
+ * strings, as the entity's live-streams annotation writes them. Returns
+ * undefined when the claim is absent and an error text when it is malformed.
+ */
+export function parseStreamsClaim(
+  payload: Record<string, unknown>,
+): LiveStreamRef[] | undefined | { error: string } {
+  if (!(LIVE_TOKEN_STREAMS_CLAIM in payload)) return undefined;
+  const claim = payload[LIVE_TOKEN_STREAMS_CLAIM];
+  if (
+    !Array.isArray(claim) ||
+    claim.length > MAX_SCOPE_ENTRIES ||
+    !claim.every(entry => typeof entry === 'string')
+  ) {
+    return {
+      error: `"${LIVE_TOKEN_STREAMS_CLAIM}" must be an array of at most ${MAX_SCOPE_ENTRIES} strings`,
+    };
+  }
+  const refs: LiveStreamRef[] = [];
+  for (const entry of claim as string[]) {
+    const separator = entry.indexOf(':');
+    const stream = separator < 0 ? entry : entry.slice(0, separator);
+    const device = separator < 0 ? undefined : entry.slice(separator + 1);
+    if (!isStreamName(stream) || device === '')
+      return {
+        error: `scope entry ${JSON.stringify(
+          entry,
+        )} is not <stream>[:<device>]`,
+      };
+    refs.push(device === undefined ? { stream } : { stream, device });
+  }
+  return refs;
+}
+
+/** What a token allows: per stream, its devices, or undefined for every device. */
+export class LiveScope {
+  private readonly allowed: DeliveryFilter = new Map();
+
+  /** `refs` undefined: a token without the claim (non-strict mode), which allows everything. */
+  constructor(private readonly refs: LiveStreamRef[] | undefined) {
+    for (const ref of refs ?? []) {
+      if (!ref.device) this.allowed.set(ref.stream, undefined);
+      else if (!this.allowed.has(ref.stream) || this.allowed.get(ref.stream))
+        this.allowed.set(
+          ref.stream,
+          new Set([...(this.allowed.get(ref.stream) ?? []), ref.device]),
+        );
+    }
+  }
+
+  /**
+   * The filter for a subscribe, or the reason it is refused. A subscribe
+   * without a device filter is narrowed to the token's devices, so a token
+   * for `heatpump:hp1` never receives `hp2`.
+   */
+  filterFor(
+    subscription: Subscription,
+  ): { ok: true; filter: DeliveryFilter } | { ok: false; message: string } {
+    const wanted = subscription.devices && new Set(subscription.devices);
+    const filter: DeliveryFilter = new Map();
+    for (const stream of subscription.streams) {
+      if (this.refs && !this.allowed.has(stream))
+        return { ok: false, message: this.refusal(`stream "${stream}"`) };
+      const scoped = this.refs ? this.allowed.get(stream) : undefined;
+      const devices =
+        scoped && wanted
+          ? new Set([...wanted].filter(d => scoped.has(d)))
+          : wanted ?? scoped;
+      filter.set(stream, devices);
+    }
+    // A device the token allows on none of the subscribed streams is named, not silently dropped.
+    for (const device of wanted ?? []) {
+      if (
+        ![...filter.values()].some(devices => !devices || devices.has(device))
+      )
+        return { ok: false, message: this.refusal(`device "${device}"`) };
+    }
+    return { ok: true, filter };
+  }
+
+  private refusal(what: string): string {
+    return `Your token does not allow ${what}; it allows: ${
+      (this.refs ?? []).map(formatLiveStreamScope).join(', ') || 'nothing'
+    }`;
+  }
+}
