@@ -21,9 +21,6 @@ import { stateCounts, worstPartition } from './lag';
 import { computeTrend, partitionKey } from './trend';
 import type { LagStore } from './LagStore';
 
-/** kafkajs' message when a topic vanished under a client that still targets it. */
-const UNKNOWN_TOPIC = /does not host this topic-partition/;
-
 /** How far back the trend and the lag-in-seconds estimate look. */
 const HISTORY_MS = 60 * 60_000;
 
@@ -57,50 +54,86 @@ export class KafkaService {
   targets(entity: Entity): KafkaTargets {
     const annotations = entity.metadata.annotations;
     const groups = parseAnnotation(() => parseConsumerGroups(annotations));
-    const { produces, consumes } = parseAnnotation(() => parseTopics(annotations));
-    for (const ref of groups) this.clusters.cluster(ref.cluster, ANNOTATION_KAFKA_CONSUMER_GROUPS);
-    for (const ref of produces) this.clusters.cluster(ref.cluster, ANNOTATION_PRODUCES_TOPICS);
-    for (const ref of consumes) this.clusters.cluster(ref.cluster, ANNOTATION_CONSUMES_TOPICS);
+    const { produces, consumes } = parseAnnotation(() =>
+      parseTopics(annotations),
+    );
+    for (const ref of groups)
+      this.clusters.cluster(ref.cluster, ANNOTATION_KAFKA_CONSUMER_GROUPS);
+    for (const ref of produces)
+      this.clusters.cluster(ref.cluster, ANNOTATION_PRODUCES_TOPICS);
+    for (const ref of consumes)
+      this.clusters.cluster(ref.cluster, ANNOTATION_CONSUMES_TOPICS);
     return { groups, produces, consumes };
   }
 
   /** Reads a group now, bypassing nothing but sharing the short cache. */
-  readGroup(cluster: string, group: string, extraTopics: string[]): Promise<GroupOffsets> {
+  readGroup(
+    cluster: string,
+    group: string,
+    extraTopics: string[],
+  ): Promise<GroupOffsets> {
     const key = `${cluster}\u0000${group}\u0000${extraTopics.join(',')}`;
-    return this.groupCache.get(key, async () => {
-      const offsets = await readGroupOffsets(await this.clusters.admin(cluster), group, extraTopics).catch(async error => {
-        if (UNKNOWN_TOPIC.test(errorText(error))) await this.clusters.reset(cluster);
-        throw error;
-      });
-      if (offsets.topics.some(t => t.error && UNKNOWN_TOPIC.test(t.error))) await this.clusters.reset(cluster);
-      return offsets;
-    });
+    return this.groupCache.get(key, () =>
+      this.clusters.withAdmin(cluster, admin =>
+        readGroupOffsets(admin, group, extraTopics),
+      ),
+    );
   }
 
-  async forEntity(entity: Entity, now = Date.now()): Promise<EntityKafkaResponse> {
+  async forEntity(
+    entity: Entity,
+    now = Date.now(),
+  ): Promise<EntityKafkaResponse> {
     const targets = this.targets(entity);
     const groups = await Promise.all(
       targets.groups.map(ref =>
-        this.groupLag(ref, targets.consumes.filter(t => t.cluster === ref.cluster).map(t => t.name), now),
+        this.groupLag(
+          ref,
+          targets.consumes
+            .filter(t => t.cluster === ref.cluster)
+            .map(t => t.name),
+          now,
+        ),
       ),
     );
 
-    const roles = new Map<string, { cluster: string; topic: string; roles: Set<TopicDetails['roles'][number]> }>();
-    const addRole = (cluster: string, topic: string, role: TopicDetails['roles'][number]) => {
+    const roles = new Map<
+      string,
+      {
+        cluster: string;
+        topic: string;
+        roles: Set<TopicDetails['roles'][number]>;
+      }
+    >();
+    const addRole = (
+      cluster: string,
+      topic: string,
+      role: TopicDetails['roles'][number],
+    ) => {
       const k = `${cluster}/${topic}`;
       if (!roles.has(k)) roles.set(k, { cluster, topic, roles: new Set() });
       roles.get(k)!.roles.add(role);
     };
     targets.produces.forEach(r => addRole(r.cluster, r.name, 'produces'));
     targets.consumes.forEach(r => addRole(r.cluster, r.name, 'consumes'));
-    groups.forEach(g => g.topics.forEach(t => addRole(g.cluster, t.topic, 'group')));
+    groups.forEach(g =>
+      g.topics.forEach(t => addRole(g.cluster, t.topic, 'group')),
+    );
     const topics = await Promise.all(
       [...roles.values()]
-        .sort((a, b) => `${a.cluster}/${a.topic}`.localeCompare(`${b.cluster}/${b.topic}`))
-        .map(({ cluster, topic, roles: r }) => this.topic(cluster, topic, [...r].sort())),
+        .sort((a, b) =>
+          `${a.cluster}/${a.topic}`.localeCompare(`${b.cluster}/${b.topic}`),
+        )
+        .map(({ cluster, topic, roles: r }) =>
+          this.topic(cluster, topic, [...r].sort()),
+        ),
     );
 
-    const used = new Set([...targets.groups, ...targets.produces, ...targets.consumes].map(r => r.cluster));
+    const used = new Set(
+      [...targets.groups, ...targets.produces, ...targets.consumes].map(
+        r => r.cluster,
+      ),
+    );
     return {
       entityRef: stringifyEntityRef(entity),
       fetchedAt: new Date(now).toISOString(),
@@ -110,18 +143,42 @@ export class KafkaService {
     };
   }
 
-  private async topic(cluster: string, topic: string, roles: TopicDetails['roles']): Promise<TopicDetails> {
+  private async topic(
+    cluster: string,
+    topic: string,
+    roles: TopicDetails['roles'],
+  ): Promise<TopicDetails> {
     try {
-      const details = await this.topicCache.get(`${cluster}\u0000${topic}`, async () =>
-        readTopicDetails(await this.clusters.admin(cluster), cluster, topic, roles),
+      const details = await this.topicCache.get(
+        `${cluster}\u0000${topic}`,
+        () =>
+          this.clusters.withAdmin(cluster, admin =>
+            readTopicDetails(admin, cluster, topic, roles),
+          ),
       );
       return { ...details, roles };
     } catch (error) {
-      return { cluster, topic, roles, partitions: [], replicationFactor: 0, records: 0, config: {}, error: errorText(error) };
+      const text = errorText(error);
+      return {
+        cluster,
+        topic,
+        roles,
+        partitions: [],
+        replicationFactor: 0,
+        records: 0,
+        config: {},
+        error: text.startsWith(`topic ${topic}`)
+          ? text
+          : `cannot read topic ${topic}: ${text}`,
+      };
     }
   }
 
-  private async groupLag(ref: ClusterRef, extraTopics: string[], now: number): Promise<ConsumerGroupLag> {
+  private async groupLag(
+    ref: ClusterRef,
+    extraTopics: string[],
+    now: number,
+  ): Promise<ConsumerGroupLag> {
     const base = { cluster: ref.cluster, group: ref.name };
     let offsets: GroupOffsets;
     try {
@@ -134,7 +191,9 @@ export class KafkaService {
         topics: [],
         totalLag: 0,
         stateCounts: {},
-        error: `cannot read consumer group ${ref.name} on cluster ${ref.cluster}: ${errorText(error)}`,
+        error: `cannot read consumer group ${ref.name} on cluster ${
+          ref.cluster
+        }: ${errorText(error)}`,
       };
     }
     const result: ConsumerGroupLag = {
@@ -149,19 +208,34 @@ export class KafkaService {
     };
     if (this.store) {
       try {
-        const samples = await this.store.samples(ref.cluster, ref.name, new Date(now - HISTORY_MS));
+        const samples = await this.store.samples(
+          ref.cluster,
+          ref.name,
+          new Date(now - HISTORY_MS),
+        );
         const current = offsets.topics.flatMap(t =>
-          t.partitions.map(p => ({ topic: t.topic, partition: p.partition, committed: p.committedOffset, high: p.highWatermark })),
+          t.partitions.map(p => ({
+            topic: t.topic,
+            partition: p.partition,
+            committed: p.committedOffset,
+            high: p.highWatermark,
+          })),
         );
         const { trend, partitionSeconds } = computeTrend(samples, current, now);
         result.trend = trend;
         result.topics = offsets.topics.map(t => ({
           ...t,
-          partitions: t.partitions.map(p => ({ ...p, lagSeconds: partitionSeconds.get(partitionKey(t.topic, p.partition)) ?? null })),
+          partitions: t.partitions.map(p => ({
+            ...p,
+            lagSeconds:
+              partitionSeconds.get(partitionKey(t.topic, p.partition)) ?? null,
+          })),
         }));
       } catch (error) {
         // The live figures are still right without history; say why the trend is missing.
-        this.logger.warn(`lag history for ${ref.cluster}/${ref.name} unavailable: ${error}`);
+        this.logger.warn(
+          `lag history for ${ref.cluster}/${ref.name} unavailable: ${error}`,
+        );
       }
     }
     return result;

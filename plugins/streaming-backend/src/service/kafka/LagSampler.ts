@@ -45,7 +45,9 @@ export class LagSampler {
       if (!clusters.names().includes(cluster)) return;
       const k = `${cluster}/${group}`;
       const entry = found.get(k) ?? { cluster, group, extraTopics: [] };
-      entry.extraTopics = [...new Set([...entry.extraTopics, ...extraTopics])].sort();
+      entry.extraTopics = [
+        ...new Set([...entry.extraTopics, ...extraTopics]),
+      ].sort();
       found.set(k, entry);
     };
     for (const ref of configuredGroups) {
@@ -55,8 +57,16 @@ export class LagSampler {
     if (catalog && auth) {
       const { items } = await catalog.getEntities(
         {
-          filter: { [`metadata.annotations.${ANNOTATION_KAFKA_CONSUMER_GROUPS}`]: CATALOG_FILTER_EXISTS },
-          fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.annotations'],
+          filter: {
+            [`metadata.annotations.${ANNOTATION_KAFKA_CONSUMER_GROUPS}`]:
+              CATALOG_FILTER_EXISTS,
+          },
+          fields: [
+            'kind',
+            'metadata.name',
+            'metadata.namespace',
+            'metadata.annotations',
+          ],
         },
         { credentials: await auth.getOwnServiceCredentials() },
       );
@@ -64,17 +74,25 @@ export class LagSampler {
         try {
           const consumes = parseTopics(entity.metadata.annotations).consumes;
           for (const g of parseConsumerGroups(entity.metadata.annotations)) {
-            add(g.cluster, g.name, consumes.filter(t => t.cluster === g.cluster).map(t => t.name));
+            add(
+              g.cluster,
+              g.name,
+              consumes.filter(t => t.cluster === g.cluster).map(t => t.name),
+            );
           }
         } catch (error) {
-          logger.warn(`lag sampling skips ${stringifyEntityRef(entity)}: ${error}`);
+          logger.warn(
+            `lag sampling skips ${stringifyEntityRef(entity)}: ${error}`,
+          );
         }
       }
     }
     return [...found.values()];
   }
 
-  async run(now = new Date()): Promise<{ groups: number; rows: number; pruned: number; failed: number }> {
+  async run(
+    now = new Date(),
+  ): Promise<{ groups: number; rows: number; pruned: number; failed: number }> {
     const { clusters, store, logger, retentionMs } = this.options;
     const groups = await this.groups();
     let rows = 0;
@@ -83,8 +101,15 @@ export class LagSampler {
     // should not see a burst every 30 s.
     for (const g of groups) {
       try {
-        const offsets = await readGroupOffsets(await clusters.admin(g.cluster), g.group, g.extraTopics);
-        rows += await store.insert(g.cluster, g.group, now, offsets.topics.filter(t => !t.error));
+        const offsets = await clusters.withAdmin(g.cluster, admin =>
+          readGroupOffsets(admin, g.group, g.extraTopics),
+        );
+        rows += await store.insert(
+          g.cluster,
+          g.group,
+          now,
+          offsets.topics.filter(t => !t.error),
+        );
       } catch (error) {
         failed++;
         logger.warn(`lag sampling of ${g.cluster}/${g.group} failed: ${error}`);

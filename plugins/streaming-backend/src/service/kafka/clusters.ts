@@ -42,28 +42,58 @@ export function readKafkaSettings(config: Config): KafkaSettings {
   });
   const names = new Set<string>();
   for (const c of clusters) {
-    if (names.has(c.name)) throw new Error(`kafka.clusters: cluster name "${c.name}" is configured twice`);
+    if (names.has(c.name))
+      throw new Error(
+        `kafka.clusters: cluster name "${c.name}" is configured twice`,
+      );
     names.add(c.name);
   }
-  return { clientId: kafka?.getOptionalString('clientId') ?? 'backstage', clusters };
+  return {
+    clientId: kafka?.getOptionalString('clientId') ?? 'backstage',
+    clusters,
+  };
+}
+
+/** kafkajs' error when a topic vanished under a client that still targets it. */
+export function isStaleTopicError(error: unknown): boolean {
+  const e = error as { type?: string; message?: string } | undefined;
+  return (
+    e?.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+    /does not host this topic-partition/.test(String(e?.message ?? error))
+  );
 }
 
 /**
  * One connected admin client per configured cluster, created on first use and
  * shared by every request and by the sampler. Broker addresses come only from
  * here: a request can name a cluster, never an address.
+ *
+ * Every use of a cluster's client goes through `withAdmin`, one at a time.
+ * kafkajs keeps a single metadata snapshot per client, and `listTopics`,
+ * `fetchTopicMetadata` and `fetchTopicOffsets` each replace it with a
+ * snapshot of only the topics they asked for. Two of them in flight at once
+ * let one find its topic missing from the other's snapshot, and kafkajs then
+ * fails with "Cannot destructure property 'partitions' of 'high.pop(...)'"
+ * (issue 13). Reads are a few loopback round trips, so queueing costs little.
  */
 export class KafkaClusters {
   private readonly admins = new Map<string, Promise<Admin>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly settings: KafkaSettings, private readonly logger: LoggerService) {}
+  constructor(
+    private readonly settings: KafkaSettings,
+    private readonly logger: LoggerService,
+  ) {}
 
   names(): string[] {
     return this.settings.clusters.map(c => c.name);
   }
 
   info() {
-    return this.settings.clusters.map(c => ({ name: c.name, dashboardUrl: c.dashboardUrl }));
+    return this.settings.clusters.map(c => ({
+      name: c.name,
+      dashboardUrl: c.dashboardUrl,
+    }));
   }
 
   /** Throws a 400 naming the configured clusters when `name` is not one of them. */
@@ -71,15 +101,47 @@ export class KafkaClusters {
     const found = this.settings.clusters.find(c => c.name === name);
     if (!found) {
       const valid = this.names();
-      const where = annotation ? `annotation ${annotation} names cluster "${name}"` : `cluster "${name}" is unknown`;
+      const where = annotation
+        ? `annotation ${annotation} names cluster "${name}"`
+        : `cluster "${name}" is unknown`;
       throw new InputError(
-        `${where}; configured clusters are ${valid.length ? valid.map(n => `"${n}"`).join(', ') : 'none (add a kafka.clusters entry to app-config)'}`,
+        `${where}; configured clusters are ${
+          valid.length
+            ? valid.map(n => `"${n}"`).join(', ')
+            : 'none (add a kafka.clusters entry to app-config)'
+        }`,
       );
     }
     return found;
   }
 
-  admin(name: string): Promise<Admin> {
+  /**
+   * Runs `use` with the cluster's client once every earlier use has
+   * finished. A topic deleted under the client leaves kafkajs asking for it
+   * on every metadata refresh, which fails reads of other topics too; on
+   * that error the client is dropped and `use` runs once more on a fresh one.
+   */
+  withAdmin<T>(name: string, use: (admin: Admin) => Promise<T>): Promise<T> {
+    const previous = this.queues.get(name) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      try {
+        return await use(await this.admin(name));
+      } catch (error) {
+        if (!isStaleTopicError(error)) throw error;
+        await this.reset(name);
+        return use(await this.admin(name));
+      }
+    });
+    const settled = run.catch(() => undefined);
+    this.queues.set(name, settled);
+    // Forget the queue once idle, so the map holds no settled chains.
+    settled.then(() => {
+      if (this.queues.get(name) === settled) this.queues.delete(name);
+    });
+    return run;
+  }
+
+  private admin(name: string): Promise<Admin> {
     let admin = this.admins.get(name);
     if (!admin) {
       const c = this.cluster(name);
@@ -104,12 +166,8 @@ export class KafkaClusters {
     return admin;
   }
 
-  /**
-   * Drops a cluster's client so the next call connects afresh; for errors
-   * that leave kafkajs' metadata in a bad state (e.g. a topic deleted while
-   * targeted).
-   */
-  async reset(name: string) {
+  /** Drops a cluster's client so the next use connects afresh. */
+  private async reset(name: string) {
     const admin = this.admins.get(name);
     this.admins.delete(name);
     await admin?.then(a => a.disconnect()).catch(() => undefined);
@@ -118,6 +176,8 @@ export class KafkaClusters {
   async close() {
     const admins = [...this.admins.values()];
     this.admins.clear();
-    await Promise.all(admins.map(a => a.then(x => x.disconnect()).catch(() => undefined)));
+    await Promise.all(
+      admins.map(a => a.then(x => x.disconnect()).catch(() => undefined)),
+    );
   }
 }
