@@ -16,6 +16,7 @@ export function serverProperties(
   node: BrokerAddress,
   cluster: BrokerAddress[],
   logDir: string,
+  options: { groupInitialRebalanceDelayMs?: number } = {},
 ): string {
   const n = cluster.length;
   const voters = cluster
@@ -43,7 +44,9 @@ export function serverProperties(
     'share.coordinator.state.topic.replication.factor': n,
     'share.coordinator.state.topic.min.isr': 1,
     // Tests join groups constantly; the 3 s default only slows them down.
-    'group.initial.rebalance.delay.ms': 0,
+    // A test of rebalancing passes Kafka's default (3000) to run as production does.
+    'group.initial.rebalance.delay.ms':
+      options.groupInitialRebalanceDelayMs ?? 0,
     // Topics are provisioned explicitly (as `rpk topic create` does in
     // production); a typo in a topic name must fail, not create a new topic.
     'auto.create.topics.enable': false,
