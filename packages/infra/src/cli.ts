@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { registerResource } from './process/cleanup';
 import { startInfra, StartInfraOptions } from './infra';
 import { ensureKafkaJars } from './kafka/jars';
 import { resolveKafkaLock } from './kafka/resolveLock';
+import { writeSecretFile } from './postgres/secretFile';
 
 const USAGE = `Usage:
   homelab-infra up [--brokers N] [--write-env FILE]
@@ -58,7 +58,8 @@ async function up(flags: Flags): Promise<number> {
   const lines = Object.entries(infra.env).map(
     ([key, value]) => `${key}=${value}`,
   );
-  if (flags.writeEnv) writeFileSync(flags.writeEnv, `${lines.join('\n')}\n`);
+  // DATABASE_URL carries the run's PostgreSQL password.
+  if (flags.writeEnv) writeSecretFile(flags.writeEnv, `${lines.join('\n')}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   log('infrastructure is up; Ctrl-C or SIGTERM stops it');
   // The cleanup module's signal handler stops every component and exits.

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { HOST, portOrFree } from '../ports';
@@ -9,6 +10,7 @@ import { waitReady } from '../process/waitReady';
 import { makeRunDir } from '../tmp';
 import { startLifecycle } from '../process/lifecycle';
 import { postgresBinary } from './binaries';
+import { writeSecretFile } from './secretFile';
 
 export interface StartPostgresOptions {
   port?: number;
@@ -18,7 +20,7 @@ export interface StartPostgresOptions {
 }
 
 export interface PostgresServer {
-  /** postgres://homelab:homelab@127.0.0.1:<port>/homelab, the DATABASE_URL format. */
+  /** postgres://homelab:<password>@127.0.0.1:<port>/homelab, the DATABASE_URL format. */
   url: string;
   host: string;
   port: number;
@@ -32,14 +34,24 @@ export interface PostgresServer {
   createDatabase(name: string): Promise<string>;
 }
 
-/** A fixed development password: the server only listens on loopback and holds throwaway data. */
 export const DEV_USER = 'homelab';
-export const DEV_PASSWORD = 'homelab';
 export const DEV_DATABASE = 'homelab';
 
-export function postgresUrl(port: number, database: string): string {
+/**
+ * A fresh password for every server: loopback is shared by every local user
+ * and process, so a well-known password would let any of them in.
+ */
+export function devPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function postgresUrl(
+  port: number,
+  database: string,
+  password: string,
+): string {
   return `postgres://${DEV_USER}:${encodeURIComponent(
-    DEV_PASSWORD,
+    password,
   )}@${HOST}:${port}/${database}`;
 }
 
@@ -72,6 +84,8 @@ export async function startPostgres(
   const postgres = postgresBinary('postgres');
   const user = serviceUser('postgres', 'the postgresql Debian package');
   const port = await portOrFree(options.port, 'PostgreSQL');
+  const password = devPassword();
+  const urlOf = (database: string) => postgresUrl(port, database, password);
   const dir = makeRunDir('postgres');
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir, { mode: 0o700 });
@@ -111,16 +125,13 @@ export async function startPostgres(
     await waitReady(child, {
       timeoutMs: options.startTimeoutMs ?? 60_000,
       check: () =>
-        withClient(
-          postgresUrl(port, 'postgres'),
-          async c => !!(await c.query('SELECT 1')),
-        ),
+        withClient(urlOf('postgres'), async c => !!(await c.query('SELECT 1'))),
     });
   }
 
   async function createDatabase(name: string): Promise<string> {
     assertIdentifier(name);
-    await withClient(postgresUrl(port, 'postgres'), async client => {
+    await withClient(urlOf('postgres'), async client => {
       const { rowCount } = await client.query(
         'SELECT 1 FROM pg_database WHERE datname = $1',
         [name],
@@ -132,7 +143,7 @@ export async function startPostgres(
         });
       }
     });
-    return postgresUrl(port, name);
+    return urlOf(name);
   }
 
   const lifecycle = await startLifecycle({
@@ -141,7 +152,8 @@ export async function startPostgres(
     current: () => child,
     firstStart: async () => {
       const pwfile = path.join(dir, 'pwfile');
-      writeFileSync(pwfile, `${DEV_PASSWORD}\n`, { mode: 0o644 });
+      // Readable by initdb's user only, and gone once initdb has read it.
+      writeSecretFile(pwfile, `${password}\n`, user);
       // The bootstrap superuser is our dev user, so Backstage can create its per-plugin databases.
       await runOrThrow(
         'initdb',
@@ -167,11 +179,11 @@ export async function startPostgres(
   });
 
   return {
-    url: postgresUrl(port, DEV_DATABASE),
+    url: urlOf(DEV_DATABASE),
     host: HOST,
     port,
     user: DEV_USER,
-    password: DEV_PASSWORD,
+    password,
     database: DEV_DATABASE,
     ...lifecycle,
     createDatabase,
