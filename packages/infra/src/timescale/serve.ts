@@ -3,10 +3,16 @@
  * PostgreSQL wire protocol. It runs apart from the parent so a WASM crash or a
  * long query never blocks the runner, and so it can be stopped like any server.
  *
- * Usage: serve.ts --port <n> [--data-dir <dir>]   (prints "ready" when listening)
+ * Usage: serve.ts --port <n> [--data-dir <dir>] [--jobs-every-ms <n>]
+ *        (prints "ready" when listening; --jobs-every-ms 0 turns the job scheduler off)
  */
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { openTimescale, prepareDataDir } from './template';
+import { keepSessionsApart } from './sessionQueue';
+import { JobScheduler } from './jobScheduler';
+
+/** How often due TimescaleDB jobs are looked for; policies run no more often than their own schedule. */
+const DEFAULT_JOBS_EVERY_MS = 5000;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,17 +33,31 @@ async function main() {
     host: '127.0.0.1',
     maxConnections: 100,
   });
+  const session = keepSessionsApart(server);
   await server.start();
+  const jobsEveryMs = Number(arg('jobs-every-ms') ?? DEFAULT_JOBS_EVERY_MS);
+  if (!Number.isInteger(jobsEveryMs) || jobsEveryMs < 0) {
+    throw new Error(
+      `serve.ts: --jobs-every-ms must be a whole number of milliseconds (0 turns jobs off), not "${arg(
+        'jobs-every-ms',
+      )}"`,
+    );
+  }
+  const scheduler = new JobScheduler(session, line => console.log(line));
+  if (jobsEveryMs > 0) scheduler.start(jobsEveryMs);
   console.log(
     `ready on 127.0.0.1:${port} in ${Date.now() - t0} ms (data: ${
       dataDir ?? 'memory'
-    }, ${origin})`,
+    }, ${origin}; jobs ${
+      jobsEveryMs > 0 ? `checked every ${jobsEveryMs} ms` : 'off'
+    })`,
   );
 
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
+    await scheduler.stop();
     await server.stop().catch(() => undefined);
     // Closing flushes the file-backed data dir, so restart() finds the data again.
     await db.close().catch(() => undefined);

@@ -14,6 +14,12 @@ export interface StartTimescaleOptions {
   /** Keep the data in memory instead of a temporary folder (faster, lost on restart). */
   inMemory?: boolean;
   startTimeoutMs?: number;
+  /**
+   * How often the in-process scheduler looks for due TimescaleDB jobs
+   * (compression, aggregate refresh, retention); 0 turns it off. PGlite has
+   * no background workers, so without it no policy ever runs. Default 5000.
+   */
+  jobsEveryMs?: number;
 }
 
 export interface TimescaleServer {
@@ -80,6 +86,9 @@ export async function startTimescale(
         '--port',
         String(port),
         ...(options.inMemory ? [] : ['--data-dir', dataDir]),
+        ...(options.jobsEveryMs === undefined
+          ? []
+          : ['--jobs-every-ms', String(options.jobsEveryMs)]),
       ],
       logFile: path.join(dir, 'timescale.log'),
       cwd: dir,
