@@ -275,13 +275,17 @@ export class Connection {
   private queueReplay(replay: KafkaReplay): void {
     const controller = new AbortController();
     this.replayAbort = controller;
-    this.replayDone = this.replayDone.then(() =>
-      controller.signal.aborted
-        ? undefined
-        : replay(controller.signal).catch(err =>
-            this.logger.warn({ err }, 'resume failed'),
-          ),
-    );
+    this.replayDone = this.replayDone.then(() => {
+      if (!controller.signal.aborted)
+        return replay
+          .run(controller.signal)
+          .catch(err => this.logger.warn({ err }, 'resume failed'));
+      this.metrics.replays.inc(
+        { outcome: 'superseded' },
+        replay.streams.length,
+      );
+      return undefined;
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { Harness, SECRET } from './__testUtils__/testHarness';
+import { Harness, harnessPerTest, SECRET } from './__testUtils__/testHarness';
 import {
   connectClient,
   mintToken,
@@ -55,13 +55,7 @@ function restApiToken(secret: string): string {
 
 describe('energy-ws live-token scope', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = new Harness();
-    await h.createTopics();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(created => (h = created));
 
   it('a token scoped to heatpump:hp1 gets FORBIDDEN for energy and hp2, and never receives hp2', async () => {
     const service = await h.start({ server: { resume_buffer_records: 0 } });

@@ -52,6 +52,12 @@ export function createMetrics() {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    replays: new Counter({
+      name: 'energy_ws_kafka_replays_total',
+      help: 'Kafka replays (one per stream of a resume) by outcome: completed, superseded or cancelled_waiting (no consumer created), cancelled (after joining began), failed',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'energy_ws_auth_failures_total',
       help: 'Connections refused for their token',

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 
+/**
+ * How one stream's replay ended, for `energy_ws_kafka_replays_total`:
+ * `superseded` and `cancelled_waiting` never created a consumer; `cancelled`
+ * was aborted after it began joining its throwaway group.
+ */
+export type ReplayOutcome =
+  | 'completed'
+  | 'superseded'
+  | 'cancelled_waiting'
+  | 'cancelled'
+  | 'failed';
+
 export interface PartitionRange {
   /** First offset to read. */
   from: number;
@@ -33,16 +45,17 @@ class Slots {
       return Promise.resolve(true);
     }
     return new Promise<boolean>(resolve => {
-      const granted = () => {
-        signal.removeEventListener('abort', cancelled);
-        resolve(true);
-      };
-      const cancelled = () => {
-        this.waiting.delete(granted);
+      const waiter = { granted: () => {}, cancelled: () => {} };
+      waiter.cancelled = () => {
+        this.waiting.delete(waiter.granted);
         resolve(false);
       };
-      this.waiting.add(granted);
-      signal.addEventListener('abort', cancelled, { once: true });
+      waiter.granted = () => {
+        signal.removeEventListener('abort', waiter.cancelled);
+        resolve(true);
+      };
+      this.waiting.add(waiter.granted);
+      signal.addEventListener('abort', waiter.cancelled, { once: true });
     });
   }
 
@@ -97,15 +110,15 @@ export class KafkaReplayer {
     allPartitions: number[],
     onMessage: (partition: number, message: KafkaMessage) => void,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<ReplayOutcome> {
     const remaining = new Set(
       [...ranges].filter(([, r]) => r.from < r.to).map(([p]) => p),
     );
-    if (remaining.size === 0) return;
-    if (!(await this.slots.acquire(signal))) return;
+    if (remaining.size === 0) return 'completed';
+    if (!(await this.slots.acquire(signal))) return 'cancelled_waiting';
     if (signal.aborted) {
       this.slots.release();
-      return;
+      return 'cancelled_waiting';
     }
     const groupId = `${this.groupPrefix}.replay.${randomUUID().slice(0, 8)}`;
     const consumer = this.kafka.consumer({
@@ -132,8 +145,13 @@ export class KafkaReplayer {
         consumer.on(consumer.events.CRASH, event =>
           reject(event.payload.error),
         );
-        // Also while joining: the finally block below leaves the group.
-        onAbort = () => resolve();
+        // Once joined, an abort ends the replay at once. While joining, it
+        // waits for the join to finish: leaving mid-join can strand a member
+        // in the group, and then the group cannot be deleted.
+        let joined = false;
+        onAbort = () => {
+          if (joined) resolve();
+        };
         signal.addEventListener('abort', onAbort, { once: true });
         if (signal.aborted) {
           resolve();
@@ -162,15 +180,22 @@ export class KafkaReplayer {
             },
           })
           .then(() => {
+            joined = true;
+            if (signal.aborted) {
+              resolve();
+              return;
+            }
             for (const [partition, range] of ranges) {
               if (remaining.has(partition))
                 consumer.seek({ topic, partition, offset: String(range.from) });
             }
             const idle = allPartitions.filter(p => !remaining.has(p));
             if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
-          }, reject);
+          })
+          .catch(reject);
       });
       await done;
+      return signal.aborted ? 'cancelled' : 'completed';
     } finally {
       clearTimeout(timer);
       if (onAbort) signal.removeEventListener('abort', onAbort);

@@ -9,7 +9,7 @@ import type { Metrics } from './metrics';
 import { errorFrame } from './protocol';
 import { fromKafkaMessage } from './record';
 import type { RecentRecords } from './recentRecords';
-import type { KafkaReplayer, PartitionRange } from './replay';
+import type { KafkaReplayer, PartitionRange, ReplayOutcome } from './replay';
 import type { ClientSession } from './session';
 
 export interface ResumeDeps {
@@ -33,7 +33,11 @@ export function uniquePositions(positions: Position[]): Position[] {
 }
 
 /** The part of a resume that reads Kafka; runs once the client's previous replay settled. */
-export type KafkaReplay = (signal: AbortSignal) => Promise<void>;
+export interface KafkaReplay {
+  run(signal: AbortSignal): Promise<void>;
+  /** Streams it replays, one after the other. */
+  streams: StreamName[];
+}
 
 /**
  * Sends a client what it missed after its positions, then lets it go live.
@@ -78,17 +82,20 @@ export function resume(
     partitions.set(position.partition, next);
   }
   if (fromKafka.size === 0) return undefined;
-  return async signal => {
-    for (const [stream, partitions] of fromKafka)
-      await replayStream(
-        session,
-        generation,
-        stream,
-        partitions,
-        send,
-        deps,
-        signal,
-      );
+  return {
+    streams: [...fromKafka.keys()],
+    run: async signal => {
+      for (const [stream, partitions] of fromKafka)
+        await replayStream(
+          session,
+          generation,
+          stream,
+          partitions,
+          send,
+          deps,
+          signal,
+        );
+    },
   };
 }
 
@@ -103,6 +110,7 @@ async function replayStream(
 ): Promise<void> {
   const topic = deps.topics[stream];
   const stopTimer = deps.metrics.replayDuration.startTimer();
+  let outcome: ReplayOutcome = 'cancelled_waiting';
   try {
     if (signal.aborted) return;
     const offsets = await deps.replayer.offsets(topic);
@@ -143,7 +151,7 @@ async function replayStream(
       );
     }
     let sent = 0;
-    await deps.replayer.read(
+    outcome = await deps.replayer.read(
       topic,
       ranges,
       offsets.map(o => o.partition),
@@ -165,6 +173,7 @@ async function replayStream(
     deps.metrics.replayed.inc({ source: 'kafka' }, sent);
     deps.metrics.broadcast.inc({ stream }, sent);
   } catch (e) {
+    outcome = signal.aborted ? 'cancelled' : 'failed';
     if (signal.aborted) return;
     deps.logger.warn({ err: e, stream }, 'replay from Kafka failed');
     send(
@@ -177,6 +186,7 @@ async function replayStream(
     );
   } finally {
     stopTimer();
+    deps.metrics.replays.inc({ outcome });
     for (const partition of wanted.keys())
       session.releaseLive(stream, partition, generation);
   }

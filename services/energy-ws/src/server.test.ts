@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { WS_SUBPROTOCOL } from '@homelab/plugin-streaming-common';
-import { Harness, SECRET } from './__testUtils__/testHarness';
+import { Harness, harnessPerTest, SECRET } from './__testUtils__/testHarness';
 import {
   attackTokens,
   connectClient,
@@ -12,13 +12,7 @@ jest.setTimeout(90_000);
 
 describe('energy-ws against Kafka', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = new Harness();
-    await h.createTopics();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(created => (h = created));
 
   it('1: serves a client written from the seed protocol text', async () => {
     const service = await h.start();
@@ -242,18 +236,12 @@ describe('energy-ws against Kafka', () => {
       Array.from({ length: 60 }, (_, i) => [`field_${i}`, i + 0.123456789]),
     );
     let produced = 0;
-    await waitFor(
+    await h.repeatUntilCounted(
+      service,
+      'energy_ws_slow_consumer_disconnects_total',
       async () => {
-        if (
-          (await h.metric(
-            service,
-            'energy_ws_slow_consumer_disconnects_total',
-          )) >= 1
-        )
-          return true;
         await h.produce('energy', 'meter1', 500, padding);
         produced += 500;
-        return false;
       },
       60_000,
       'the slow client to be cut off',

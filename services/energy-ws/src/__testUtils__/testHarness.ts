@@ -100,6 +100,25 @@ export class Harness {
     return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
   }
 
+  /** Repeats `step` (e.g. more load) until the service's counter `name` is at least 1. */
+  async repeatUntilCounted(
+    service: EnergyWs,
+    name: string,
+    step: () => Promise<void>,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    await waitFor(
+      async () => {
+        if ((await this.metric(service, name)) >= 1) return true;
+        await step();
+        return false;
+      },
+      timeoutMs,
+      what,
+    );
+  }
+
   async close(): Promise<void> {
     for (const service of this.services)
       await service.stop('test done').catch(() => undefined);
@@ -109,4 +128,17 @@ export class Harness {
       .catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Gives each test of the file a fresh Harness with its topics, closed afterwards. */
+export function harnessPerTest(set: (harness: Harness) => void): void {
+  let current: Harness;
+  beforeEach(async () => {
+    current = new Harness();
+    set(current);
+    await current.createTopics();
+  });
+  afterEach(async () => {
+    await current.close();
+  });
 }
