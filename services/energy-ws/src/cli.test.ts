@@ -57,6 +57,14 @@ describe('energy-ws CLI', () => {
     );
   });
 
+  it('refuses to start with a jwt_secret shorter than 32 bytes', async () => {
+    const run = runCli({ JWT_SECRET: 'only-31-bytes-of-secret-0123456' });
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toContain(
+      'auth.jwt_secret: must be at least 32 bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32',
+    );
+  });
+
   it('names a bad key in the config file', async () => {
     const run = runCli(
       { JWT_SECRET: SECRET },
