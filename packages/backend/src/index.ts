@@ -7,7 +7,8 @@ backend.add(import('@backstage/plugin-app-backend'));
 backend.add(import('@backstage/plugin-proxy-backend'));
 
 backend.add(import('@backstage/plugin-auth-backend'));
-backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+// OIDC in production; guest only where app-config.local-stack.yaml asks.
+backend.add(import('./modules/signInProviders'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 // Logs catalog processing errors, so a broken entity file is seen at once.
@@ -16,9 +17,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 backend.add(import('./modules/catalogFileText'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Streaming data for entity owners and admin groups; the rest stays allowed.
+backend.add(import('./modules/permissionPolicy'));
 
 backend.add(import('@backstage/plugin-techdocs-backend'));
 

@@ -68,7 +68,8 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
   const cli = join(repoRoot, 'node_modules/@backstage/cli/bin/backstage-cli');
   const child: ChildProcess = spawn(
     process.execPath,
-    [cli, 'package', 'start', '--config', '../../app-config.yaml', '--config', configFile],
+    // Guest sign-in, as in bin/dev: only the local stack loads app-config.local-stack.yaml.
+    [cli, 'package', 'start', '--config', '../../app-config.yaml', '--config', '../../app-config.local-stack.yaml', '--config', configFile],
     {
       cwd: join(repoRoot, 'packages/backend'),
       env: { ...process.env, ...options.env, NODE_ENV: 'development' },
