@@ -76,11 +76,27 @@ export interface Config {
         maxConnections?: number;
       }>;
     };
+    /**
+     * Who may read an entity's streaming data (`streaming.kafka.read`,
+     * `streaming.timescale.read`, `streaming.live.read`, `streaming.dlq.read`,
+     * `streaming.pipeline.read`), read by the portal's permission policy
+     * (packages/backend/src/modules/permissionPolicy). Members of the
+     * entity's owner (`spec.owner`) always may; everyone else gets 403.
+     */
+    permissions?: {
+      /**
+       * Groups whose members may read every entity's streaming data, as
+       * `group:<namespace>/<name>` or a bare name in the default namespace.
+       * Membership is what the sign-in resolver puts in the user's
+       * ownership refs (the catalog User's direct `memberOf`).
+       */
+      adminGroups?: string[];
+    };
     /** The Live tab: tokens for energy-ws and the chart's backfill. */
     live?: {
       /**
-       * energy-ws's `auth.jwt_secret`; the backend signs short-lived HS256 tokens with it.
-       * Without it the token route answers 503.
+       * energy-ws's `auth.jwt_secret`, at least 32 bytes; the backend signs short-lived HS256
+       * tokens with it. Without it the token route answers 503.
        * @visibility secret
        */
       jwtSecret?: string;
@@ -88,6 +104,10 @@ export interface Config {
       websocketUrl?: string;
       /** Token lifetime in seconds (30–3600). Default 300; the browser refreshes before expiry. */
       tokenTtlSeconds?: number;
+      /** `aud` put in every token; set energy-ws's `auth.audience` to the same value to have it checked. */
+      audience?: string;
+      /** `iss` put in every token; set energy-ws's `auth.issuer` to the same value to have it checked. */
+      issuer?: string;
       /**
        * A `streaming.timescale.databases` name to read the chart's backfill from when the
        * entity's hypertables annotation names none. Default: the only configured database.
