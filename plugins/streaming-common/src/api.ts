@@ -14,7 +14,11 @@
  * - `negative`: the committed offset is past the high watermark (e.g. a topic
  *   was recreated or offsets were reset by hand).
  */
-export type LagState = 'ok' | 'no-committed-offset' | 'below-log-start' | 'negative';
+export type LagState =
+  | 'ok'
+  | 'no-committed-offset'
+  | 'below-log-start'
+  | 'negative';
 
 export interface PartitionLag {
   partition: number;
@@ -162,8 +166,35 @@ export interface CompressionStats {
 export interface ContinuousAggregateInfo {
   name: string;
   materializedOnly: boolean;
-  /** Up to where the aggregate is materialised; null if unknown. */
+  /** Up to where the aggregate is materialised; null if unknown or nothing is materialised yet. */
   watermark: string | null;
+  /** False before the first refresh: TimescaleDB's watermark is then its minimum time, not a date. */
+  materialized?: boolean;
+  /**
+   * Raw rows past the watermark: computed at query time by a real-time
+   * aggregate, missing from a materialised-only one. Null if unknown.
+   */
+  pendingRows?: RowCount | null;
+  /** The oldest raw row past the watermark. */
+  pendingSince?: string | null;
+}
+
+/** A row count and how it was obtained. */
+export interface RowCount {
+  count: number;
+  /** `exact`: count(*); `estimate`: the planner's statistics; `at-least`: counting stopped at `count`. */
+  kind: 'exact' | 'estimate' | 'at-least';
+}
+
+/** The sink's replay and write-conflict counts for one hypertable (its streaming_sink_conflicts row). */
+export interface WriteConflicts {
+  /** Rows written again with the same values (a harmless replay). */
+  replays: number;
+  /** Rows that arrived with the same (device_id, ts) but different values. */
+  conflicts: number;
+  lastConflictAt: string | null;
+  /** What the sink recorded about the last conflict. */
+  lastConflict: unknown;
 }
 
 export interface JobInfo {
@@ -181,6 +212,8 @@ export interface JobInfo {
   totalFailures: number | null;
   /** What the job targets: the hypertable itself or one of its aggregates. */
   target: string;
+  /** The newest entry of `timescaledb_information.job_errors` for this job. */
+  lastError?: { message: string; at: string | null } | null;
 }
 
 export interface DeviceFreshness {
@@ -196,13 +229,17 @@ export interface HypertableStats {
   /** Says why TimescaleDB facts are missing, when they are. */
   note?: string;
   sizes?: HypertableSizes;
+  /** The planner's estimate; prefer `rows`, which says whether it is exact. */
   rowEstimate?: number | null;
+  rows?: RowCount;
   chunks?: ChunkStats;
   compression?: CompressionStats;
   continuousAggregates?: ContinuousAggregateInfo[];
   jobs?: JobInfo[];
   freshness?: { newestTs: string | null; perDevice: DeviceFreshness[] };
   ingest?: { rowsLastHour: number; ratePerSecond: number };
+  /** Absent when the sink keeps no conflicts table in this database. */
+  writeConflicts?: WriteConflicts;
   error?: string;
 }
 

@@ -19,7 +19,11 @@ export const entity: Entity = {
       'streaming.homelab.dev/hypertables': 'timescale/energy_readings',
     },
   },
-  spec: { type: 'service', owner: 'group:homelab-team', lifecycle: 'production' },
+  spec: {
+    type: 'service',
+    owner: 'group:homelab-team',
+    lifecycle: 'production',
+  },
 };
 
 const now = Date.now();
@@ -35,20 +39,59 @@ export const kafkaResponse: EntityKafkaResponse = {
       group: 'timescaledb-energy',
       state: 'Stable',
       protocolType: 'consumer',
-      members: [{ memberId: 'm-1', clientId: 'sink-1', clientHost: '/127.0.0.1', assignments: [{ topic: 'homelab.energy', partitions: [0, 1, 2] }] }],
+      members: [
+        {
+          memberId: 'm-1',
+          clientId: 'sink-1',
+          clientHost: '/127.0.0.1',
+          assignments: [{ topic: 'homelab.energy', partitions: [0, 1, 2] }],
+        },
+      ],
       topics: [
         {
           topic: 'homelab.energy',
           totalLag: 1234,
           partitions: [
-            { partition: 0, committedOffset: 100, logStartOffset: 0, highWatermark: 1334, lag: 1234, state: 'ok', lagSeconds: 95, clientId: 'sink-1' },
-            { partition: 1, committedOffset: 50, logStartOffset: 0, highWatermark: 50, lag: 0, state: 'ok', lagSeconds: 0, clientId: 'sink-1' },
-            { partition: 2, committedOffset: null, logStartOffset: 0, highWatermark: 17, lag: null, state: 'no-committed-offset', lagSeconds: null, clientId: 'sink-1' },
+            {
+              partition: 0,
+              committedOffset: 100,
+              logStartOffset: 0,
+              highWatermark: 1334,
+              lag: 1234,
+              state: 'ok',
+              lagSeconds: 95,
+              clientId: 'sink-1',
+            },
+            {
+              partition: 1,
+              committedOffset: 50,
+              logStartOffset: 0,
+              highWatermark: 50,
+              lag: 0,
+              state: 'ok',
+              lagSeconds: 0,
+              clientId: 'sink-1',
+            },
+            {
+              partition: 2,
+              committedOffset: null,
+              logStartOffset: 0,
+              highWatermark: 17,
+              lag: null,
+              state: 'no-committed-offset',
+              lagSeconds: null,
+              clientId: 'sink-1',
+            },
           ],
         },
       ],
       totalLag: 1234,
-      worstPartition: { topic: 'homelab.energy', partition: 0, lag: 1234, state: 'ok' },
+      worstPartition: {
+        topic: 'homelab.energy',
+        partition: 0,
+        lag: 1234,
+        state: 'ok',
+      },
       stateCounts: { ok: 2, 'no-committed-offset': 1 },
       trend: {
         direction: 'growing',
@@ -58,7 +101,10 @@ export const kafkaResponse: EntityKafkaResponse = {
         lagSeconds: 95,
         lagSecondsIsLowerBound: false,
         timeToCatchUpSeconds: null,
-        samples: [ago(90), ago(60), ago(30), ago(0)].map((at, i) => ({ at, lag: 1000 + i * 78 })),
+        samples: [ago(90), ago(60), ago(30), ago(0)].map((at, i) => ({
+          at,
+          lag: 1000 + i * 78,
+        })),
       },
     },
     {
@@ -69,7 +115,8 @@ export const kafkaResponse: EntityKafkaResponse = {
       topics: [],
       totalLag: 0,
       stateCounts: {},
-      error: 'cannot read consumer group energy-ws on cluster local: The group coordinator is not available',
+      error:
+        'cannot read consumer group energy-ws on cluster local: The group coordinator is not available',
     },
   ],
   topics: [
@@ -77,10 +124,21 @@ export const kafkaResponse: EntityKafkaResponse = {
       cluster: 'local',
       topic: 'homelab.energy',
       roles: ['consumes', 'group'],
-      partitions: [0, 1, 2].map(p => ({ partition: p, leader: 1, replicas: [1], isr: [1], logStartOffset: 0, highWatermark: 100 })),
+      partitions: [0, 1, 2].map(p => ({
+        partition: p,
+        leader: 1,
+        replicas: [1],
+        isr: [1],
+        logStartOffset: 0,
+        highWatermark: 100,
+      })),
       replicationFactor: 1,
       records: 300,
-      config: { 'retention.ms': '86400000', 'segment.ms': '900000', 'cleanup.policy': 'delete' },
+      config: {
+        'retention.ms': '86400000',
+        'segment.ms': '900000',
+        'cleanup.policy': 'delete',
+      },
     },
   ],
 };
@@ -94,11 +152,33 @@ export const timescaleResponse: EntityTimescaleResponse = {
       database: 'timescale',
       table: 'energy_readings',
       timescale: true,
-      sizes: { tableBytes: 1048576, indexBytes: 524288, toastBytes: 0, totalBytes: 1572864 },
+      sizes: {
+        tableBytes: 1048576,
+        indexBytes: 524288,
+        toastBytes: 0,
+        totalBytes: 1572864,
+      },
       rowEstimate: 120000,
+      rows: { count: 120000, kind: 'exact' },
       chunks: { count: 7, rangeStart: ago(7 * 86400), rangeEnd: ago(-86400) },
-      compression: { enabled: true, compressedChunks: 5, totalChunks: 7, beforeBytes: 10_000_000, afterBytes: 1_000_000, ratio: 10 },
-      continuousAggregates: [{ name: 'energy_readings_hourly', materializedOnly: false, watermark: ago(3600) }],
+      compression: {
+        enabled: true,
+        compressedChunks: 5,
+        totalChunks: 7,
+        beforeBytes: 10_000_000,
+        afterBytes: 1_000_000,
+        ratio: 10,
+      },
+      continuousAggregates: [
+        {
+          name: 'energy_readings_hourly',
+          materializedOnly: false,
+          materialized: true,
+          watermark: ago(3600),
+          pendingRows: { count: 448, kind: 'exact' },
+          pendingSince: ago(3590),
+        },
+      ],
       jobs: [
         {
           jobId: 1000,
@@ -113,12 +193,30 @@ export const timescaleResponse: EntityTimescaleResponse = {
           totalRuns: 4,
           totalFailures: 0,
           target: 'energy_readings',
+          lastError: null,
         },
       ],
-      freshness: { newestTs: ago(5), perDevice: [{ deviceId: 'meter1', newestTs: ago(5) }, { deviceId: 'meter2', newestTs: ago(7200) }] },
+      writeConflicts: {
+        replays: 12,
+        conflicts: 2,
+        lastConflictAt: ago(60),
+        lastConflict: { device_id: 'meter1' },
+      },
+      freshness: {
+        newestTs: ago(5),
+        perDevice: [
+          { deviceId: 'meter1', newestTs: ago(5) },
+          { deviceId: 'meter2', newestTs: ago(7200) },
+        ],
+      },
       ingest: { rowsLastHour: 10800, ratePerSecond: 3 },
     },
-    { database: 'timescale', table: 'heatpump_readings', timescale: false, error: 'table heatpump_readings does not exist in database "timescale"' },
+    {
+      database: 'timescale',
+      table: 'heatpump_readings',
+      timescale: false,
+      error: 'table heatpump_readings does not exist in database "timescale"',
+    },
   ],
 };
 
@@ -129,12 +227,22 @@ export const historyResponse: HypertableHistoryResponse = {
   source: 'aggregate:energy_readings_hourly',
   series: ['power_kw_avg', 'power_kw_max'],
   points: [
-    { bucket: ago(7200), deviceId: 'meter1', values: { power_kw_avg: 3.1, power_kw_max: 4 } },
-    { bucket: ago(3600), deviceId: 'meter1', values: { power_kw_avg: 3.3, power_kw_max: 4.2 } },
+    {
+      bucket: ago(7200),
+      deviceId: 'meter1',
+      values: { power_kw_avg: 3.1, power_kw_max: 4 },
+    },
+    {
+      bucket: ago(3600),
+      deviceId: 'meter1',
+      values: { power_kw_avg: 3.3, power_kw_max: 4.2 },
+    },
   ],
 };
 
-export function mockStreamingApi(overrides: Partial<StreamingApi> = {}): StreamingApi {
+export function mockStreamingApi(
+  overrides: Partial<StreamingApi> = {},
+): StreamingApi {
   return {
     getKafka: jest.fn(async () => kafkaResponse),
     getTimescale: jest.fn(async () => timescaleResponse),
@@ -144,8 +252,14 @@ export function mockStreamingApi(overrides: Partial<StreamingApi> = {}): Streami
 }
 
 /** A ResponseError as the client throws it for a backend error answer. */
-export async function backendError(status: number, message: string): Promise<ResponseError> {
-  const body = JSON.stringify({ error: { name: status === 400 ? 'InputError' : 'NotAllowedError', message }, response: { statusCode: status } });
+export async function backendError(
+  status: number,
+  message: string,
+): Promise<ResponseError> {
+  const body = JSON.stringify({
+    error: { name: status === 400 ? 'InputError' : 'NotAllowedError', message },
+    response: { statusCode: status },
+  });
   const headers = new Map([['content-type', 'application/json']]);
   return ResponseError.fromResponse({
     status,

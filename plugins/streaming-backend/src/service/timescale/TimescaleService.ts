@@ -17,7 +17,8 @@ import { DatabaseFeatures, databaseFeatures, resolveTable } from './catalog';
 import { tableStats } from './stats';
 import { tableHistory } from './history';
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorText = (error: unknown) =>
+  error instanceof Error ? error.message : String(error);
 
 /**
  * Builds an entity's TimescaleDB view from its hypertables annotation. A table
@@ -28,7 +29,10 @@ export class TimescaleService {
   private readonly stats: TtlCache<HypertableStats>;
   private readonly histories: TtlCache<HypertableHistoryResponse>;
 
-  constructor(private readonly databases: TimescaleDatabases, cacheTtlMs = 5000) {
+  constructor(
+    private readonly databases: TimescaleDatabases,
+    cacheTtlMs = 5000,
+  ) {
     // Installing the extension is rare; re-check once a minute, not per request.
     this.features = new TtlCache(60_000);
     this.stats = new TtlCache(cacheTtlMs);
@@ -37,13 +41,18 @@ export class TimescaleService {
 
   /** Parses the annotation and checks every database name; throws a 400 naming the valid ones. */
   targets(entity: Entity): ClusterRef[] {
-    const refs = parseAnnotation(() => parseHypertables(entity.metadata.annotations));
-    for (const ref of refs) this.databases.pool(ref.cluster, ANNOTATION_HYPERTABLES);
+    const refs = parseAnnotation(() =>
+      parseHypertables(entity.metadata.annotations),
+    );
+    for (const ref of refs)
+      this.databases.pool(ref.cluster, ANNOTATION_HYPERTABLES);
     return refs;
   }
 
   private featuresOf(database: string) {
-    return this.features.get(database, () => databaseFeatures(this.databases.pool(database)));
+    return this.features.get(database, () =>
+      databaseFeatures(this.databases.pool(database)),
+    );
   }
 
   async forEntity(entity: Entity): Promise<EntityTimescaleResponse> {
@@ -67,12 +76,19 @@ export class TimescaleService {
               database: ref.cluster,
               table: ref.name,
               timescale: false,
-              error: `cannot read ${ref.cluster}/${ref.name}: ${errorText(error)}`,
+              error: `cannot read ${ref.cluster}/${ref.name}: ${errorText(
+                error,
+              )}`,
             }),
           ),
       ),
     );
-    return { entityRef: stringifyEntityRef(entity), fetchedAt: new Date().toISOString(), databases, tables };
+    return {
+      entityRef: stringifyEntityRef(entity),
+      fetchedAt: new Date().toISOString(),
+      databases,
+      tables,
+    };
   }
 
   private async readStats(ref: ClusterRef): Promise<HypertableStats> {
@@ -91,7 +107,12 @@ export class TimescaleService {
   }
 
   /** `table` is `<database>/<table>` and must be one of the entity's annotated tables. */
-  async history(entity: Entity, table: string, bucket: HistoryBucket, hours?: number) {
+  async history(
+    entity: Entity,
+    table: string,
+    bucket: HistoryBucket,
+    hours?: number,
+  ) {
     const refs = this.targets(entity);
     const ref = refs.find(r => `${r.cluster}/${r.name}` === table);
     if (!ref) {
@@ -101,11 +122,24 @@ export class TimescaleService {
         }`,
       );
     }
-    return this.histories.get(`${table}\u0000${bucket}\u0000${hours ?? ''}`, async () => {
-      const pool = this.databases.pool(ref.cluster);
-      const resolved = await resolveTable(pool, ref.name);
-      if (!resolved) throw new NotFoundError(`table ${ref.name} does not exist in database "${ref.cluster}"`);
-      return tableHistory(pool, ref.cluster, await this.featuresOf(ref.cluster), resolved, bucket, hours);
-    });
+    return this.histories.get(
+      `${table}\u0000${bucket}\u0000${hours ?? ''}`,
+      async () => {
+        const pool = this.databases.pool(ref.cluster);
+        const resolved = await resolveTable(pool, ref.name);
+        if (!resolved)
+          throw new NotFoundError(
+            `table ${ref.name} does not exist in database "${ref.cluster}"`,
+          );
+        return tableHistory(
+          pool,
+          ref.cluster,
+          await this.featuresOf(ref.cluster),
+          resolved,
+          bucket,
+          hours,
+        );
+      },
+    );
   }
 }

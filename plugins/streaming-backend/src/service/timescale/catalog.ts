@@ -14,14 +14,24 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export const NUMERIC_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+export const NUMERIC_TYPES = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+]);
 
 /**
  * Resolves a name from an annotation against the database itself
  * (`to_regclass`), so only relations that exist can reach a query, and
  * always by the names the catalog returns.
  */
-export async function resolveTable(pool: Pool, name: string): Promise<ResolvedTable | undefined> {
+export async function resolveTable(
+  pool: Pool,
+  name: string,
+): Promise<ResolvedTable | undefined> {
   const { rows } = await pool.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -52,13 +62,19 @@ export async function databaseFeatures(pool: Pool): Promise<DatabaseFeatures> {
   const { rows } = await pool.query<{ extversion: string }>(
     `SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`,
   );
-  return rows.length ? { timescale: true, version: rows[0].extversion } : { timescale: false };
+  return rows.length
+    ? { timescale: true, version: rows[0].extversion }
+    : { timescale: false };
 }
 
 /** The time column: the hypertable's time dimension, else `ts`, else the first timestamp column. */
-export function timeColumn(table: ResolvedTable, dimension?: string): string | undefined {
+export function timeColumn(
+  table: ResolvedTable,
+  dimension?: string,
+): string | undefined {
   if (dimension && table.columns.has(dimension)) return dimension;
   if (table.columns.has('ts')) return 'ts';
-  for (const [column, type] of table.columns) if (type.startsWith('timestamp')) return column;
+  for (const [column, type] of table.columns)
+    if (type.startsWith('timestamp')) return column;
   return undefined;
 }

@@ -10,17 +10,30 @@ export interface DatabaseSettings {
 }
 
 export function readDatabaseSettings(config: Config): DatabaseSettings[] {
-  const list = config.getOptionalConfigArray('streaming.timescale.databases') ?? [];
+  const list =
+    config.getOptionalConfigArray('streaming.timescale.databases') ?? [];
   const names = new Set<string>();
   return list.map(c => {
     const name = c.getString('name');
-    if (names.has(name)) throw new Error(`streaming.timescale.databases: database name "${name}" is configured twice`);
+    if (names.has(name))
+      throw new Error(
+        `streaming.timescale.databases: database name "${name}" is configured twice`,
+      );
     names.add(name);
     const raw = c.get('connection');
-    if (typeof raw !== 'string' && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-      throw new Error(`streaming.timescale.databases[${name}].connection must be a connection string or an object`);
+    if (
+      typeof raw !== 'string' &&
+      (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    ) {
+      throw new Error(
+        `streaming.timescale.databases[${name}].connection must be a connection string or an object`,
+      );
     }
-    return { name, connection: raw as string | PoolConfig, maxConnections: c.getOptionalNumber('maxConnections') ?? 4 };
+    return {
+      name,
+      connection: raw as string | PoolConfig,
+      maxConnections: c.getOptionalNumber('maxConnections') ?? 4,
+    };
   });
 }
 
@@ -31,7 +44,10 @@ export function readDatabaseSettings(config: Config): DatabaseSettings[] {
 export class TimescaleDatabases {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly settings: DatabaseSettings[], private readonly logger: LoggerService) {}
+  constructor(
+    private readonly settings: DatabaseSettings[],
+    private readonly logger: LoggerService,
+  ) {}
 
   names(): string[] {
     return this.settings.map(s => s.name);
@@ -42,14 +58,23 @@ export class TimescaleDatabases {
     const s = this.settings.find(d => d.name === name);
     if (!s) {
       const valid = this.names();
-      const where = annotation ? `annotation ${annotation} names database "${name}"` : `database "${name}" is unknown`;
+      const where = annotation
+        ? `annotation ${annotation} names database "${name}"`
+        : `database "${name}" is unknown`;
       throw new InputError(
-        `${where}; configured databases are ${valid.length ? valid.map(n => `"${n}"`).join(', ') : 'none (add a streaming.timescale.databases entry to app-config)'}`,
+        `${where}; configured databases are ${
+          valid.length
+            ? valid.map(n => `"${n}"`).join(', ')
+            : 'none (add a streaming.timescale.databases entry to app-config)'
+        }`,
       );
     }
     let pool = this.pools.get(name);
     if (!pool) {
-      const base: PoolConfig = typeof s.connection === 'string' ? { connectionString: s.connection } : { ...s.connection };
+      const base: PoolConfig =
+        typeof s.connection === 'string'
+          ? { connectionString: s.connection }
+          : { ...s.connection };
       pool = new Pool({
         ...base,
         max: s.maxConnections,
@@ -59,7 +84,11 @@ export class TimescaleDatabases {
         statement_timeout: 10_000,
         application_name: 'backstage-streaming',
       });
-      pool.on('error', error => this.logger.warn(`database ${name}: idle client error: ${error.message}`));
+      pool.on('error', error =>
+        this.logger.warn(
+          `database ${name}: idle client error: ${error.message}`,
+        ),
+      );
       this.pools.set(name, pool);
     }
     return pool;

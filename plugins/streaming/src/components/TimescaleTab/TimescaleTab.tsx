@@ -1,23 +1,113 @@
-import { EmptyState, InfoCard, Progress, Table, TableColumn, WarningPanel } from '@backstage/core-components';
+import {
+  EmptyState,
+  InfoCard,
+  Progress,
+  Table,
+  TableColumn,
+  WarningPanel,
+} from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
-import type { EntityTimescaleResponse, HypertableStats, JobInfo } from '@homelab/plugin-streaming-common';
+import type {
+  ContinuousAggregateInfo,
+  EntityTimescaleResponse,
+  HypertableStats,
+  JobInfo,
+  RowCount,
+} from '@homelab/plugin-streaming-common';
 import { useEntityTimescale } from '../../hooks';
-import { ErrorState, Figure, formatAge, formatBytes, formatCount, formatRate } from '../common';
+import {
+  ErrorState,
+  Figure,
+  formatAge,
+  formatBytes,
+  formatCount,
+  formatRate,
+} from '../common';
 import { HistoryChart } from './HistoryChart';
 
 const jobColumns: TableColumn<JobInfo & { id: number }>[] = [
   { title: 'Job', render: j => `${j.application}` },
   { title: 'On', field: 'target' },
   { title: 'Every', render: j => j.scheduleInterval ?? '–' },
-  { title: 'Last run', render: j => (j.lastRunStartedAt ? formatAge(j.lastRunStartedAt) : 'never') },
-  { title: 'Status', render: j => j.lastRunStatus ?? (j.scheduled ? 'scheduled' : 'paused') },
-  { title: 'Next', render: j => (j.nextStart ? new Date(j.nextStart).toLocaleString() : '–') },
-  { title: 'Failures', render: j => `${j.totalFailures ?? 0} / ${j.totalRuns ?? 0}` },
+  {
+    title: 'Last run',
+    render: j => (j.lastRunStartedAt ? formatAge(j.lastRunStartedAt) : 'never'),
+  },
+  {
+    title: 'Status',
+    render: j => j.lastRunStatus ?? (j.scheduled ? 'scheduled' : 'paused'),
+  },
+  {
+    title: 'Next',
+    render: j => (j.nextStart ? new Date(j.nextStart).toLocaleString() : '–'),
+  },
+  {
+    title: 'Failures',
+    render: j => `${j.totalFailures ?? 0} / ${j.totalRuns ?? 0}`,
+  },
+  {
+    title: 'Last error',
+    render: j =>
+      j.lastError ? (
+        <Typography
+          variant="body2"
+          color={j.lastRunStatus === 'Failed' ? 'error' : 'textSecondary'}
+        >
+          {j.lastError.message}
+          {j.lastError.at ? ` (${formatAge(j.lastError.at)})` : ''}
+        </Typography>
+      ) : (
+        '–'
+      ),
+  },
 ];
 
-function compressionText(t: HypertableStats): { value: string; detail?: string } {
+/** "Rows" with how the figure was obtained, so an estimate is never mistaken for a count. */
+export function rowsFigure(
+  rows: RowCount | undefined,
+  estimate: number | null | undefined,
+) {
+  if (!rows) return { label: 'Rows (estimate)', value: formatCount(estimate) };
+  if (rows.kind === 'exact')
+    return { label: 'Rows (exact)', value: formatCount(rows.count) };
+  if (rows.kind === 'at-least')
+    return { label: 'Rows (at least)', value: `≥ ${formatCount(rows.count)}` };
+  return { label: 'Rows (estimate)', value: `≈ ${formatCount(rows.count)}` };
+}
+
+/** One line per aggregate: how far it is materialised and how much is only computed at query time. */
+export function aggregateText(a: ContinuousAggregateInfo): string {
+  const state =
+    a.materialized === false
+      ? 'not materialised yet'
+      : `materialised up to ${
+          a.watermark ? new Date(a.watermark).toLocaleString() : 'unknown'
+        }`;
+  const pending = a.pendingRows
+    ? `${a.pendingRows.kind === 'at-least' ? 'at least ' : ''}${formatCount(
+        a.pendingRows.count,
+      )} rows${
+        a.pendingSince
+          ? ` since ${new Date(a.pendingSince).toLocaleString()}`
+          : ''
+      }`
+    : undefined;
+  if (a.materializedOnly) {
+    return `${a.name}: ${state} (materialised only${
+      pending ? `; ${pending} not in it yet` : ''
+    })`;
+  }
+  return `${a.name}: ${state} (real-time${
+    pending ? `; ${pending} computed at query time only` : ''
+  })`;
+}
+
+function compressionText(t: HypertableStats): {
+  value: string;
+  detail?: string;
+} {
   const c = t.compression;
   if (!c) return { value: '–' };
   if (!c.enabled) return { value: 'off' };
@@ -32,7 +122,11 @@ export function HypertableCard({ table }: { table: HypertableStats }) {
   if (table.error) {
     return (
       <InfoCard title={title}>
-        <WarningPanel severity="error" title="This table could not be read" defaultExpanded>
+        <WarningPanel
+          severity="error"
+          title="This table could not be read"
+          defaultExpanded
+        >
           {table.error}
         </WarningPanel>
       </InfoCard>
@@ -41,7 +135,10 @@ export function HypertableCard({ table }: { table: HypertableStats }) {
   const compression = compressionText(table);
   const size = table.sizes;
   return (
-    <InfoCard title={title} subheader={table.timescale ? 'hypertable' : 'table'}>
+    <InfoCard
+      title={title}
+      subheader={table.timescale ? 'hypertable' : 'table'}
+    >
       {table.note && (
         <Box mb={2}>
           <WarningPanel severity="info" title={table.note} />
@@ -51,26 +148,67 @@ export function HypertableCard({ table }: { table: HypertableStats }) {
         <Figure
           label="Size"
           value={formatBytes(size?.totalBytes)}
-          detail={size ? `table ${formatBytes(size.tableBytes)} · index ${formatBytes(size.indexBytes)} · toast ${formatBytes(size.toastBytes)}` : undefined}
+          detail={
+            size
+              ? `table ${formatBytes(size.tableBytes)} · index ${formatBytes(
+                  size.indexBytes,
+                )} · toast ${formatBytes(size.toastBytes)}`
+              : undefined
+          }
         />
-        <Figure label="Rows (estimate)" value={formatCount(table.rowEstimate)} />
+        <Figure {...rowsFigure(table.rows, table.rowEstimate)} />
         {table.chunks && (
           <Figure
             label="Chunks"
             value={formatCount(table.chunks.count)}
-            detail={table.chunks.rangeStart ? `${new Date(table.chunks.rangeStart).toLocaleDateString()} – ${new Date(table.chunks.rangeEnd!).toLocaleDateString()}` : undefined}
+            detail={
+              table.chunks.rangeStart
+                ? `${new Date(
+                    table.chunks.rangeStart,
+                  ).toLocaleDateString()} – ${new Date(
+                    table.chunks.rangeEnd!,
+                  ).toLocaleDateString()}`
+                : undefined
+            }
           />
         )}
-        {table.timescale && <Figure label="Compression" value={compression.value} detail={compression.detail} />}
+        {table.timescale && (
+          <Figure
+            label="Compression"
+            value={compression.value}
+            detail={compression.detail}
+          />
+        )}
+        {table.writeConflicts && (
+          <Figure
+            label="Write conflicts"
+            value={formatCount(table.writeConflicts.conflicts)}
+            detail={`${formatCount(table.writeConflicts.replays)} replays${
+              table.writeConflicts.lastConflictAt
+                ? ` · last conflict ${formatAge(
+                    table.writeConflicts.lastConflictAt,
+                  )}`
+                : ''
+            }`}
+          />
+        )}
         <Figure
           label="Newest row"
           value={formatAge(table.freshness?.newestTs)}
-          detail={table.freshness?.newestTs ? new Date(table.freshness.newestTs).toLocaleString() : undefined}
+          detail={
+            table.freshness?.newestTs
+              ? new Date(table.freshness.newestTs).toLocaleString()
+              : undefined
+          }
         />
         <Figure
           label="Ingest (last hour)"
           value={formatRate(table.ingest?.ratePerSecond)}
-          detail={table.ingest ? `${formatCount(table.ingest.rowsLastHour)} rows` : undefined}
+          detail={
+            table.ingest
+              ? `${formatCount(table.ingest.rowsLastHour)} rows`
+              : undefined
+          }
         />
       </Box>
       {table.continuousAggregates && table.continuousAggregates.length > 0 && (
@@ -78,8 +216,7 @@ export function HypertableCard({ table }: { table: HypertableStats }) {
           <Typography variant="subtitle2">Continuous aggregates</Typography>
           {table.continuousAggregates.map(a => (
             <Typography key={a.name} variant="body2">
-              {a.name}: materialised up to {a.watermark ? new Date(a.watermark).toLocaleString() : 'unknown'}
-              {a.materializedOnly ? ' (materialised only)' : ' (real-time)'}
+              {aggregateText(a)}
             </Typography>
           ))}
         </Box>
@@ -88,7 +225,9 @@ export function HypertableCard({ table }: { table: HypertableStats }) {
         <Box mt={1}>
           <Typography variant="subtitle2">Newest row per device</Typography>
           <Typography variant="body2">
-            {table.freshness.perDevice.map(d => `${d.deviceId}: ${formatAge(d.newestTs)}`).join(' · ')}
+            {table.freshness.perDevice
+              .map(d => `${d.deviceId}: ${formatAge(d.newestTs)}`)
+              .join(' · ')}
           </Typography>
         </Box>
       )}
@@ -131,7 +270,11 @@ export function TimescaleView({ data }: { data: EntityTimescaleResponse }) {
 }
 
 /** The entity's "TimescaleDB" tab. */
-export function TimescaleTab({ refreshIntervalMs }: { refreshIntervalMs?: number }) {
+export function TimescaleTab({
+  refreshIntervalMs,
+}: {
+  refreshIntervalMs?: number;
+}) {
   const { value, loading, error } = useEntityTimescale(refreshIntervalMs);
   if (loading) return <Progress />;
   return (
