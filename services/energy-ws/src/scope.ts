@@ -55,12 +55,11 @@ export class LiveScope {
   /** `refs` undefined: a token without the claim (non-strict mode), which allows everything. */
   constructor(private readonly refs: LiveStreamRef[] | undefined) {
     for (const ref of refs ?? []) {
+      // A whole-stream entry wins over device entries of the same stream.
       if (!ref.device) this.allowed.set(ref.stream, undefined);
-      else if (!this.allowed.has(ref.stream) || this.allowed.get(ref.stream))
-        this.allowed.set(
-          ref.stream,
-          new Set([...(this.allowed.get(ref.stream) ?? []), ref.device]),
-        );
+      else if (!this.allowed.has(ref.stream))
+        this.allowed.set(ref.stream, new Set([ref.device]));
+      else this.allowed.get(ref.stream)?.add(ref.device);
     }
   }
 

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -14,6 +13,11 @@ import {
   startOpsServer,
   RunningService,
 } from '@homelab/service-kit';
+import {
+  capUnauthenticated,
+  refuseUpgrade,
+  refuseWebSocket,
+} from './admission';
 import {
   AuthResult,
   createTokenVerifier,
@@ -46,8 +50,6 @@ export interface EnergyWs extends RunningService {
 
 /** How long shutdown waits for clients to complete the close handshake. */
 const CLOSE_GRACE_MS = 2_000;
-/** A refused socket is released once its answer is flushed, or after this at the latest. */
-const REFUSAL_FLUSH_MS = 1_000;
 
 function kafkaLogger(logger: Logger) {
   return () =>
@@ -62,26 +64,6 @@ function kafkaLogger(logger: Logger) {
       if (level <= logLevel.ERROR) logger.error(extra, `kafka: ${message}`);
       else if (level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
     };
-}
-
-/**
- * Flushes what was written and frees the socket, without waiting for the
- * peer: a client that never answers a close costs nothing after this.
- */
-function release(socket: Duplex, last?: string): void {
-  const timer = setTimeout(() => socket.destroy(), REFUSAL_FLUSH_MS);
-  timer.unref();
-  socket.end(last, () => {
-    clearTimeout(timer);
-    socket.destroy();
-  });
-}
-
-function refuseUpgrade(socket: Duplex, status: string): void {
-  release(
-    socket,
-    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-  );
 }
 
 /** Starts the service from a validated config; `server.port: 0` picks a free port. */
@@ -133,7 +115,7 @@ export async function startEnergyWs(
   /** Slots taken by upgrades still being authenticated, so concurrent upgrades cannot overshoot the limit. */
   let reserved = 0;
   /** Open TCP sockets on the port; those not in `connections` are not (yet) authenticated clients. */
-  let sockets = 0;
+  let sockets = () => 0;
   let stopping = false;
   let live: Awaited<ReturnType<typeof startLiveConsumer>> | undefined;
 
@@ -158,27 +140,19 @@ export async function startEnergyWs(
       ready: !stopping && (live?.joined() ?? false),
       details: {
         clients: connections.size,
-        unauthenticated: sockets - connections.size,
+        unauthenticated: sockets() - connections.size,
         group: groupId,
         consumerJoined: live?.joined() ?? false,
       },
     }),
   });
   // Node's default header limit (16 KiB) stays: a token of auth.max_token_bytes fits in it.
-  ops.server.on('connection', (socket: Socket) => {
-    // Upgrades in flight, refusals being flushed, slow HTTP requests: all
-    // share one cap, so a flood cannot exhaust file descriptors.
-    if (
-      sockets - connections.size >=
-      config.server.max_unauthenticated_connections
-    ) {
-      metrics.refused.inc({ reason: 'unauthenticated' });
-      socket.destroy();
-      return;
-    }
-    sockets++;
-    socket.once('close', () => sockets--);
-  });
+  sockets = capUnauthenticated(
+    ops.server,
+    config.server.max_unauthenticated_connections,
+    () => connections.size,
+    () => metrics.refused.inc({ reason: 'unauthenticated' }),
+  );
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -198,11 +172,7 @@ export async function startEnergyWs(
     message: string,
     closeCode: number,
   ) => {
-    socket.send(errorFrame(code, message));
-    socket.close(closeCode, code);
-    // The seed's error and the close frame are written; the client's answer is not awaited.
-    const raw = (socket as unknown as { _socket?: Socket })._socket;
-    if (raw) release(raw);
+    refuseWebSocket(socket, errorFrame(code, message), closeCode, code);
   };
 
   const admit = (socket: WebSocket, auth: AuthResult) => {
@@ -340,7 +310,7 @@ export async function startEnergyWs(
     groupId,
     metrics,
     clientCount: () => connections.size,
-    socketCount: () => sockets,
+    socketCount: () => sockets(),
     async stop(reason: string) {
       if (stopping) return;
       stopping = true;
