@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigReader } from '@backstage/config';
-import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
-import { readDatabaseSettings, TimescaleDatabases } from './databases';
-import { TimescaleService } from './TimescaleService';
+
+import { testTimescaleService } from './testService';
 
 const infra = testInfra();
-const logger = mockServices.logger.mock();
 const DEVICES = ['meter1', 'meter2', 'meter3'];
 /** Rows per device: one every 10 minutes for 3 days, the newest 5 minutes ago. */
 const ROWS_PER_DEVICE = 3 * 24 * 6;
@@ -87,21 +84,8 @@ async function dropTable(url: string, table: string, timescale: boolean) {
   await client.end();
 }
 
-function service(url: string, maxConnections = 4) {
-  const databases = new TimescaleDatabases(
-    readDatabaseSettings(
-      new ConfigReader({
-        streaming: {
-          timescale: {
-            databases: [{ name: 'db', connection: url, maxConnections }],
-          },
-        },
-      }),
-    ),
-    logger,
-  );
-  return { databases, timescale: new TimescaleService(databases, 0) };
-}
+const service = (url: string, maxConnections = 4) =>
+  testTimescaleService(url, maxConnections);
 
 describe('TimescaleDB stats in PGlite', () => {
   const table = `readings_${randomUUID().slice(0, 8)}`;

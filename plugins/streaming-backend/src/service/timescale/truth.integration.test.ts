@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigReader } from '@backstage/config';
-import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import type { HypertableStats } from '@homelab/plugin-streaming-common';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
-import { readDatabaseSettings, TimescaleDatabases } from './databases';
-import { TimescaleService } from './TimescaleService';
+import type { TimescaleService } from './TimescaleService';
+import { testTimescaleService } from './testService';
 
 /*
  * Issue 13, items 2 to 4 and the sink's conflict counts: what the
@@ -16,7 +14,6 @@ import { TimescaleService } from './TimescaleService';
  */
 
 const infra = testInfra();
-const logger = mockServices.logger.mock();
 const id = randomUUID().slice(0, 8);
 const schema = `truth_${id}`;
 /** One row every 10 minutes for 5 days from one meter, the newest now. */
@@ -38,21 +35,8 @@ function entity(...tables: string[]): Entity {
   };
 }
 
-function service(url: string, maxConnections = 1) {
-  const databases = new TimescaleDatabases(
-    readDatabaseSettings(
-      new ConfigReader({
-        streaming: {
-          timescale: {
-            databases: [{ name: 'db', connection: url, maxConnections }],
-          },
-        },
-      }),
-    ),
-    logger,
-  );
-  return { databases, timescale: new TimescaleService(databases, 0) };
-}
+const service = (url: string, maxConnections = 1) =>
+  testTimescaleService(url, maxConnections);
 
 async function sql(url: string, statements: string[]) {
   const client = new Client({ connectionString: url });
