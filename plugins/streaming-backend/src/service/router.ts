@@ -1,10 +1,17 @@
 import express from 'express';
 import Router from 'express-promise-router';
-import type { HttpAuthService, LoggerService, PermissionsService } from '@backstage/backend-plugin-api';
+import type {
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, ResourcePermission } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
 import {
   HistoryBucket,
   streamingKafkaReadPermission,
@@ -12,6 +19,7 @@ import {
 } from '@homelab/plugin-streaming-common';
 import type { KafkaService } from './kafka/KafkaService';
 import type { TimescaleService } from './timescale/TimescaleService';
+import { publicErrorHandler, withPublicErrors } from './errors';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -29,54 +37,106 @@ const BUCKETS: HistoryBucket[] = ['hour', 'day'];
  * the server, so a request can only name an entity, never a broker, a
  * database or a table that the entity does not declare.
  */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, kafka, timescale } = options;
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, permissions, catalog, kafka, timescale, logger } = options;
   const router = Router();
   router.use(express.json());
 
-  async function authorizedEntity(req: express.Request, permission: ResourcePermission<'catalog-entity'>) {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+  async function authorizedEntity(
+    req: express.Request,
+    permission: ResourcePermission<'catalog-entity'>,
+  ) {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const entityRef = stringifyEntityRef({
       kind: req.params.kind,
       namespace: req.params.namespace,
       name: req.params.name,
     });
     // Decide before looking the entity up, so a denied caller cannot learn which entities exist.
-    const [decision] = await permissions.authorize([{ permission, resourceRef: entityRef }], { credentials });
+    const [decision] = await permissions.authorize(
+      [{ permission, resourceRef: entityRef }],
+      { credentials },
+    );
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`permission ${permission.name} denied for ${entityRef}`);
+      throw new NotAllowedError(
+        `permission ${permission.name} denied for ${entityRef}`,
+      );
     }
     const entity = await catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity) throw new NotFoundError(`entity ${entityRef} not found in the catalog`);
+    if (!entity)
+      throw new NotFoundError(`entity ${entityRef} not found in the catalog`);
     return entity;
   }
 
   router.get('/entities/:kind/:namespace/:name/kafka', async (req, res) => {
     const entity = await authorizedEntity(req, streamingKafkaReadPermission);
-    res.json(await kafka.forEntity(entity));
+    res.json(
+      withPublicErrors(
+        await kafka.forEntity(entity),
+        logger,
+        `kafka for ${stringifyEntityRef(entity)}`,
+      ),
+    );
   });
 
   router.get('/entities/:kind/:namespace/:name/timescale', async (req, res) => {
-    const entity = await authorizedEntity(req, streamingTimescaleReadPermission);
-    res.json(await timescale.forEntity(entity));
+    const entity = await authorizedEntity(
+      req,
+      streamingTimescaleReadPermission,
+    );
+    res.json(
+      withPublicErrors(
+        await timescale.forEntity(entity),
+        logger,
+        `timescale for ${stringifyEntityRef(entity)}`,
+      ),
+    );
   });
 
-  router.get('/entities/:kind/:namespace/:name/timescale/history', async (req, res) => {
-    const entity = await authorizedEntity(req, streamingTimescaleReadPermission);
-    const table = req.query.table;
-    const bucket = (req.query.bucket ?? 'hour') as HistoryBucket;
-    if (typeof table !== 'string' || !table) {
-      throw new InputError('query parameter "table" is required, as <database>/<table> from the entity\'s annotation');
-    }
-    if (!BUCKETS.includes(bucket)) {
-      throw new InputError(`query parameter "bucket" must be one of ${BUCKETS.join(', ')}`);
-    }
-    const hours = req.query.hours === undefined ? undefined : Number(req.query.hours);
-    if (hours !== undefined && !(Number.isInteger(hours) && hours > 0 && hours <= 24 * 800)) {
-      throw new InputError('query parameter "hours" must be a whole number of hours between 1 and 19200');
-    }
-    res.json(await timescale.history(entity, table, bucket, hours));
-  });
+  router.get(
+    '/entities/:kind/:namespace/:name/timescale/history',
+    async (req, res) => {
+      const entity = await authorizedEntity(
+        req,
+        streamingTimescaleReadPermission,
+      );
+      const table = req.query.table;
+      const bucket = (req.query.bucket ?? 'hour') as HistoryBucket;
+      if (typeof table !== 'string' || !table) {
+        throw new InputError(
+          'query parameter "table" is required, as <database>/<table> from the entity\'s annotation',
+        );
+      }
+      if (!BUCKETS.includes(bucket)) {
+        throw new InputError(
+          `query parameter "bucket" must be one of ${BUCKETS.join(', ')}`,
+        );
+      }
+      const hours =
+        req.query.hours === undefined ? undefined : Number(req.query.hours);
+      if (
+        hours !== undefined &&
+        !(Number.isInteger(hours) && hours > 0 && hours <= 24 * 800)
+      ) {
+        throw new InputError(
+          'query parameter "hours" must be a whole number of hours between 1 and 19200',
+        );
+      }
+      res.json(
+        withPublicErrors(
+          await timescale.history(entity, table, bucket, hours),
+          logger,
+          `history of ${table}`,
+        ),
+      );
+    },
+  );
 
+  // Last: a broker or database error leaves as a short reason, never with its address.
+  router.use(publicErrorHandler(logger));
   return router;
 }

@@ -32,6 +32,7 @@ import { resolveTable } from '../timescale/catalog';
 import { LiveSettings } from './settings';
 import { mintLiveToken } from './token';
 import { recentReadings } from './history';
+import { publicErrorHandler } from '../errors';
 
 export interface LiveRouterOptions {
   settings: LiveSettings;
@@ -197,5 +198,7 @@ export function createLiveRouter(options: LiveRouterOptions): express.Router {
     return { database, table };
   }
 
+  // Last: a database error leaves as a short reason, never with its address.
+  router.use(publicErrorHandler(options.logger));
   return router;
 }
