@@ -1,1 +1,2 @@
-export { LiveChart, decimate } from './LiveChart';
+export { LiveChart, chartLines, decimate } from './LiveChart';
+export { defaultFields, fieldInfo, STREAM_TITLES } from './streamFields';

@@ -14,14 +14,23 @@ import {
   LIVE_WINDOWS_MINUTES,
   LiveStreamRef,
   parseLiveStreams,
+  StreamName,
 } from '@homelab/plugin-streaming-common';
-import { streamingLiveApiRef, useLiveStream, UseLiveStreamOptions } from '../../live';
+import {
+  LiveView as LiveData,
+  streamingLiveApiRef,
+  useLiveStream,
+  UseLiveStreamOptions,
+} from '../../live';
 import { ConnectionIndicator } from '../ConnectionIndicator';
 import { LatestValuesTable } from '../LatestValuesTable';
-import { LiveChart } from '../LiveChart';
+import {
+  defaultFields,
+  fieldInfo,
+  LiveChart,
+  STREAM_TITLES,
+} from '../LiveChart';
 
-/** Fields charted until the user picks others: the seeds' headline figures. */
-const PREFERRED_FIELDS = ['active_power_total', 'power_kw', 'power', 'total_energy_kwh', 'temperature'];
 const ALL_DEVICES = '__all__';
 
 export interface LiveTabProps {
@@ -31,7 +40,10 @@ export interface LiveTabProps {
   connection?: UseLiveStreamOptions['connection'];
 }
 
-function useRefs(annotations: Record<string, string> | undefined): { refs: LiveStreamRef[]; error?: Error } {
+function useRefs(annotations: Record<string, string> | undefined): {
+  refs: LiveStreamRef[];
+  error?: Error;
+} {
   return useMemo(() => {
     try {
       return { refs: parseLiveStreams(annotations) };
@@ -47,9 +59,14 @@ export function LiveTab(props: LiveTabProps) {
   const { refs, error } = useRefs(entity.metadata.annotations);
   if (error || !refs.length) {
     return (
-      <WarningPanel severity="error" title="The entity's live-streams annotation cannot be used" defaultExpanded>
+      <WarningPanel
+        severity="error"
+        title="The entity's live-streams annotation cannot be used"
+        defaultExpanded
+      >
         <Typography variant="body2">
-          {error?.message ?? `Add ${ANNOTATION_LIVE_STREAMS}: <stream>[:<device>],… to catalog-info.yaml.`}
+          {error?.message ??
+            `Add ${ANNOTATION_LIVE_STREAMS}: <stream>[:<device>],… to catalog-info.yaml.`}
         </Typography>
       </WarningPanel>
     );
@@ -57,14 +74,17 @@ export function LiveTab(props: LiveTabProps) {
   return <LiveView refs={refs} {...props} />;
 }
 
-function LiveView({ refs, windowMinutes: initialWindow = 15, connection }: LiveTabProps & { refs: LiveStreamRef[] }) {
+function LiveView({
+  refs,
+  windowMinutes: initialWindow = 15,
+  connection,
+}: LiveTabProps & { refs: LiveStreamRef[] }) {
   const api = useApi(streamingLiveApiRef);
   const { entity } = useEntity();
   const entityRef = useMemo(() => getCompoundEntityRef(entity), [entity]);
   const [windowMinutes, setWindowMinutes] = useState(initialWindow);
   const [paused, setPaused] = useState(false);
   const [device, setDevice] = useState<string | undefined>();
-  const [chosen, setChosen] = useState<string[] | undefined>();
   const { state, view, historyError, retry } = useLiveStream({
     api,
     entity: entityRef,
@@ -76,18 +96,37 @@ function LiveView({ refs, windowMinutes: initialWindow = 15, connection }: LiveT
   });
 
   const devices = useMemo(
-    () => [...new Set([...refs.flatMap(r => (r.device ? [r.device] : [])), ...view.latest.map(l => l.deviceId)])].sort(),
+    () =>
+      [
+        ...new Set([
+          ...refs.flatMap(r => (r.device ? [r.device] : [])),
+          ...view.latest.map(l => l.deviceId),
+        ]),
+      ].sort(),
     [refs, view.latest],
   );
-  const fields = chosen?.filter(f => view.fields.includes(f)).length
-    ? chosen.filter(f => view.fields.includes(f))
-    : [PREFERRED_FIELDS.find(f => view.fields.includes(f)) ?? view.fields[0]].filter(Boolean);
+  const streams = useMemo(() => [...new Set(refs.map(r => r.stream))], [refs]);
+  const counts = view.series
+    .map(s => `${s.deviceId}:${s.points.length}`)
+    .join(',');
+  const newest = Math.max(
+    0,
+    ...view.series.map(s => s.points[s.points.length - 1]?.t ?? 0),
+  );
 
   return (
     <Grid container spacing={3}>
       <Grid item xs={12}>
-        <InfoCard title={`Live: ${[...new Set(refs.map(r => r.stream))].join(', ')}`}>
-          <Box display="flex" alignItems="center" flexWrap="wrap" mb={2} style={{ gap: 16 }}>
+        <InfoCard
+          title={`Live: ${[...new Set(refs.map(r => r.stream))].join(', ')}`}
+        >
+          <Box
+            display="flex"
+            alignItems="center"
+            flexWrap="wrap"
+            mb={2}
+            style={{ gap: 16 }}
+          >
             <ConnectionIndicator state={state} onRetry={retry} />
             <Box flexGrow={1} />
             <TextField
@@ -108,7 +147,13 @@ function LiveView({ refs, windowMinutes: initialWindow = 15, connection }: LiveT
               size="small"
               label="Device"
               value={device ?? ALL_DEVICES}
-              onChange={e => setDevice(e.target.value === ALL_DEVICES ? undefined : String(e.target.value))}
+              onChange={e =>
+                setDevice(
+                  e.target.value === ALL_DEVICES
+                    ? undefined
+                    : String(e.target.value),
+                )
+              }
               style={{ minWidth: 140 }}
             >
               <MenuItem value={ALL_DEVICES}>all devices</MenuItem>
@@ -118,39 +163,51 @@ function LiveView({ refs, windowMinutes: initialWindow = 15, connection }: LiveT
                 </MenuItem>
               ))}
             </TextField>
-            <TextField
-              select
+            <Button
+              variant="outlined"
               size="small"
-              label="Fields"
-              value={fields}
-              SelectProps={{ multiple: true, renderValue: v => (v as string[]).join(', ') }}
-              onChange={e => setChosen(e.target.value as unknown as string[])}
-              style={{ minWidth: 200 }}
-              disabled={!view.fields.length}
+              onClick={() => setPaused(p => !p)}
+              data-testid="live-pause"
             >
-              {view.fields.map(f => (
-                <MenuItem key={f} value={f}>
-                  {f}
-                </MenuItem>
-              ))}
-            </TextField>
-            <Button variant="outlined" size="small" onClick={() => setPaused(p => !p)} data-testid="live-pause">
               {paused ? 'Resume' : 'Pause'}
             </Button>
           </Box>
           {paused && (
-            <Typography variant="body2" color="textSecondary" data-testid="live-paused">
+            <Typography
+              variant="body2"
+              color="textSecondary"
+              data-testid="live-paused"
+            >
               Paused: data keeps arriving and shows when you resume.
             </Typography>
           )}
           {historyError && (
-            <Typography variant="body2" color="textSecondary" data-testid="live-history-error">
+            <Typography
+              variant="body2"
+              color="textSecondary"
+              data-testid="live-history-error"
+            >
               {`History could not be loaded, so the chart starts with live data: ${
-                (historyError as { body?: { error?: { message?: string } } }).body?.error?.message ?? historyError.message
+                (historyError as { body?: { error?: { message?: string } } })
+                  .body?.error?.message ?? historyError.message
               }`}
             </Typography>
           )}
-          <LiveChart series={view.series} fields={fields} windowMinutes={windowMinutes} at={view.at} />
+          {/* Points held per device over all streams, so a browser test can check that a reconnect left no gap. */}
+          <Box
+            data-testid="live-chart"
+            data-points={counts}
+            data-newest={newest ? new Date(newest).toISOString() : ''}
+          >
+            {streams.map(stream => (
+              <StreamChart
+                key={stream}
+                stream={stream}
+                view={view}
+                windowMinutes={windowMinutes}
+              />
+            ))}
+          </Box>
         </InfoCard>
       </Grid>
       <Grid item xs={12}>
@@ -159,5 +216,79 @@ function LiveView({ refs, windowMinutes: initialWindow = 15, connection }: LiveT
         </InfoCard>
       </Grid>
     </Grid>
+  );
+}
+
+/** Field names the stream's devices sent, from their latest readings. */
+function streamFields(stream: StreamName, view: LiveData): string[] {
+  const names = new Set<string>();
+  for (const l of view.latest)
+    if (l.stream === stream)
+      for (const f of Object.keys(l.fields)) names.add(f);
+  return [...names].sort();
+}
+
+/** One stream's chart with its own field choice, defaulting to the stream's headline fields. */
+function StreamChart({
+  stream,
+  view,
+  windowMinutes,
+}: {
+  stream: StreamName;
+  view: LiveData;
+  windowMinutes: number;
+}) {
+  const [chosen, setChosen] = useState<string[] | undefined>();
+  const available = useMemo(() => streamFields(stream, view), [stream, view]);
+  const picked = chosen?.filter(f => available.includes(f)) ?? [];
+  const fields = picked.length ? picked : defaultFields(stream, available);
+  return (
+    <Box mt={2} data-testid={`live-stream-${stream}`}>
+      <Box display="flex" alignItems="center" style={{ gap: 16 }}>
+        <Typography variant="subtitle1">{STREAM_TITLES[stream]}</Typography>
+        <Box flexGrow={1} />
+        <TextField
+          select
+          size="small"
+          label="Fields"
+          value={fields}
+          SelectProps={{
+            multiple: true,
+            renderValue: v =>
+              (v as string[]).map(f => fieldInfo(stream, f).label).join(', '),
+          }}
+          onChange={e => setChosen(e.target.value as unknown as string[])}
+          style={{ minWidth: 200 }}
+          disabled={!available.length}
+          inputProps={{ 'data-testid': `live-fields-${stream}` }}
+        >
+          {available.map(f => {
+            const { label, unit } = fieldInfo(stream, f);
+            return (
+              <MenuItem key={f} value={f}>
+                {unit ? `${label} (${unit})` : label}
+              </MenuItem>
+            );
+          })}
+        </TextField>
+      </Box>
+      {available.length ? (
+        <LiveChart
+          stream={stream}
+          series={view.series}
+          fields={fields}
+          windowMinutes={windowMinutes}
+          at={view.at}
+        />
+      ) : (
+        <Typography
+          variant="body2"
+          color="textSecondary"
+          data-testid={`live-empty-${stream}`}
+        >
+          No {STREAM_TITLES[stream].toLowerCase()} readings in the window yet.
+        </Typography>
+      )}
+    </Box>
   );
 }
