@@ -11,19 +11,10 @@ import {
   YAxis,
 } from 'recharts';
 import type { StreamName } from '@homelab/plugin-streaming-common';
+import { CHART_COLORS } from '../common';
 import type { ChartPoint, DeviceSeries } from '../../live';
 import { fieldInfo } from './streamFields';
 
-const COLORS = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#7f7f7f',
-];
 /** More points than pixels only costs frames; the newest point is always kept. */
 const MAX_RENDERED_POINTS = 600;
 const NO_UNIT = 'value';
@@ -144,7 +135,7 @@ export function LiveChart({
               data={line.data}
               yAxisId={line.unit}
               dataKey={(p: ChartPoint) => p.fields[line.field]}
-              stroke={COLORS[i % COLORS.length]}
+              stroke={CHART_COLORS[i % CHART_COLORS.length]}
               dot={false}
               isAnimationActive={false}
               type="linear"

@@ -23,17 +23,7 @@ import type {
   HypertableHistoryResponse,
 } from '@homelab/plugin-streaming-common';
 import { streamingApiRef } from '../../api';
-
-const COLORS = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#7f7f7f',
-];
+import { CHART_COLORS } from '../common';
 
 function defaultSeries(series: string[]): string {
   return (
@@ -55,7 +45,7 @@ function pivot(history: HypertableHistoryResponse, series: string) {
   }
   return {
     data: [...rows.values()],
-    devices: [...devices].sort().slice(0, COLORS.length),
+    devices: [...devices].sort().slice(0, CHART_COLORS.length),
   };
 }
 
@@ -149,7 +139,7 @@ export function HistoryChart({ table }: { table: string }) {
                 key={d}
                 type="monotone"
                 dataKey={d}
-                stroke={COLORS[i]}
+                stroke={CHART_COLORS[i]}
                 dot={false}
                 isAnimationActive={false}
                 connectNulls

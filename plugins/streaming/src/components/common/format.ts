@@ -6,11 +6,13 @@ export function formatCount(n: number | null | undefined): string {
 }
 
 export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds))
+    return '–';
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  if (s < 86400)
+    return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
@@ -34,7 +36,10 @@ export function formatBytes(bytes: number | null | undefined): string {
 }
 
 /** "3m ago" from an ISO timestamp, relative to `now`. */
-export function formatAge(iso: string | null | undefined, now = Date.now()): string {
+export function formatAge(
+  iso: string | null | undefined,
+  now = Date.now(),
+): string {
   if (!iso) return 'never';
   const seconds = (now - Date.parse(iso)) / 1000;
   return seconds < 1 ? 'just now' : `${formatDuration(seconds)} ago`;

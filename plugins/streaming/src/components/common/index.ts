@@ -5,3 +5,4 @@ export * from './Sparkline';
 export * from './ErrorState';
 export * from './trend';
 export * from './Figure';
+export * from './chartColors';
