@@ -7,11 +7,8 @@ import type {
 } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   HistoryBucket,
   streamingKafkaReadPermission,
@@ -20,6 +17,7 @@ import {
 import type { KafkaService } from './kafka/KafkaService';
 import type { TimescaleService } from './timescale/TimescaleService';
 import { publicErrorHandler, withPublicErrors } from './errors';
+import { authorizeEntity } from './authorizeEntity';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -51,25 +49,12 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const entityRef = stringifyEntityRef({
-      kind: req.params.kind,
-      namespace: req.params.namespace,
-      name: req.params.name,
-    });
-    // Decide before looking the entity up, so a denied caller cannot learn which entities exist.
-    const [decision] = await permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
-      { credentials },
+    return authorizeEntity(
+      { permissions, catalog },
+      req,
+      credentials,
+      permission,
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `permission ${permission.name} denied for ${entityRef}`,
-      );
-    }
-    const entity = await catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity)
-      throw new NotFoundError(`entity ${entityRef} not found in the catalog`);
-    return entity;
   }
 
   router.get('/entities/:kind/:namespace/:name/kafka', async (req, res) => {

@@ -218,6 +218,10 @@ describe('the streaming owner policy', () => {
       const res = await get(path, 'user:default/stranger');
       expect(res.status).toBe(403);
       expect(res.body.error.message).toContain(permission);
+      // The stranger may read the entity in the catalog, so they learn whom to ask.
+      expect(res.body.error.message).toContain(
+        `ask an owner of ${OWNER_GROUP}`,
+      );
       // A denied caller learns nothing about the data.
       expect(JSON.stringify(res.body)).not.toMatch(/eyJ|groups|tables/);
       // And an owner's request right after still works.

@@ -11,11 +11,9 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   InputError,
-  NotAllowedError,
   NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ANNOTATION_LIVE_STREAMS,
   DEFAULT_HYPERTABLES,
@@ -33,6 +31,7 @@ import { LiveSettings } from './settings';
 import { mintLiveToken } from './token';
 import { recentReadings } from './history';
 import { publicErrorHandler } from '../errors';
+import { authorizeEntity } from '../authorizeEntity';
 
 export interface LiveRouterOptions {
   settings: LiveSettings;
@@ -60,23 +59,13 @@ export function createLiveRouter(options: LiveRouterOptions): express.Router {
     req: express.Request,
     credentials: BackstageCredentials,
   ) {
-    const entityRef = stringifyEntityRef({
-      kind: req.params.kind,
-      namespace: req.params.namespace,
-      name: req.params.name,
-    });
-    const [decision] = await permissions.authorize(
-      [{ permission: streamingLiveReadPermission, resourceRef: entityRef }],
-      { credentials },
+    const entity = await authorizeEntity(
+      { permissions, catalog },
+      req,
+      credentials,
+      streamingLiveReadPermission,
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `permission ${streamingLiveReadPermission.name} denied for ${entityRef}`,
-      );
-    }
-    const entity = await catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity)
-      throw new NotFoundError(`entity ${entityRef} not found in the catalog`);
+    const entityRef = stringifyEntityRef(entity);
     const streams = parseAnnotation(() =>
       parseLiveStreams(entity.metadata.annotations),
     );
