@@ -8,7 +8,10 @@ import { LagStore } from './service/kafka/LagStore';
 import { LagSampler } from './service/kafka/LagSampler';
 import { readDatabaseSettings, TimescaleDatabases } from './service/timescale/databases';
 import { TimescaleService } from './service/timescale/TimescaleService';
+import { DlqReader } from './service/dlq/DlqReader';
+import { DlqService } from './service/dlq/DlqService';
 import { createLiveRouter, readLiveSettings } from './service/live';
+import { checkPipelineTargets, createPipelineRouter, PipelineService, readPipelineSettings } from './service/pipeline';
 
 /**
  * The streaming backend plugin: Kafka lag (with sampled history) and topic
@@ -79,9 +82,17 @@ export const streamingPlugin = createBackendPlugin({
           logger.info('no kafka.clusters configured: lag sampling is off');
         }
 
-        httpRouter.use(await createRouter({ httpAuth, permissions, catalog, kafka, timescale, logger }));
+        const dlq = new DlqService(clusters, new DlqReader(clusters, logger));
+        httpRouter.use(await createRouter({ httpAuth, permissions, catalog, kafka, timescale, dlq, logger }));
         // The Live tab: energy-ws tokens and the chart's backfill (issue 7).
         httpRouter.use(createLiveRouter({ settings: readLiveSettings(config), httpAuth, permissions, catalog, databases, logger }));
+        // The pipeline view (issue 13): each stage's rate, lag, freshness, DLQ count and latency.
+        const pipelineSettings = readPipelineSettings(config);
+        checkPipelineTargets(pipelineSettings, clusters.names(), databases.names());
+        const pipelines = new PipelineService(pipelineSettings, kafka, databases, logger);
+        pipelines.start();
+        lifecycle.addShutdownHook(() => pipelines.stop());
+        httpRouter.use(createPipelineRouter({ httpAuth, permissions, catalog, pipelines, logger }));
         lifecycle.addShutdownHook(async () => {
           await Promise.all([clusters.close(), databases.close()]);
         });

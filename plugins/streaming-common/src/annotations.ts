@@ -4,15 +4,27 @@ import { STREAMS, StreamName } from './streams';
  * The community Kafka plugin's annotation, read unchanged so an entity set up
  * for `@backstage-community/plugin-kafka` works with ours: `<cluster>/<group>[,…]`.
  */
-export const ANNOTATION_KAFKA_CONSUMER_GROUPS = 'kafka.apache.org/consumer-groups';
+export const ANNOTATION_KAFKA_CONSUMER_GROUPS =
+  'kafka.apache.org/consumer-groups';
 /** Topics the component writes: `<cluster>/<topic>[,…]`. */
-export const ANNOTATION_PRODUCES_TOPICS = 'streaming.homelab.dev/produces-topics';
+export const ANNOTATION_PRODUCES_TOPICS =
+  'streaming.homelab.dev/produces-topics';
 /** Topics the component reads: `<cluster>/<topic>[,…]`. */
-export const ANNOTATION_CONSUMES_TOPICS = 'streaming.homelab.dev/consumes-topics';
+export const ANNOTATION_CONSUMES_TOPICS =
+  'streaming.homelab.dev/consumes-topics';
 /** Hypertables: `<database>/<table>[,…]`; the table may be schema-qualified. */
 export const ANNOTATION_HYPERTABLES = 'streaming.homelab.dev/hypertables';
 /** Live streams through energy-ws: `<stream>[:<device>][,…]`. */
 export const ANNOTATION_LIVE_STREAMS = 'streaming.homelab.dev/live-streams';
+/** Dead-letter topics whose letters the entity's Dead letters tab shows: `<cluster>/<topic>[,…]`. */
+export const ANNOTATION_DLQ_TOPICS = 'streaming.homelab.dev/dlq-topic';
+/**
+ * The community Kafka plugin's dashboard links, read unchanged:
+ * `<cluster>/[<group>/]<url>[,…]`, e.g. `local/http://grafana/d/kafka` or
+ * `local/timescaledb-energy/http://grafana/d/lag`.
+ */
+export const ANNOTATION_KAFKA_DASHBOARD_URLS =
+  'kafka.apache.org/dashboard-urls';
 
 export class AnnotationError extends Error {
   constructor(readonly annotation: string, message: string) {
@@ -51,7 +63,9 @@ function parseRefs(
     if (slash <= 0 || !NAME.test(cluster) || !namePattern.test(name)) {
       throw new AnnotationError(
         annotation,
-        `"${item}" is not of the form <${what === 'table' ? 'database' : 'cluster'}>/<${what}>`,
+        `"${item}" is not of the form <${
+          what === 'table' ? 'database' : 'cluster'
+        }>/<${what}>`,
       );
     }
     return { cluster, name };
@@ -70,14 +84,58 @@ export function parseTopics(annotations: Annotations): {
   consumes: ClusterRef[];
 } {
   return {
-    produces: parseRefs(ANNOTATION_PRODUCES_TOPICS, annotations?.[ANNOTATION_PRODUCES_TOPICS], 'topic', NAME),
-    consumes: parseRefs(ANNOTATION_CONSUMES_TOPICS, annotations?.[ANNOTATION_CONSUMES_TOPICS], 'topic', NAME),
+    produces: parseRefs(
+      ANNOTATION_PRODUCES_TOPICS,
+      annotations?.[ANNOTATION_PRODUCES_TOPICS],
+      'topic',
+      NAME,
+    ),
+    consumes: parseRefs(
+      ANNOTATION_CONSUMES_TOPICS,
+      annotations?.[ANNOTATION_CONSUMES_TOPICS],
+      'topic',
+      NAME,
+    ),
   };
 }
 
 export function parseHypertables(annotations: Annotations): ClusterRef[] {
   const a = ANNOTATION_HYPERTABLES;
   return parseRefs(a, annotations?.[a], 'table', TABLE);
+}
+
+export function parseDlqTopics(annotations: Annotations): ClusterRef[] {
+  const a = ANNOTATION_DLQ_TOPICS;
+  return parseRefs(a, annotations?.[a], 'topic', NAME);
+}
+
+export interface DashboardLink {
+  cluster: string;
+  group?: string;
+  url: string;
+}
+
+/**
+ * Parses `kafka.apache.org/dashboard-urls` as the community plugin does: the
+ * first segment is the cluster; a second segment before `http(s)://` is a
+ * group. Only http and https links are taken.
+ */
+export function parseDashboardUrls(annotations: Annotations): DashboardLink[] {
+  const a = ANNOTATION_KAFKA_DASHBOARD_URLS;
+  return items(a, annotations?.[a]).map(item => {
+    const match =
+      /^([A-Za-z0-9._-]+)\/(?:([A-Za-z0-9._-]+)\/)?(https?:\/\/\S+)$/.exec(
+        item,
+      );
+    if (!match) {
+      throw new AnnotationError(
+        a,
+        `"${item}" is not of the form <cluster>/[<group>/]<http(s) url>`,
+      );
+    }
+    const [, cluster, group, url] = match;
+    return group ? { cluster, group, url } : { cluster, url };
+  });
 }
 
 export interface LiveStreamRef {
@@ -89,13 +147,21 @@ export function parseLiveStreams(annotations: Annotations): LiveStreamRef[] {
   const a = ANNOTATION_LIVE_STREAMS;
   return items(a, annotations?.[a]).map(item => {
     const [stream, device, extra] = item.split(':');
-    if (!(STREAMS as readonly string[]).includes(stream) || extra !== undefined || device === '') {
+    if (
+      !(STREAMS as readonly string[]).includes(stream) ||
+      extra !== undefined ||
+      device === ''
+    ) {
       throw new AnnotationError(
         a,
-        `"${item}" is not of the form <stream>[:<device>]; streams are ${STREAMS.join(', ')}`,
+        `"${item}" is not of the form <stream>[:<device>]; streams are ${STREAMS.join(
+          ', ',
+        )}`,
       );
     }
-    return device ? { stream: stream as StreamName, device } : { stream: stream as StreamName };
+    return device
+      ? { stream: stream as StreamName, device }
+      : { stream: stream as StreamName };
   });
 }
 
@@ -106,3 +172,9 @@ export function hasKafkaAnnotations(annotations: Annotations): boolean {
       annotations?.[ANNOTATION_CONSUMES_TOPICS],
   );
 }
+
+/**
+ * The pipeline an entity belongs to: a name under `streaming.pipeline.pipelines`
+ * in app-config. Put it on the System and on each service of the pipeline.
+ */
+export const ANNOTATION_PIPELINE = 'streaming.homelab.dev/pipeline';

@@ -269,3 +269,55 @@ export interface HypertableHistoryResponse {
   series: string[];
   points: HistoryPoint[];
 }
+
+/** One dead letter as the Dead letters tab shows it. */
+export interface DeadLetter {
+  /** Where the letter itself is: the DLQ topic, partition and offset. */
+  partition: number;
+  offset: string;
+  /** The header's failure time, else the record's Kafka timestamp. */
+  time: string;
+  errorClass: string;
+  reason: string;
+  service?: string;
+  attempts?: number;
+  /** Where the refused message came from: a Kafka position (sink) or an MQTT topic (bridge). */
+  source: {
+    topic?: string;
+    partition?: number;
+    offset?: string;
+    mqttTopic?: string;
+  };
+  device?: string;
+  /** The start of the payload as text, with control and non-UTF-8 bytes escaped. */
+  payload: { preview: string; bytes: number; truncated: boolean };
+}
+
+export interface DeadLetterCounts {
+  /** The letters counted: the newest ones up to a bound per partition. */
+  scanned: number;
+  /** True when older letters exist that were not counted. */
+  capped: boolean;
+  byClass: Record<string, number>;
+  /** Letters per hour and class, oldest first. */
+  hourly: { bucket: string; counts: Record<string, number> }[];
+}
+
+export interface DeadLettersResponse {
+  entityRef: string;
+  fetchedAt: string;
+  /** The entity's DLQ topics as `<cluster>/<topic>`; `cluster`/`topic` is the one shown. */
+  topics: string[];
+  cluster: string;
+  topic: string;
+  /** Letters the topic holds now (high watermark − log start over partitions). */
+  held: number;
+  /** Counts over the newest letters; on the first page only. */
+  counts?: DeadLetterCounts;
+  /** Newest first. */
+  letters: DeadLetter[];
+  /** Pass as `before` for the next, older page; absent at the start of retention. */
+  next?: string;
+  /** Why the page may be incomplete (e.g. the read timed out). */
+  partial?: string;
+}

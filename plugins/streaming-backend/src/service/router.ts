@@ -11,11 +11,13 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   HistoryBucket,
+  streamingDlqReadPermission,
   streamingKafkaReadPermission,
   streamingTimescaleReadPermission,
 } from '@homelab/plugin-streaming-common';
 import type { KafkaService } from './kafka/KafkaService';
 import type { TimescaleService } from './timescale/TimescaleService';
+import type { DlqService } from './dlq/DlqService';
 import { publicErrorHandler, withPublicErrors } from './errors';
 import { authorizeEntity } from './authorizeEntity';
 
@@ -25,6 +27,8 @@ export interface RouterOptions {
   catalog: CatalogService;
   kafka: KafkaService;
   timescale: TimescaleService;
+  /** The Dead letters tab; without it the route answers 404. */
+  dlq?: DlqService;
   logger: LoggerService;
 }
 
@@ -38,7 +42,8 @@ const BUCKETS: HistoryBucket[] = ['hour', 'day'];
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, kafka, timescale, logger } = options;
+  const { httpAuth, permissions, catalog, kafka, timescale, dlq, logger } =
+    options;
   const router = Router();
   router.use(express.json());
 
@@ -120,6 +125,25 @@ export async function createRouter(
       );
     },
   );
+
+  // Read-only: letters are fetched by a throwaway group that never commits (dlq/DlqReader.ts).
+  router.get('/entities/:kind/:namespace/:name/dlq', async (req, res) => {
+    const entity = await authorizedEntity(req, streamingDlqReadPermission);
+    if (!dlq) throw new NotFoundError('dead letters are not enabled');
+    const { topic, before, limit } = req.query;
+    for (const [name, value] of Object.entries({ topic, before, limit })) {
+      if (value !== undefined && typeof value !== 'string') {
+        throw new InputError(`query parameter "${name}" must be given once`);
+      }
+    }
+    res.json(
+      await dlq.forEntity(entity, {
+        topic: topic as string | undefined,
+        before: before as string | undefined,
+        limit: limit === undefined ? undefined : Number(limit),
+      }),
+    );
+  });
 
   // Last: a broker or database error leaves as a short reason, never with its address.
   router.use(publicErrorHandler(logger));

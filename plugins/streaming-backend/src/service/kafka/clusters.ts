@@ -141,20 +141,25 @@ export class KafkaClusters {
     return run;
   }
 
+  /** A kafkajs client for the cluster, from config only. */
+  client(name: string): Kafka {
+    const c = this.cluster(name);
+    return new Kafka({
+      clientId: this.settings.clientId,
+      brokers: c.brokers,
+      ssl: c.ssl,
+      sasl: c.sasl,
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      retry: { retries: 2, initialRetryTime: 200 },
+      logLevel: logLevel.NOTHING,
+    });
+  }
+
   private admin(name: string): Promise<Admin> {
     let admin = this.admins.get(name);
     if (!admin) {
-      const c = this.cluster(name);
-      const client = new Kafka({
-        clientId: this.settings.clientId,
-        brokers: c.brokers,
-        ssl: c.ssl,
-        sasl: c.sasl,
-        connectionTimeout: 3000,
-        requestTimeout: 10000,
-        retry: { retries: 2, initialRetryTime: 200 },
-        logLevel: logLevel.NOTHING,
-      }).admin();
+      const client = this.client(name).admin();
       admin = client.connect().then(() => client);
       // A failed connect must not poison the cache: the next request retries.
       admin.catch(error => {
