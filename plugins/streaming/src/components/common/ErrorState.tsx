@@ -18,10 +18,18 @@ export function ErrorState({ error, what }: { error: Error; what: string }) {
       hint = 'Fix the annotation in catalog-info.yaml, or add the cluster or database to app-config.';
       break;
     case 401:
-    case 403:
+    case 403: {
+      // The backend names the permission, and the owner group when the caller may see it.
+      const permission = /permission (\S+) denied/.exec(message)?.[1];
+      const owner = /ask an owner of (\S+?)[;,.]? /.exec(`${message} `)?.[1];
       title = `You may not read ${what} data for this entity`;
-      hint = 'Ask an administrator to grant you the permission named below.';
+      hint = `You need the ${permission ?? `${what} read`} permission on this entity; ${
+        owner
+          ? `ask an owner of ${owner} to add you to that group, or a portal admin.`
+          : 'ask an owner of this entity, or a portal admin.'
+      }`;
       break;
+    }
     case 404:
       title = 'Entity not found by the streaming backend';
       hint = 'The catalog may not have processed this entity yet; refresh it and try again.';
