@@ -4,14 +4,22 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { StreamingClient, streamingApiRef } from './api';
 import {
+  isStreamingDlqAvailable,
   isStreamingKafkaAvailable,
   isStreamingKafkaLagAvailable,
   isStreamingTimescaleAvailable,
 } from './conditions';
-import { isStreamingLiveAvailable, StreamingLiveClient, streamingLiveApiRef } from './live';
+import {
+  isStreamingLiveAvailable,
+  StreamingLiveClient,
+  streamingLiveApiRef,
+} from './live';
 
 /** @alpha */
 export const streamingApi = ApiBlueprint.make({
@@ -43,7 +51,8 @@ export const entityTimescaleContent = EntityContentBlueprint.make({
     title: 'TimescaleDB',
     group: 'observability',
     filter: isStreamingTimescaleAvailable,
-    loader: () => import('./components/TimescaleTab').then(m => <m.TimescaleTab />),
+    loader: () =>
+      import('./components/TimescaleTab').then(m => <m.TimescaleTab />),
   },
 });
 
@@ -71,11 +80,25 @@ export const entityLiveContent = EntityContentBlueprint.make({
 });
 
 /** @alpha */
+export const entityDeadLettersContent = EntityContentBlueprint.make({
+  name: 'dead-letters',
+  params: {
+    path: '/dead-letters',
+    title: 'Dead letters',
+    group: 'observability',
+    filter: isStreamingDlqAvailable,
+    loader: () =>
+      import('./components/DeadLettersTab').then(m => <m.DeadLettersTab />),
+  },
+});
+
+/** @alpha */
 export const entityKafkaLagCard = EntityCardBlueprint.make({
   name: 'kafka-lag',
   params: {
     filter: isStreamingKafkaLagAvailable,
-    loader: () => import('./components/LagSummaryCard').then(m => <m.LagSummaryCard />),
+    loader: () =>
+      import('./components/LagSummaryCard').then(m => <m.LagSummaryCard />),
   },
 });
 
@@ -84,7 +107,8 @@ export const entityDataFreshnessCard = EntityCardBlueprint.make({
   name: 'data-freshness',
   params: {
     filter: isStreamingTimescaleAvailable,
-    loader: () => import('./components/FreshnessCard').then(m => <m.FreshnessCard />),
+    loader: () =>
+      import('./components/FreshnessCard').then(m => <m.FreshnessCard />),
   },
 });
 
@@ -106,5 +130,6 @@ export default createFrontendPlugin({
     entityDataFreshnessCard,
     streamingLiveApi,
     entityLiveContent,
+    entityDeadLettersContent,
   ],
 });

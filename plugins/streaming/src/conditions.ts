@@ -1,6 +1,7 @@
 import type { Entity } from '@backstage/catalog-model';
 import {
   ANNOTATION_CONSUMES_TOPICS,
+  ANNOTATION_DLQ_TOPICS,
   ANNOTATION_HYPERTABLES,
   ANNOTATION_KAFKA_CONSUMER_GROUPS,
   ANNOTATION_PRODUCES_TOPICS,
@@ -14,15 +15,26 @@ import {
  */
 export function isStreamingKafkaAvailable(entity: Entity): boolean {
   const a = entity.metadata.annotations ?? {};
-  return Boolean(a[ANNOTATION_KAFKA_CONSUMER_GROUPS] || a[ANNOTATION_PRODUCES_TOPICS] || a[ANNOTATION_CONSUMES_TOPICS]);
+  return Boolean(
+    a[ANNOTATION_KAFKA_CONSUMER_GROUPS] ||
+      a[ANNOTATION_PRODUCES_TOPICS] ||
+      a[ANNOTATION_CONSUMES_TOPICS],
+  );
 }
 
 /** @public */
 export function isStreamingKafkaLagAvailable(entity: Entity): boolean {
-  return Boolean(entity.metadata.annotations?.[ANNOTATION_KAFKA_CONSUMER_GROUPS]);
+  return Boolean(
+    entity.metadata.annotations?.[ANNOTATION_KAFKA_CONSUMER_GROUPS],
+  );
 }
 
 /** @public */
 export function isStreamingTimescaleAvailable(entity: Entity): boolean {
   return Boolean(entity.metadata.annotations?.[ANNOTATION_HYPERTABLES]);
+}
+
+/** True when the entity names a dead-letter topic (the Dead letters tab). @public */
+export function isStreamingDlqAvailable(entity: Entity): boolean {
+  return Boolean(entity.metadata.annotations?.[ANNOTATION_DLQ_TOPICS]);
 }

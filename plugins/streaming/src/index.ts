@@ -13,9 +13,19 @@ export {
   EntityKafkaLagCard,
   EntityDataFreshnessCard,
   EntityStreamingLiveContent,
+  EntityStreamingDeadLettersContent,
 } from './plugin';
-export { isStreamingKafkaAvailable, isStreamingKafkaLagAvailable, isStreamingTimescaleAvailable } from './conditions';
+export {
+  isStreamingDlqAvailable,
+  isStreamingKafkaAvailable,
+  isStreamingKafkaLagAvailable,
+  isStreamingTimescaleAvailable,
+} from './conditions';
 export { streamingApiRef, StreamingClient } from './api';
 export type { StreamingApi } from './api';
-export { isStreamingLiveAvailable, streamingLiveApiRef, StreamingLiveClient } from './live';
+export {
+  isStreamingLiveAvailable,
+  streamingLiveApiRef,
+  StreamingLiveClient,
+} from './live';
 export type { StreamingLiveApi } from './live';

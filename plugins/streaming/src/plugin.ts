@@ -13,6 +13,9 @@ import { StreamingLiveClient, streamingLiveApiRef } from './live';
 export const kafkaRouteRef = createRouteRef({ id: 'streaming:kafka' });
 export const timescaleRouteRef = createRouteRef({ id: 'streaming:timescale' });
 export const liveRouteRef = createRouteRef({ id: 'streaming:live' });
+export const deadLettersRouteRef = createRouteRef({
+  id: 'streaming:dead-letters',
+});
 
 /**
  * The plugin for legacy (pre new frontend system) apps.
@@ -33,7 +36,12 @@ export const streamingPlugin = createPlugin({
       factory: deps => new StreamingLiveClient(deps),
     }),
   ],
-  routes: { kafka: kafkaRouteRef, timescale: timescaleRouteRef, live: liveRouteRef },
+  routes: {
+    kafka: kafkaRouteRef,
+    timescale: timescaleRouteRef,
+    live: liveRouteRef,
+    deadLetters: deadLettersRouteRef,
+  },
 });
 
 /** @public */
@@ -49,7 +57,8 @@ export const EntityStreamingKafkaContent = streamingPlugin.provide(
 export const EntityStreamingTimescaleContent = streamingPlugin.provide(
   createRoutableExtension({
     name: 'EntityStreamingTimescaleContent',
-    component: () => import('./components/TimescaleTab').then(m => m.TimescaleTab),
+    component: () =>
+      import('./components/TimescaleTab').then(m => m.TimescaleTab),
     mountPoint: timescaleRouteRef,
   }),
 );
@@ -58,7 +67,10 @@ export const EntityStreamingTimescaleContent = streamingPlugin.provide(
 export const EntityKafkaLagCard = streamingPlugin.provide(
   createComponentExtension({
     name: 'EntityKafkaLagCard',
-    component: { lazy: () => import('./components/LagSummaryCard').then(m => m.LagSummaryCard) },
+    component: {
+      lazy: () =>
+        import('./components/LagSummaryCard').then(m => m.LagSummaryCard),
+    },
   }),
 );
 
@@ -66,7 +78,10 @@ export const EntityKafkaLagCard = streamingPlugin.provide(
 export const EntityDataFreshnessCard = streamingPlugin.provide(
   createComponentExtension({
     name: 'EntityDataFreshnessCard',
-    component: { lazy: () => import('./components/FreshnessCard').then(m => m.FreshnessCard) },
+    component: {
+      lazy: () =>
+        import('./components/FreshnessCard').then(m => m.FreshnessCard),
+    },
   }),
 );
 
@@ -76,5 +91,15 @@ export const EntityStreamingLiveContent = streamingPlugin.provide(
     name: 'EntityStreamingLiveContent',
     component: () => import('./components/LiveTab').then(m => m.LiveTab),
     mountPoint: liveRouteRef,
+  }),
+);
+
+/** @public */
+export const EntityStreamingDeadLettersContent = streamingPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStreamingDeadLettersContent',
+    component: () =>
+      import('./components/DeadLettersTab').then(m => m.DeadLettersTab),
+    mountPoint: deadLettersRouteRef,
   }),
 );

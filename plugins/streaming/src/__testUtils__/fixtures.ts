@@ -1,6 +1,7 @@
 import type { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import type {
+  DeadLettersResponse,
   EntityKafkaResponse,
   EntityTimescaleResponse,
   HypertableHistoryResponse,
@@ -240,6 +241,72 @@ export const historyResponse: HypertableHistoryResponse = {
   ],
 };
 
+export const deadLettersResponse: DeadLettersResponse = {
+  entityRef: 'component:default/mqtt-kafka-bridge',
+  fetchedAt: ago(0),
+  topics: ['local/homelab.dlq'],
+  cluster: 'local',
+  topic: 'homelab.dlq',
+  held: 3,
+  counts: {
+    scanned: 3,
+    capped: false,
+    byClass: { 'not-json': 2, 'invalid-record': 1 },
+    hourly: [
+      { bucket: ago(3600), counts: { 'not-json': 2, 'invalid-record': 1 } },
+    ],
+  },
+  letters: [
+    {
+      partition: 0,
+      offset: '2',
+      time: ago(60),
+      errorClass: 'invalid-record',
+      reason: 'ts is 300 years in the future',
+      service: 'timescaledb-sink',
+      attempts: 3,
+      source: { topic: 'homelab.energy', partition: 0, offset: '41' },
+      device: 'meter2',
+      payload: { preview: '{"stream":"energy"}', bytes: 19, truncated: false },
+    },
+    {
+      partition: 0,
+      offset: '1',
+      time: ago(120),
+      errorClass: 'not-json',
+      reason: 'payload is not JSON',
+      service: 'mqtt-kafka-bridge',
+      source: { mqttTopic: 'homelab/energy/meter1' },
+      device: 'meter1',
+      payload: {
+        preview: '\\x1b[2J<script>alert(1)</script>',
+        bytes: 4102,
+        truncated: true,
+      },
+    },
+  ],
+  next: '0:1',
+};
+
+export const deadLettersOlder: DeadLettersResponse = {
+  ...deadLettersResponse,
+  counts: undefined,
+  next: undefined,
+  letters: [
+    {
+      partition: 0,
+      offset: '0',
+      time: ago(7200),
+      errorClass: 'not-json',
+      reason: 'payload is not JSON',
+      service: 'mqtt-kafka-bridge',
+      source: { mqttTopic: 'homelab/energy/meter1' },
+      device: 'meter1',
+      payload: { preview: 'oldest letter', bytes: 13, truncated: false },
+    },
+  ],
+};
+
 export function mockStreamingApi(
   overrides: Partial<StreamingApi> = {},
 ): StreamingApi {
@@ -247,6 +314,9 @@ export function mockStreamingApi(
     getKafka: jest.fn(async () => kafkaResponse),
     getTimescale: jest.fn(async () => timescaleResponse),
     getTimescaleHistory: jest.fn(async () => historyResponse),
+    getDeadLetters: jest.fn(async (_entity, options) =>
+      options?.before ? deadLettersOlder : deadLettersResponse,
+    ),
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type {
+  DeadLettersResponse,
   EntityKafkaResponse,
   EntityTimescaleResponse,
   HistoryBucket,
@@ -20,7 +21,14 @@ export interface StreamingApi {
     entity: CompoundEntityRef,
     options: { table: string; bucket: HistoryBucket; hours?: number },
   ): Promise<HypertableHistoryResponse>;
+  /** Dead letters, newest first; `before` is the `next` of the previous page. */
+  getDeadLetters(
+    entity: CompoundEntityRef,
+    options?: { topic?: string; before?: string; limit?: number },
+  ): Promise<DeadLettersResponse>;
 }
 
 /** @public */
-export const streamingApiRef = createApiRef<StreamingApi>({ id: 'plugin.streaming.service' });
+export const streamingApiRef = createApiRef<StreamingApi>({
+  id: 'plugin.streaming.service',
+});

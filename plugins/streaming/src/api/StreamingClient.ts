@@ -2,6 +2,7 @@ import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import type {
+  DeadLettersResponse,
   EntityKafkaResponse,
   EntityTimescaleResponse,
   HistoryBucket,
@@ -11,13 +12,26 @@ import type { StreamingApi } from './StreamingApi';
 
 /** @public */
 export class StreamingClient implements StreamingApi {
-  constructor(private readonly options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+  constructor(
+    private readonly options: {
+      discoveryApi: DiscoveryApi;
+      fetchApi: FetchApi;
+    },
+  ) {}
 
-  private async get<T>(entity: CompoundEntityRef, path: string, query?: Record<string, string>): Promise<T> {
+  private async get<T>(
+    entity: CompoundEntityRef,
+    path: string,
+    query?: Record<string, string>,
+  ): Promise<T> {
     const base = await this.options.discoveryApi.getBaseUrl('streaming');
-    const ref = [entity.kind, entity.namespace, entity.name].map(encodeURIComponent).join('/');
+    const ref = [entity.kind, entity.namespace, entity.name]
+      .map(encodeURIComponent)
+      .join('/');
     const qs = query ? `?${new URLSearchParams(query)}` : '';
-    const response = await this.options.fetchApi.fetch(`${base}/entities/${ref}/${path}${qs}`);
+    const response = await this.options.fetchApi.fetch(
+      `${base}/entities/${ref}/${path}${qs}`,
+    );
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return response.json();
   }
@@ -30,9 +44,30 @@ export class StreamingClient implements StreamingApi {
     return this.get<EntityTimescaleResponse>(entity, 'timescale');
   }
 
-  getTimescaleHistory(entity: CompoundEntityRef, options: { table: string; bucket: HistoryBucket; hours?: number }) {
-    const query: Record<string, string> = { table: options.table, bucket: options.bucket };
+  getTimescaleHistory(
+    entity: CompoundEntityRef,
+    options: { table: string; bucket: HistoryBucket; hours?: number },
+  ) {
+    const query: Record<string, string> = {
+      table: options.table,
+      bucket: options.bucket,
+    };
     if (options.hours) query.hours = String(options.hours);
-    return this.get<HypertableHistoryResponse>(entity, 'timescale/history', query);
+    return this.get<HypertableHistoryResponse>(
+      entity,
+      'timescale/history',
+      query,
+    );
+  }
+
+  getDeadLetters(
+    entity: CompoundEntityRef,
+    options: { topic?: string; before?: string; limit?: number } = {},
+  ) {
+    const query: Record<string, string> = {};
+    if (options.topic) query.topic = options.topic;
+    if (options.before) query.before = options.before;
+    if (options.limit) query.limit = String(options.limit);
+    return this.get<DeadLettersResponse>(entity, 'dlq', query);
   }
 }

@@ -1,0 +1,1 @@
+export { DeadLettersTab } from './DeadLettersTab';
