@@ -28,7 +28,6 @@ const opts = (write: (items: number[]) => Promise<void>) => ({
   write,
   isRecordError: (e: unknown) => e instanceof RecordError,
   attempts: 3,
-  guard: <R>(fn: () => Promise<R>) => fn(),
 });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -75,28 +74,6 @@ describe('writeIsolating', () => {
     await expect(writeIsolating(range(3), opts(write))).rejects.toThrow(
       'database down',
     );
-  });
-
-  it('retries through the guard, so an outage does not split the batch', async () => {
-    let outages = 2;
-    const table = fakeTable(new Set());
-    const write = async (items: number[]) => {
-      if (outages-- > 0) throw new Error('Connection terminated unexpectedly');
-      await table.write(items);
-    };
-    const guard = async <R>(fn: () => Promise<R>): Promise<R> => {
-      for (;;) {
-        try {
-          return await fn();
-        } catch (e) {
-          if (e instanceof RecordError) throw e;
-        }
-      }
-    };
-    expect(await writeIsolating(range(10), { ...opts(write), guard })).toEqual(
-      [],
-    );
-    expect(table.transactions).toHaveLength(1);
   });
 });
 

@@ -12,8 +12,6 @@ export interface IsolateOptions<T> {
   isRecordError: (err: unknown) => boolean;
   /** Tries for a lone failing record before it is rejected. */
   attempts: number;
-  /** Wraps every write; retries database outages until they pass. */
-  guard: <R>(fn: () => Promise<R>) => Promise<R>;
 }
 
 /** Splits a batch into chunks of at most `size` items, keeping order. */
@@ -29,6 +27,8 @@ export function chunk<T>(items: T[], size: number): T[][] {
  * the batch until the failing record stands alone, so one bad value costs
  * about 2·log2(n) extra transactions and its neighbours are still stored.
  * A lone record is tried `attempts` times in all before it is rejected.
+ * Any other error (the database is gone) ends the whole call: the caller
+ * waits and replays the chunk, which the unique key makes harmless.
  */
 export async function writeIsolating<T>(
   items: T[],
@@ -39,7 +39,7 @@ export async function writeIsolating<T>(
     part: T[],
   ): Promise<{ error: unknown } | undefined> => {
     try {
-      await opts.guard(() => opts.write(part));
+      await opts.write(part);
       return undefined;
     } catch (error) {
       if (!opts.isRecordError(error)) throw error;

@@ -119,6 +119,22 @@ export const configSchema = z
         /** Where a new group starts; a committed offset always wins. */
         fromBeginning: flag.default(true),
         dlqTopic: z.string().min(1).default(DEFAULT_TOPICS.dlq.name),
+        /**
+         * Largest value a dead letter carries; a longer one is cut and its
+         * headers give the original size and SHA-256. Keep it under the DLQ
+         * topic's max.message.bytes (1 MiB by default) minus the headers.
+         */
+        dlqMaxValueBytes: z.coerce
+          .number()
+          .int()
+          .min(1024, 'must be at least 1024 bytes')
+          .default(900_000),
+        /** Largest produce request of dead letters; more are split. */
+        dlqMaxBatchBytes: z.coerce
+          .number()
+          .int()
+          .min(1024, 'must be at least 1024 bytes')
+          .default(900_000),
         sessionTimeoutMs: z.coerce.number().int().min(6000).default(30000),
       })
       .strict(),
@@ -182,10 +198,23 @@ export const configSchema = z
       .prefault({}),
     retry: z
       .object({
-        /** Tries for a record that fails on its own before it goes to the DLQ. */
+        /**
+         * Tries for a record the database refuses on its own (any error but
+         * an outage) before it goes to the DLQ.
+         */
         recordAttempts: z.coerce.number().int().min(1).max(20).default(3),
         initialBackoffMs: z.coerce.number().int().min(1).default(200),
         maxBackoffMs: z.coerce.number().int().min(1).default(30000),
+      })
+      .strict()
+      .prefault({}),
+    conflicts: z
+      .object({
+        /**
+         * Conflicts (same device_id and ts, other values) logged with both
+         * values per chunk; every one is counted whatever this says.
+         */
+        logPerBatch: z.coerce.number().int().min(1).max(100).default(10),
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@ import { classifyDbError, errorClassName } from './errors';
 import type { Hypertable } from './hypertable';
 import type { SinkMetrics } from './metrics';
 import { decodeMessages } from './record';
-import type { ReadingRecord, ReadingsStore } from './store';
+import type { ReadingRecord, ReadingsStore, WriteOutcome } from './store';
 
 /**
  * THE place where a Kafka record counts as delivered.
@@ -18,9 +18,11 @@ import type { ReadingRecord, ReadingsStore } from './store';
  *   3. send the dead letters and wait for Kafka to acknowledge them;
  *   4. only then resolve and commit the Kafka offset past the chunk.
  *
- * A crash anywhere before step 4 replays the chunk, which the unique
- * (device_id, ts) key turns into a no-op; nothing is committed that is not
- * stored or dead-lettered.
+ * When the database or Kafka is unreachable, step 2 or 3 throws and nothing
+ * is committed: the caller (sink.ts) pauses the partition and replays the
+ * chunk later. A crash anywhere before step 4 replays the chunk as well; the
+ * unique (device_id, ts) key turns the replay into counted, harmless
+ * replays. Nothing is committed that is not stored or dead-lettered.
  */
 
 /** What delivery needs from the consumer for one partition. */
@@ -42,10 +44,8 @@ export interface DeliveryContext {
   logger: Logger;
   group: string;
   recordAttempts: number;
-  /** Retries database outages without limit (see sink.ts). */
-  dbGuard: <R>(fn: () => Promise<R>) => Promise<R>;
-  /** Retries Kafka sends without limit. */
-  kafkaGuard: <R>(fn: () => Promise<R>) => Promise<R>;
+  /** Most conflicts logged per chunk; all are counted. */
+  conflictLogLimit: number;
   /** Observer for each delivered batch (the benchmark's exact percentiles). */
   onBatch?: (seconds: number, records: number, inserted: number) => void;
 }
@@ -69,14 +69,22 @@ export async function deliverChunk(
     'writing batch',
   );
 
-  let inserted = 0;
+  const outcome: WriteOutcome = {
+    inserted: 0,
+    replays: 0,
+    conflicts: 0,
+    samples: [],
+  };
   const rejected = await writeIsolating<ReadingRecord>(readings, {
     write: async items => {
-      inserted += await ctx.store.write(table, items);
+      const o = await ctx.store.write(table, items);
+      outcome.inserted += o.inserted;
+      outcome.replays += o.replays;
+      outcome.conflicts += o.conflicts;
+      outcome.samples.push(...o.samples);
     },
-    isRecordError: e => classifyDbError(e) === 'record',
+    isRecordError: e => classifyDbError(e) !== 'transient',
     attempts: ctx.recordAttempts,
-    guard: ctx.dbGuard,
   });
   const refused: DeadLetter[] = rejected.map(r => ({
     message: r.item.message,
@@ -85,7 +93,7 @@ export async function deliverChunk(
     attempts: r.attempts,
   }));
   const dead = [...letters, ...refused];
-  await ctx.kafkaGuard(() => ctx.dlq.send(dead));
+  await ctx.dlq.send(dead);
 
   const last = messages[messages.length - 1].offset;
   const next = (BigInt(last) + 1n).toString();
@@ -110,29 +118,48 @@ export async function deliverChunk(
       topic: position.topic,
       partition: position.partition,
       committed: next,
-      inserted,
+      ...outcome,
+      samples: undefined,
     },
     'batch delivered',
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const topic = position.topic;
+  const { inserted, replays, conflicts } = outcome;
   metrics.batchSeconds.observe({ table: table.name }, seconds);
   ctx.onBatch?.(seconds, messages.length, inserted);
   metrics.batchRows.observe(messages.length);
   metrics.batches.inc({ table: table.name });
   metrics.rowsWritten.inc({ table: table.name }, inserted);
   metrics.records.inc({ topic, outcome: 'stored' }, inserted);
+  // A row inserted by an overlapping instance between our snapshot and our
+  // insert is neither inserted nor compared here; it is a replay too.
   metrics.records.inc(
     { topic, outcome: 'duplicate' },
-    readings.length - rejected.length - inserted,
+    readings.length - rejected.length - inserted - conflicts,
   );
+  metrics.records.inc({ topic, outcome: 'conflict' }, conflicts);
   metrics.records.inc({ topic, outcome: 'dead_lettered' }, dead.length);
+  metrics.replays.inc({ table: table.name }, replays);
+  metrics.conflicts.inc({ table: table.name }, conflicts);
   for (const d of dead)
     metrics.deadLetters.inc({ topic, error_class: d.errorClass });
   metrics.lag.set(
     { group: ctx.group, topic, partition: String(position.partition) },
     Math.max(0, Number(BigInt(position.highWatermark) - BigInt(next))),
   );
+  if (conflicts) {
+    // Both values, so an operator can tell a clock problem from a replay.
+    ctx.logger.warn(
+      {
+        table: table.name,
+        conflicts,
+        kept: 'first',
+        samples: outcome.samples.slice(-ctx.conflictLogLimit),
+      },
+      'readings with an existing (device_id, ts) but other values; the stored value was kept',
+    );
+  }
   if (dead.length) {
     ctx.logger.warn(
       {

@@ -1,5 +1,6 @@
 import { DLQ_HEADERS } from '@homelab/plugin-streaming-common';
-import { deadLetterHeaders } from './dlq';
+import { createHash } from 'node:crypto';
+import { deadLetterHeaders, deadLetterMessage, SINK_DLQ_HEADERS } from './dlq';
 import { decodeMessages } from './record';
 import { hypertablesFromConfig } from './hypertable';
 import { parseSinkConfig } from './config';
@@ -81,5 +82,34 @@ describe('deadLetterHeaders', () => {
     expect(headers['source.mqtt_topic']).toEqual(
       Buffer.from('homelab/energy/meter1'),
     );
+  });
+});
+
+describe('deadLetterMessage', () => {
+  const letter = (value: Buffer) => ({
+    message: { ...message('x'), key: Buffer.from('meter1'), value },
+    errorClass: 'not-json',
+    reason: 'value is not JSON',
+    attempts: 1,
+  });
+
+  it('is keyed by its source position, so a replayed letter can be dropped', () => {
+    const m = deadLetterMessage(letter(Buffer.from('x')), 1024);
+    expect(m.key).toBe('homelab.energy:2:7');
+    expect(m.headers![SINK_DLQ_HEADERS.sourceKey]).toEqual(
+      Buffer.from('meter1'),
+    );
+    expect(m.headers![SINK_DLQ_HEADERS.truncated]).toBeUndefined();
+  });
+
+  it('cuts a value over the limit and says so with the size and hash', () => {
+    const big = Buffer.alloc(5000, 'a');
+    const m = deadLetterMessage(letter(big), 1024);
+    expect((m.value as Buffer).length).toBe(1024);
+    expect(m.headers).toMatchObject({
+      [SINK_DLQ_HEADERS.truncated]: 'true',
+      [SINK_DLQ_HEADERS.originalBytes]: '5000',
+      [SINK_DLQ_HEADERS.sha256]: createHash('sha256').update(big).digest('hex'),
+    });
   });
 });

@@ -17,6 +17,23 @@ describe('classifyDbError', () => {
     [{ code: '23502', message: 'null value in column' }, 'record'],
     [
       {
+        code: '54000',
+        message:
+          'index row size 3024 exceeds btree version 4 maximum 2704 for index',
+      },
+      'record',
+    ],
+    [
+      {
+        code: '57014',
+        message: 'canceling statement due to statement timeout',
+      },
+      'record',
+    ],
+    [{ code: '40001', message: 'could not serialize access' }, 'transient'],
+    [{ code: '40P01', message: 'deadlock detected' }, 'transient'],
+    [
+      {
         code: '57P01',
         message: 'terminating connection due to administrator command',
       },
@@ -35,13 +52,14 @@ describe('classifyDbError', () => {
     [new Error('Connection terminated unexpectedly'), 'transient'],
     [new Error('timeout exceeded when trying to connect'), 'transient'],
     [new Error('Query read timeout'), 'transient'],
+    [new Error('something unexpected'), 'refused'],
     [
       { code: '42P01', message: 'relation "energy_readings" does not exist' },
-      'blocking',
+      'refused',
     ],
     [
       { code: '42501', message: 'permission denied for table energy_readings' },
-      'blocking',
+      'refused',
     ],
   ])('%j is %s', (err, expected) => {
     expect(classifyDbError(err)).toBe(expected);

@@ -84,26 +84,68 @@ export function timeIndexSql(t: Hypertable): string {
   )} ON ${qualified(t.schema, t.name)} (ts DESC)`;
 }
 
+function unnestSources(arrays: string[], types: string[]): string {
+  return arrays.map((a, i) => `${literal(a)}::${types[i]}[]`).join(',\n  ');
+}
+
 function unnestInsert(
   target: string,
   columns: string[],
   types: string[],
   arrays: string[],
-  conflict: string,
 ): string {
-  const sources = arrays
-    .map((a, i) => `${literal(a)}::${types[i]}[]`)
-    .join(',\n  ');
   return `INSERT INTO ${target} (${columns.map(ident).join(', ')})
 SELECT * FROM unnest(
-  ${sources})
-ON CONFLICT ${conflict}DO NOTHING`;
+  ${unnestSources(arrays, types)})
+ON CONFLICT DO NOTHING`;
+}
+
+/** Where each hypertable's replays and conflicts are counted; the portal reads it. */
+export const CONFLICTS_TABLE = 'streaming_sink_conflicts';
+
+export function createConflictsTableSql(schema: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, CONFLICTS_TABLE)} (
+  hypertable text PRIMARY KEY,
+  replays bigint NOT NULL DEFAULT 0,
+  conflicts bigint NOT NULL DEFAULT 0,
+  last_conflict_at timestamptz,
+  last_conflict jsonb
+)`;
+}
+
+/**
+ * A row's values as the record's `fields` object: the typed columns that are
+ * set, merged with `extra`. jsonb compares numbers by value, so 1 and 1.0 are
+ * the same reading. jsonb_build_object takes at most 100 arguments, hence the
+ * groups of 40 columns.
+ */
+function fieldsJson(alias: string, columns: TypedColumn[]): string {
+  const groups: string[] = [];
+  for (let i = 0; i < columns.length; i += 40) {
+    const pairs = columns
+      .slice(i, i + 40)
+      .map(c => `${literal(c.name)}, ${alias}.${ident(c.name)}`)
+      .join(', ');
+    groups.push(`jsonb_build_object(${pairs})`);
+  }
+  const typed = groups.length ? groups.join(' || ') : `'{}'::jsonb`;
+  return `(jsonb_strip_nulls(${typed}) || coalesce(${alias}.extra, '{}'::jsonb))`;
 }
 
 /**
  * One statement per batch: every column travels as one array and UNNEST
  * turns them back into rows, so 5,000 records cost one round trip and one
- * plan. The unique key makes a replay a no-op.
+ * plan.
+ *
+ * Same (device_id, ts) twice is never silent. The first value stored wins
+ * (keep-first): a replay after a crash never rewrites a row, and the result
+ * does not depend on which of two overlapping sink instances commits last.
+ * Every later record with that key is compared with the stored value (or,
+ * inside one batch, with the first one): equal is a replay, different is a
+ * conflict. Both are counted in the conflicts table by the same statement, so
+ * the counts commit, or roll back, with the rows. The statement answers one
+ * row: inserted, replays, conflicts, and the last `samples` conflicts as
+ * `{device_id, ts, old, new}` for the log (the counts are always complete).
  *
  * The arrays are inlined as literals rather than bound as parameters so the
  * whole write is a single simple-protocol message: PostgreSQL runs it as one
@@ -114,14 +156,15 @@ ON CONFLICT ${conflict}DO NOTHING`;
 export function insertStatement(
   t: Hypertable,
   records: CanonicalRecord[],
+  samples = 10,
 ): string {
-  const columns = [
+  const list = [
     'ts',
     'device_id',
     'received_at',
-    ...t.columns.map(c => c.name),
+    ...t.columns.map(c => ident(c.name)),
     'extra',
-  ];
+  ].join(', ');
   const types = [
     'timestamptz',
     'text',
@@ -129,13 +172,54 @@ export function insertStatement(
     ...t.columns.map(c => c.type),
     'jsonb',
   ];
-  return unnestInsert(
-    qualified(t.schema, t.name),
-    columns,
-    types,
-    insertArrays(t, records),
-    '(device_id, ts) ',
-  );
+  const table = qualified(t.schema, t.name);
+  const conflicts = qualified(t.schema, CONFLICTS_TABLE);
+  const differs = 'old IS DISTINCT FROM new';
+  return `WITH incoming AS (
+  SELECT u.*, row_number() OVER (PARTITION BY u.device_id, u.ts ORDER BY u.n) AS k
+  FROM unnest(
+  ${unnestSources(insertArrays(t, records), types)})
+  WITH ORDINALITY AS u(${list}, n)
+), inserted AS (
+  INSERT INTO ${table} (${list})
+  SELECT ${list} FROM incoming WHERE k = 1 ORDER BY n
+  ON CONFLICT (device_id, ts) DO NOTHING
+  RETURNING 1
+), compared AS (
+  SELECT r.n, r.device_id, r.ts,
+    CASE WHEN s.device_id IS NOT NULL
+      THEN ${fieldsJson('s', t.columns)}
+      ELSE ${fieldsJson('f', t.columns)} END AS old,
+    ${fieldsJson('r', t.columns)} AS new
+  FROM incoming r
+  LEFT JOIN ${table} s ON s.device_id = r.device_id AND s.ts = r.ts
+  LEFT JOIN incoming f ON f.device_id = r.device_id AND f.ts = r.ts AND f.k = 1
+  WHERE s.device_id IS NOT NULL OR r.k > 1
+), tally AS (
+  SELECT count(*) FILTER (WHERE NOT (${differs})) AS replays,
+    count(*) FILTER (WHERE ${differs}) AS conflicts,
+    (SELECT jsonb_agg(jsonb_build_object('device_id', c.device_id, 'ts', c.ts, 'old', c.old, 'new', c.new) ORDER BY c.n)
+     FROM (SELECT * FROM compared WHERE ${differs} ORDER BY n DESC LIMIT ${Math.max(
+    1,
+    samples,
+  )}) c) AS samples
+  FROM compared
+), counted AS (
+  INSERT INTO ${conflicts} AS c (hypertable, replays, conflicts, last_conflict_at, last_conflict)
+  SELECT ${literal(t.name)}, replays, conflicts,
+    CASE WHEN conflicts > 0 THEN now() END, samples -> -1
+  FROM tally WHERE replays + conflicts > 0
+  ON CONFLICT (hypertable) DO UPDATE SET
+    replays = c.replays + EXCLUDED.replays,
+    conflicts = c.conflicts + EXCLUDED.conflicts,
+    last_conflict_at = coalesce(EXCLUDED.last_conflict_at, c.last_conflict_at),
+    last_conflict = coalesce(EXCLUDED.last_conflict, c.last_conflict)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+  replays::int AS replays, conflicts::int AS conflicts, samples,
+  (SELECT count(*) FROM counted)::int AS counted
+FROM tally`;
 }
 
 /**
@@ -237,7 +321,6 @@ export function rawInsertStatement(
       'timestamptz',
     ],
     arrays,
-    '',
   );
 }
 

@@ -23,7 +23,7 @@ export function createMetrics(registry = new Registry()) {
     }),
     records: new Counter({
       name: 'timescaledb_sink_records_total',
-      help: 'Kafka records handled, by outcome: stored, duplicate or dead_lettered',
+      help: 'Kafka records handled, by outcome: stored, duplicate, conflict or dead_lettered',
       labelNames: ['topic', 'outcome'],
       registers: [registry],
     }),
@@ -52,6 +52,18 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
+    replays: new Counter({
+      name: 'timescaledb_sink_replays_total',
+      help: 'Records whose (device_id, ts) was already stored with the same values (harmless)',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    conflicts: new Counter({
+      name: 'timescaledb_sink_conflicts_total',
+      help: 'Records whose (device_id, ts) was already stored with other values; the first value was kept',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
     deadLetters: new Counter({
       name: 'timescaledb_sink_dead_letters_total',
       help: 'Records sent to the dead-letter topic',
@@ -60,13 +72,13 @@ export function createMetrics(registry = new Registry()) {
     }),
     dbRetries: new Counter({
       name: 'timescaledb_sink_db_retries_total',
-      help: 'Database writes retried after a transient or blocking error',
+      help: 'Writes retried later while the database (transient) or Kafka (kafka) was unavailable',
       labelNames: ['class'],
       registers: [registry],
     }),
     waiting: new Gauge({
       name: 'timescaledb_sink_partitions_waiting',
-      help: 'Partitions paused while the database is unavailable',
+      help: 'Partitions paused while the database or Kafka is unavailable',
       registers: [registry],
     }),
     pool: new Gauge({

@@ -5,6 +5,7 @@ import {
   addColumnsSql,
   aggregateNames,
   createAggregateSql,
+  createConflictsTableSql,
   createRawArchiveSql,
   createTableSql,
   Hypertable,
@@ -135,9 +136,14 @@ export function plannedMigrations(
   timescale: boolean,
 ): Migration[] {
   const tables = hypertablesFromConfig(config);
-  const list = tables.flatMap(t =>
-    tableMigrations(t, timescale, config.timescale),
-  );
+  const list: Migration[] = [
+    // A plain table even on TimescaleDB: one small row per hypertable.
+    {
+      version: '0001_streaming_sink_conflicts_table',
+      statements: [createConflictsTableSql(config.database.schema)],
+    },
+    ...tables.flatMap(t => tableMigrations(t, timescale, config.timescale)),
+  ];
   if (config.rawArchive.enabled)
     list.push(...rawArchiveMigrations(config, timescale));
   return list;

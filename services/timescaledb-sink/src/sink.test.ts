@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DLQ_HEADERS } from '@homelab/plugin-streaming-common';
 import { testInfra } from '@homelab/infra';
 import type { Producer } from 'kafkajs';
+import { SINK_DLQ_HEADERS } from './dlq';
 import type { Sink } from './sink';
 import {
   canonical,
@@ -232,17 +233,17 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       'temperature_readings',
     ]) {
       expect(policy('policy_compression', table)).toMatchObject({
-        compress_after: '7 days',
+        compress_after: config.timescale.compressAfter,
       });
       expect(policy('policy_retention', table)).toMatchObject({
-        drop_after: '90 days',
+        drop_after: config.timescale.rawRetention,
       });
       for (const view of [`${table}_hourly`, `${table}_daily`]) {
         expect(
           policy('policy_refresh_continuous_aggregate', view),
         ).toBeDefined();
         expect(policy('policy_retention', view)).toMatchObject({
-          drop_after: '2 years',
+          drop_after: config.timescale.aggregateRetention,
         });
       }
     }
@@ -320,9 +321,10 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
     expect(JSON.parse(refused.value!)).toMatchObject({
       fields: { temperature_c: 1e9 },
     });
-    expect(refused.key).toBe(`poison-${id}`);
     // Offset 0 holds the temperature record of the first test.
+    expect(refused.key).toBe(`${topics.temperature}:0:${before + 50}`);
     expect(refused.headers).toMatchObject({
+      [SINK_DLQ_HEADERS.sourceKey]: `poison-${id}`,
       [DLQ_HEADERS.attempts]: '3',
       [DLQ_HEADERS.topic]: topics.temperature,
       [DLQ_HEADERS.partition]: '0',

@@ -2,6 +2,7 @@ import {
   Consumer,
   EachBatchPayload,
   Kafka,
+  KafkaJSError,
   logLevel,
   Partitioners,
   Producer,
@@ -14,7 +15,7 @@ import type {
   RunningService,
 } from '@homelab/service-kit';
 import { chunk } from './batch';
-import { retryForever, RetryAborted } from './backoff';
+import { backoffDelay, retryForever } from './backoff';
 import type { SinkConfig } from './config';
 import { deliverChunk, DeliveryContext } from './delivery';
 import { DeadLetterQueue, SourceMessage } from './dlq';
@@ -58,6 +59,12 @@ function topicConfig(name: string) {
   ];
 }
 
+/** A partition paused until the database or Kafka answers again. */
+interface PartitionWait {
+  attempt: number;
+  timer?: NodeJS.Timeout;
+}
+
 export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const logger = options.logger;
   const metrics = options.metrics ?? createMetrics();
@@ -84,7 +91,10 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  const dlq = new DeadLetterQueue(producer, config.kafka.dlqTopic);
+  const dlq = new DeadLetterQueue(producer, config.kafka.dlqTopic, {
+    maxValueBytes: config.kafka.dlqMaxValueBytes,
+    maxBatchBytes: config.kafka.dlqMaxBatchBytes,
+  });
   const { batch } = config;
   const consumer: Consumer = kafka.consumer({
     groupId: config.kafka.group,
@@ -99,7 +109,6 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   let stopping = false;
   let consuming = false;
   let crashed: string | undefined;
-  const waiting = new Set<string>();
   const sink: Sink = { start, stop, health, metrics, pool };
 
   consumer.on(consumer.events.CRASH, e => {
@@ -166,6 +175,73 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     );
   }
 
+  /**
+   * Why a partition waits instead of retrying inside eachBatch: kafkajs does
+   * not fetch again until every batch of the last fetch is handled, so one
+   * partition looping on its write would starve every other topic. A
+   * partition that cannot write (database or Kafka unreachable) is paused
+   * and eachBatch returns without resolving anything; a timer resumes it
+   * after a backoff, and kafkajs fetches it again from the last resolved
+   * offset, so the chunk is replayed (harmlessly) while the rest of the group
+   * keeps flowing. Only unavailability is waited for; every other error is
+   * bounded inside deliverChunk.
+   */
+  const waits = new Map<string, PartitionWait>();
+
+  function waitAndRetry(
+    topic: string,
+    partition: number,
+    err: unknown,
+    what: 'database' | 'kafka',
+  ) {
+    const key = `${topic}:${partition}`;
+    const wait = waits.get(key) ?? { attempt: 0 };
+    waits.set(key, wait);
+    wait.attempt++;
+    metrics.waiting.set(waits.size);
+    const cls = what === 'database' ? classifyDbError(err) : 'kafka';
+    metrics.dbRetries.inc({ class: cls });
+    const delayMs = backoffDelay(wait.attempt - 1, {
+      initialMs: config.retry.initialBackoffMs,
+      maxMs: config.retry.maxBackoffMs,
+    });
+    const log =
+      wait.attempt === 1 || wait.attempt % 10 === 0
+        ? logger.warn.bind(logger)
+        : logger.debug.bind(logger);
+    log(
+      {
+        err: (err as Error).message,
+        class: cls,
+        attempt: wait.attempt,
+        delayMs,
+        topic,
+        partition,
+      },
+      `${what} unavailable; partition paused, retries in ${delayMs} ms`,
+    );
+    const tp = [{ topic, partitions: [partition] }];
+    consumer.pause(tp);
+    clearTimeout(wait.timer);
+    wait.timer = setTimeout(() => {
+      wait.timer = undefined;
+      if (!stopping) consumer.resume(tp);
+    }, delayMs);
+  }
+
+  function resumed(topic: string, partition: number) {
+    const key = `${topic}:${partition}`;
+    const wait = waits.get(key);
+    if (!wait) return;
+    clearTimeout(wait.timer);
+    waits.delete(key);
+    metrics.waiting.set(waits.size);
+    logger.info(
+      { topic, partition, attempts: wait.attempt },
+      'writes succeed again; partition resumed',
+    );
+  }
+
   async function handleBatch(payload: EachBatchPayload) {
     const {
       batch: fetched,
@@ -176,7 +252,6 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     } = payload;
     const table = tables.get(fetched.topic);
     if (!table) return;
-    const key = `${fetched.topic}:${fetched.partition}`;
     if (fetched.messages.length) {
       // Before the write: what is fetched but not yet committed is lag too.
       const lag =
@@ -191,45 +266,6 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         Number(lag),
       );
     }
-    let rebalancing = false;
-    const abortReason = () => {
-      if (stopping) return 'stopping';
-      if (!isRunning()) return 'consumer stopped';
-      if (isStale() || rebalancing) return 'partition revoked';
-      return undefined;
-    };
-    const keepAlive = async () => {
-      await heartbeat().catch(() => {
-        rebalancing = true;
-      });
-    };
-    const retryOptions = (what: string) => ({
-      initialMs: config.retry.initialBackoffMs,
-      maxMs: config.retry.maxBackoffMs,
-      abortReason,
-      onRetry: async (e: unknown, attempt: number, delayMs: number) => {
-        waiting.add(key);
-        metrics.waiting.set(waiting.size);
-        const cls = what === 'database' ? classifyDbError(e) : 'kafka';
-        metrics.dbRetries.inc({ class: cls });
-        const log =
-          attempt === 1 || attempt % 10 === 0
-            ? logger.warn.bind(logger)
-            : logger.debug.bind(logger);
-        log(
-          {
-            err: (e as Error).message,
-            class: cls,
-            attempt,
-            delayMs,
-            topic: fetched.topic,
-            partition: fetched.partition,
-          },
-          `${what} write failed; partition waits and retries`,
-        );
-        await keepAlive();
-      },
-    });
     const ctx: DeliveryContext = {
       table,
       store,
@@ -238,16 +274,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       logger,
       group: config.kafka.group,
       recordAttempts: config.retry.recordAttempts,
-      dbGuard: fn =>
-        retryForever(fn, {
-          ...retryOptions('database'),
-          shouldRetry: e => classifyDbError(e) !== 'record',
-        }),
-      kafkaGuard: fn =>
-        retryForever(fn, {
-          ...retryOptions('dead-letter'),
-          shouldRetry: () => true,
-        }),
+      conflictLogLimit: config.conflicts.logPerBatch,
       onBatch: options.onBatch,
     };
     const position = {
@@ -260,44 +287,45 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
           { topic: fetched.topic, partition: fetched.partition, offset },
         ]),
     };
-    try {
-      for (const part of chunk(fetched.messages, batch.maxRows)) {
-        // Stop between chunks, never inside one: the chunk in flight finishes.
-        if (abortReason()) return;
-        const messages: SourceMessage[] = part.map(m => ({
-          topic: fetched.topic,
-          partition: fetched.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-          headers: m.headers,
-        }));
+    for (const part of chunk(fetched.messages, batch.maxRows)) {
+      // Stop between chunks, never inside one: the chunk in flight finishes.
+      if (stopping || !isRunning() || isStale()) return;
+      const messages: SourceMessage[] = part.map(m => ({
+        topic: fetched.topic,
+        partition: fetched.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      }));
+      try {
         await deliverChunk(messages, position, ctx);
-        if (waiting.delete(key)) {
-          metrics.waiting.set(waiting.size);
-          logger.info(
-            { topic: fetched.topic, partition: fetched.partition },
-            'database writes succeed again; partition resumed',
-          );
+      } catch (e) {
+        // Nothing of this chunk was committed; it is read again on resume.
+        if (e instanceof KafkaJSError) {
+          waitAndRetry(fetched.topic, fetched.partition, e, 'kafka');
+          return;
         }
-        await keepAlive();
+        if (classifyDbError(e) === 'transient') {
+          waitAndRetry(fetched.topic, fetched.partition, e, 'database');
+          return;
+        }
+        throw e;
       }
-    } catch (e) {
-      // Nothing of the aborted chunk was committed; it is read again later.
-      if (e instanceof RetryAborted) return;
-      throw e;
+      resumed(fetched.topic, fetched.partition);
+      await heartbeat().catch(() => undefined);
     }
   }
 
   function health(): HealthReport {
     return {
       live: crashed === undefined,
-      ready: consuming && !stopping && waiting.size === 0,
+      ready: consuming && !stopping && waits.size === 0,
       details: {
         migrated: sink.migration !== undefined,
         timescale: sink.migration?.timescale ?? null,
         consuming,
-        partitionsWaitingForDatabase: [...waiting],
+        partitionsWaitingForDatabase: [...waits.keys()],
         ...(crashed ? { crashed } : {}),
       },
     };
@@ -305,6 +333,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
 
   async function stop(reason: string) {
     stopping = true;
+    for (const wait of waits.values()) clearTimeout(wait.timer);
     logger.info({ reason }, 'finishing the batch in flight');
     // disconnect() waits for eachBatch to return; chunks not started are
     // left uncommitted and read again by the next owner of the partition.

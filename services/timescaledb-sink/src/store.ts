@@ -27,12 +27,30 @@ export function createPool(config: SinkConfig, logger: Logger): Pool {
   return pool;
 }
 
+/** One reading stored in place of another with the same (device_id, ts). */
+export interface Conflict {
+  device_id: string;
+  ts: string;
+  old: Record<string, unknown>;
+  new: Record<string, unknown>;
+}
+
+/** What one write did to each record of the batch. */
+export interface WriteOutcome {
+  inserted: number;
+  /** Same key and same values as a stored row: harmless. */
+  replays: number;
+  /** Same key, other values: the stored value was kept. */
+  conflicts: number;
+  /** The last few conflicts, for the log. */
+  samples: Conflict[];
+}
+
 /**
  * Writes readings (and, when configured, their raw archive rows) in one
  * transaction: both INSERTs go in one simple-protocol query, which
- * PostgreSQL runs as a single implicit transaction. Returns the number of
- * readings actually inserted; replayed rows hit the unique key and count as
- * zero.
+ * PostgreSQL runs as a single implicit transaction. The conflicts table is
+ * updated by the same statement (see insertStatement).
  */
 export class ReadingsStore {
   constructor(
@@ -40,10 +58,11 @@ export class ReadingsStore {
     private readonly config: SinkConfig,
   ) {}
 
-  async write(t: Hypertable, items: ReadingRecord[]): Promise<number> {
+  async write(t: Hypertable, items: ReadingRecord[]): Promise<WriteOutcome> {
     let sql = insertStatement(
       t,
       items.map(i => i.record),
+      this.config.conflicts.logPerBatch,
     );
     const { rawArchive, database } = this.config;
     if (rawArchive.enabled)
@@ -53,6 +72,12 @@ export class ReadingsStore {
         items,
       )}`;
     const result = (await this.pool.query(sql)) as QueryResult | QueryResult[];
-    return (Array.isArray(result) ? result[0] : result).rowCount ?? 0;
+    const [row] = (Array.isArray(result) ? result[0] : result).rows;
+    return {
+      inserted: row.inserted,
+      replays: row.replays,
+      conflicts: row.conflicts,
+      samples: row.samples ?? [],
+    };
   }
 }
