@@ -261,7 +261,12 @@ export function TimescaleView({ data }: { data: EntityTimescaleResponse }) {
   return (
     <Grid container spacing={3}>
       {data.tables.map(t => (
-        <Grid item xs={12} key={`${t.database}/${t.table}`}>
+        <Grid
+          item
+          xs={12}
+          key={`${t.database}/${t.table}`}
+          data-testid={`hypertable-${t.table}`}
+        >
           <HypertableCard table={t} />
         </Grid>
       ))}
