@@ -321,3 +321,61 @@ export interface DeadLettersResponse {
   /** Why the page may be incomplete (e.g. the read timed out). */
   partial?: string;
 }
+
+/**
+ * One measured figure of a pipeline stage. `value: null` means unknown, and
+ * `reason` says why (unreachable, metric missing, not enough scrapes yet);
+ * it is never reported as 0. A figure that does not apply to a stage is
+ * left out of the stage altogether.
+ */
+export interface PipelineFigure {
+  value: number | null;
+  reason?: string;
+  /** Seconds of history the value covers (rates, DLQ counts, latencies). */
+  windowSeconds?: number;
+  /** What was measured, e.g. the metric or topic it comes from. */
+  source?: string;
+}
+
+export interface PipelineLatency {
+  p50: number | null;
+  p99: number | null;
+  /** Seconds of history the quantiles cover. */
+  windowSeconds?: number;
+  reason?: string;
+  /** Which two timestamps the latency lies between, e.g. "Kafka timestamp → sent to clients". */
+  between: string;
+}
+
+export type PipelineHealthStatus = 'ready' | 'not-ready' | 'unknown';
+
+export interface PipelineStage {
+  /** Stable id: devices, mosquitto, mqtt-kafka-bridge, kafka, timescaledb-sink, timescaledb, energy-ws, browsers. */
+  id: string;
+  title: string;
+  /** The catalog Component this stage runs as, if any (its `metadata.name`). */
+  component?: string;
+  health: { status: PipelineHealthStatus; reason?: string };
+  /** Records per second into and out of the stage. */
+  rateIn?: PipelineFigure;
+  rateOut?: PipelineFigure;
+  /** Records waiting: consumer-group lag, unacknowledged messages. */
+  backlog?: PipelineFigure;
+  /** Seconds since the newest record. */
+  freshnessSeconds?: PipelineFigure;
+  /** Dead letters in the last hour (or `windowSeconds`, while the backend has less history). */
+  deadLetters?: PipelineFigure;
+  latency?: PipelineLatency;
+  /** A short extra fact, e.g. "3 clients connected". */
+  note?: string;
+}
+
+export interface EntityPipelineResponse {
+  entityRef: string;
+  /** The pipeline's name in `streaming.pipeline.pipelines`. */
+  pipeline: string;
+  fetchedAt: string;
+  /** Seconds between two scrapes of the services. */
+  scrapeIntervalSeconds: number;
+  stages: PipelineStage[];
+}
