@@ -11,6 +11,7 @@ import { TimescaleService } from './service/timescale/TimescaleService';
 import { DlqReader } from './service/dlq/DlqReader';
 import { DlqService } from './service/dlq/DlqService';
 import { createLiveRouter, readLiveSettings } from './service/live';
+import { checkPipelineTargets, createPipelineRouter, PipelineService, readPipelineSettings } from './service/pipeline';
 
 /**
  * The streaming backend plugin: Kafka lag (with sampled history) and topic
@@ -85,6 +86,13 @@ export const streamingPlugin = createBackendPlugin({
         httpRouter.use(await createRouter({ httpAuth, permissions, catalog, kafka, timescale, dlq, logger }));
         // The Live tab: energy-ws tokens and the chart's backfill (issue 7).
         httpRouter.use(createLiveRouter({ settings: readLiveSettings(config), httpAuth, permissions, catalog, databases, logger }));
+        // The pipeline view (issue 13): each stage's rate, lag, freshness, DLQ count and latency.
+        const pipelineSettings = readPipelineSettings(config);
+        checkPipelineTargets(pipelineSettings, clusters.names(), databases.names());
+        const pipelines = new PipelineService(pipelineSettings, kafka, databases, logger);
+        pipelines.start();
+        lifecycle.addShutdownHook(() => pipelines.stop());
+        httpRouter.use(createPipelineRouter({ httpAuth, permissions, catalog, pipelines, logger }));
         lifecycle.addShutdownHook(async () => {
           await Promise.all([clusters.close(), databases.close()]);
         });
