@@ -4,6 +4,13 @@ import { Batcher } from './batch';
 import { BridgeConfig, resolveRoutes } from './config';
 import { DeliveryLedger, Ticket } from './delivery';
 import { Converted, createConverter } from './convert';
+import { isRecordError, kafkaErrorType } from './kafkaErrors';
+import {
+  TopicFacts,
+  partitionerFor,
+  readTopicFacts,
+  requestBudget,
+} from './kafkaLimits';
 import { createMetrics } from './metrics';
 import { KafkaWriter, kafkaLogCreator } from './producer';
 import { shareFilter, unshare } from './route';
@@ -54,10 +61,11 @@ export async function startBridge(
   });
 
   let mismatches: TopicMismatch[] = [];
-  if (config.kafka.provisionTopics) {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
+  const admin = kafka.admin();
+  await admin.connect();
+  let facts: TopicFacts;
+  try {
+    if (config.kafka.provisionTopics) {
       const plans = Object.values(topics).map(t => ({
         name: t.name,
         partitions: t.partitions,
@@ -76,10 +84,22 @@ export async function startBridge(
           'existing Kafka topic differs from config; leaving it unchanged',
         );
       }
-    } finally {
-      await admin.disconnect();
     }
+    facts = await readTopicFacts(
+      admin,
+      Object.values(topics).map(t => t.name),
+    );
+  } finally {
+    await admin.disconnect();
   }
+  const maxBatchBytes = requestBudget(facts, config.kafka.batch.maxBytes);
+  logger.info(
+    {
+      maxBatchBytes,
+      maxMessageBytes: Object.fromEntries(facts.maxMessageBytes),
+    },
+    'Kafka byte limits read',
+  );
 
   let kafkaUp = false;
   let mqttUp = false;
@@ -102,7 +122,7 @@ export async function startBridge(
   const ledger = new DeliveryLedger(
     messageId => subscriber.puback(messageId),
     ticket => {
-      metrics.pubacks.inc();
+      if (ticket.messageId !== undefined) metrics.pubacks.inc();
       metrics.deliveryLatency.observe(
         (Date.now() - ticket.receivedAtMs) / 1000,
       );
@@ -111,20 +131,45 @@ export async function startBridge(
 
   pendingAcks = () => ledger.pending;
 
-  const batcher = new Batcher<{
-    ticket: Ticket;
-    counter: Converted['counter'];
-  }>({
+  const { convert, refused } = createConverter(config, routes, metrics, {
+    maxMessageBytes: maxBatchBytes,
+    partitionOf: partitionerFor(facts),
+  });
+  type Meta = Omit<Converted, 'out'> & { ticket: Ticket };
+  const settle = (meta: Meta) => {
+    meta.counter.inc();
+    ledger.delivered(meta.ticket);
+  };
+  const batcher = new Batcher<Meta>({
     acked: items => {
-      for (const { meta } of items) {
-        meta.counter.inc();
-        ledger.delivered(meta.ticket);
-      }
+      for (const { meta } of items) settle(meta);
       subscriber.resume();
     },
     maxMessages: config.kafka.batch.maxMessages,
+    maxBytes: maxBatchBytes,
     lingerMs: config.kafka.batch.lingerMs,
     send: writer.send,
+    isRecordError,
+    isStale: meta => ledger.isStale(meta.ticket),
+    replace: (item, err) => {
+      const dead = refused({ ...item.meta, out: item.out }, err);
+      return (
+        dead && { out: dead.out, meta: { ...dead, ticket: item.meta.ticket } }
+      );
+    },
+    undeliverable: (item, err) => {
+      // Kafka refused even a dead letter without payload: say so loudly, and let the flow go on.
+      metrics.undeliverable.inc();
+      logger.error(
+        {
+          err: (err as Error).message,
+          mqttTopic: item.meta.source.topic.slice(0, 256),
+          payloadBytes: item.meta.source.payload.length,
+        },
+        'Kafka refused the message and every dead letter for it; acknowledging it so the bridge goes on',
+      );
+      ledger.delivered(item.meta.ticket);
+    },
     onSent: (n, ms) => {
       metrics.produceLatency.observe(ms / 1000);
       metrics.batchSize.observe(n);
@@ -136,9 +181,14 @@ export async function startBridge(
         'produce failed; retrying the batch',
       );
     },
+    onIsolated: (err, n) => {
+      metrics.recordErrors.inc({ type: kafkaErrorType(err) ?? 'unknown' });
+      logger.warn(
+        { err: (err as Error).message, batch: n },
+        'Kafka refused a record; resending the batch by partition to find and dead-letter it',
+      );
+    },
   });
-
-  const convert = createConverter(config, routes, metrics);
 
   const filters = [
     ...new Set([
@@ -150,14 +200,28 @@ export async function startBridge(
     { ...config.mqtt, filters, maxPending: config.limits.maxPending, logger },
     {
       onMessage(m, messageId) {
+        if (batcher.isStopped) {
+          // Only QoS 0 can still arrive here (QoS 1 reading is paused); nobody will resend it.
+          metrics.qos0Lost.inc();
+          logger.warn(
+            { mqttTopic: m.topic },
+            'QoS 0 message arrived during shutdown and is lost',
+          );
+          return;
+        }
         const nowMs = Date.now();
         const ticket = ledger.receive(messageId, nowMs);
-        const { out, counter } = convert(m, nowMs);
-        batcher.add({ out, meta: { ticket, counter } });
+        const { out, ...rest } = convert(m, nowMs);
+        batcher.add({ out, meta: { ...rest, ticket } });
+      },
+      onSessionLost() {
+        metrics.sessionLost.inc();
       },
       onConnection(up) {
         if (!up) {
           const abandoned = ledger.abandon();
+          // Mosquitto redelivers them on the next connection: holding them too would grow with every reconnect.
+          batcher.dropStale();
           if (abandoned > 0) {
             metrics.abandoned.inc(abandoned);
             logger.warn(
@@ -169,7 +233,8 @@ export async function startBridge(
         mqttUp = up;
         metrics.connected.set({ peer: 'mqtt' }, up ? 1 : 0);
       },
-      pending: () => ledger.pending,
+      // The batcher also holds QoS 0 items of earlier connections: bound both.
+      pending: () => Math.max(ledger.pending, batcher.size),
     },
   );
 

@@ -10,6 +10,18 @@ import { z } from 'zod';
 import { Route } from './route';
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** Letters, marks and digits of any script, plus `. _ - : @ ~` (MAC addresses, e-mail-like ids). */
+export const DEFAULT_DEVICE_ID_PATTERN = '^[\\p{L}\\p{M}\\p{N}._:@~-]+$';
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** Env substitution yields strings, and `Boolean("false")` is true. */
 const flag = z.union([
   z.boolean(),
@@ -116,6 +128,11 @@ export const bridgeConfigSchema = z.object({
       batch: z
         .object({
           maxMessages: positiveInt.default(2000),
+          /**
+           * Upper bound on one produce request's records. The bridge also reads
+           * each topic's max.message.bytes at start and stays under the smallest.
+           */
+          maxBytes: z.coerce.number().int().min(16_384).default(1_048_576),
           lingerMs: z.coerce.number().int().min(0).default(2),
         })
         .prefault({}),
@@ -134,6 +151,22 @@ export const bridgeConfigSchema = z.object({
       maxFutureMs: positiveInt.default(24 * 3600 * 1000),
       /** Messages held (received, not yet acknowledged) before the bridge stops reading. */
       maxPending: positiveInt.default(20_000),
+      /** UTF-8 bytes of a device id (from the topic or the payload). */
+      maxDeviceIdBytes: z.coerce.number().int().min(1).max(4096).default(128),
+      /**
+       * The characters a device id may use (a regular expression with the `u` flag).
+       * Control, format and whitespace characters stay refused whatever it says.
+       */
+      deviceIdPattern: z
+        .string()
+        .default(DEFAULT_DEVICE_ID_PATTERN)
+        .refine(isRegExp, 'must be a valid regular expression'),
+      /** Numeric fields of one reading (top level plus the nested `fields`). */
+      maxFields: z.coerce.number().int().min(1).max(100_000).default(256),
+      /** UTF-8 bytes of one field name. */
+      maxFieldNameBytes: z.coerce.number().int().min(1).max(4096).default(128),
+      /** Nesting of JSON objects and arrays; `{"fields":{…}}` is 2. */
+      maxDepth: z.coerce.number().int().min(2).max(1000).default(8),
     })
     .prefault({}),
   ops: z

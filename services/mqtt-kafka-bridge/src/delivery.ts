@@ -10,7 +10,15 @@
  * Nothing else in the bridge sends a PUBACK. When the MQTT connection drops,
  * tickets of that connection are abandoned: their packet ids belong to the old
  * connection, and Mosquitto will redeliver those messages on the next one
- * (duplicates in Kafka, never gaps).
+ * (duplicates in Kafka, never gaps), so their records are not sent at all if
+ * they have not been yet (`isStale`).
+ *
+ * A QoS 0 message has no PUBACK: it is delivered when Kafka acknowledges it,
+ * and it keeps its place in the order. Mosquitto never redelivers it, so it is
+ * never stale: its record is sent even after its connection dropped.
+ *
+ * A message Kafka refuses (a record error, see batch.ts) is delivered when its
+ * dead letter is acknowledged.
  */
 export interface Ticket {
   /** MQTT packet id; undefined for QoS 0, which needs no PUBACK. */
@@ -58,6 +66,13 @@ export class DeliveryLedger {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Mosquitto will redeliver this message on a newer connection: sending its record now only duplicates it. */
+  isStale(ticket: Ticket): boolean {
+    return (
+      ticket.messageId !== undefined && ticket.connection !== this.connection
+    );
   }
 
   /** The MQTT connection is gone: its outstanding PUBACKs must never be sent. */

@@ -4,6 +4,7 @@ import {
   SOURCE_HEADERS,
 } from '@homelab/plugin-streaming-common';
 import type { Message } from 'kafkajs';
+import { createHash } from 'node:crypto';
 import { MqttMessage, Rejection } from './record';
 
 export const SERVICE_NAME = 'mqtt-kafka-bridge';
@@ -46,39 +47,91 @@ export function recordMessage(
   };
 }
 
-/** Header naming the original size when a dead letter's value was cut. */
+/** Headers naming the original size and SHA-256 when a dead letter's value was cut. */
 export const DLQ_ORIGINAL_BYTES_HEADER = 'dlq.payload.original_bytes';
+export const DLQ_SHA256_HEADER = 'dlq.payload.sha256';
+
+/** Header values a stranger controls (topic, reason) are clipped to this many characters. */
+const MAX_HEADER_CHARS = 2048;
+const clip = (text: string) =>
+  text.length > MAX_HEADER_CHARS ? `${text.slice(0, MAX_HEADER_CHARS)}…` : text;
+
+const bytes = (v: Buffer | string | null | undefined) =>
+  v === null || v === undefined
+    ? 0
+    : typeof v === 'string'
+    ? Buffer.byteLength(v)
+    : v.length;
 
 /**
- * The original payload bytes, untouched, with the reason in headers. A payload
- * over `maxValueBytes` is cut to that size: Kafka would refuse the whole
- * message (message.max.bytes is 1 MB by default), and a dead letter that
- * cannot be written would block every PUBACK behind it.
+ * An upper bound of the message's size in a Kafka record batch (v2): its
+ * key, value and headers plus the largest varints of their lengths.
+ */
+export function estimatedBytes(message: Message): number {
+  let total = 36 + bytes(message.key) + bytes(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) total += 10 + bytes(name) + bytes(v);
+  }
+  return total;
+}
+
+/**
+ * The original payload bytes, untouched, with the reason in headers. A dead
+ * letter always fits in `maxBytes` (Kafka's limit, read at start): a payload
+ * that would not is cut, and headers give its original size and SHA-256. A
+ * dead letter that cannot be written would hold every PUBACK behind it.
+ * `withPayload: false` is the last resort when Kafka refused even that.
  */
 export function deadLetterMessage(
   topic: string,
   m: MqttMessage,
   rejection: Rejection & { deviceId?: string },
-  options: { bridgeId: string; nowMs: number; maxValueBytes: number },
+  options: {
+    bridgeId: string;
+    nowMs: number;
+    maxBytes: number;
+    /** The payload is also cut at this many bytes (the bridge's own payload limit). */
+    maxValueBytes?: number;
+    withPayload?: boolean;
+  },
 ): OutgoingMessage {
-  const cut = m.payload.length > options.maxValueBytes;
+  const headers: Record<string, string> = {
+    ...sourceHeaders(m, options.bridgeId),
+    [SOURCE_HEADERS.mqttTopic]: clip(m.topic),
+    [DLQ_HEADERS.errorClass]: rejection.errorClass,
+    [DLQ_HEADERS.reason]: clip(rejection.reason),
+    [DLQ_HEADERS.service]: SERVICE_NAME,
+    [DLQ_HEADERS.failedAt]: new Date(options.nowMs).toISOString(),
+    [DLQ_HEADERS.attempts]: '1',
+    [DLQ_HEADERS.mqttTopic]: clip(m.topic),
+  };
+  const cutHeaders = {
+    [DLQ_ORIGINAL_BYTES_HEADER]: String(m.payload.length),
+    [DLQ_SHA256_HEADER]: createHash('sha256').update(m.payload).digest('hex'),
+  };
+  // A key on every dead letter, so it lands on the same partition every time it is sent.
+  const key = rejection.deviceId ?? m.topic.slice(0, 256);
+  const room = Math.max(
+    0,
+    options.maxBytes -
+      estimatedBytes({
+        key,
+        value: null,
+        headers: { ...headers, ...cutHeaders },
+      }),
+  );
+  const budget =
+    options.withPayload === false
+      ? 0
+      : Math.min(room, options.maxValueBytes ?? room);
+  const cut = m.payload.length > budget;
   return {
     topic,
     message: {
-      key: rejection.deviceId ?? null,
-      value: cut ? m.payload.subarray(0, options.maxValueBytes) : m.payload,
-      headers: {
-        ...sourceHeaders(m, options.bridgeId),
-        [DLQ_HEADERS.errorClass]: rejection.errorClass,
-        [DLQ_HEADERS.reason]: rejection.reason,
-        [DLQ_HEADERS.service]: SERVICE_NAME,
-        [DLQ_HEADERS.failedAt]: new Date(options.nowMs).toISOString(),
-        [DLQ_HEADERS.attempts]: '1',
-        [DLQ_HEADERS.mqttTopic]: m.topic,
-        ...(cut
-          ? { [DLQ_ORIGINAL_BYTES_HEADER]: String(m.payload.length) }
-          : {}),
-      },
+      key,
+      value: cut ? m.payload.subarray(0, budget) : m.payload,
+      headers: cut ? { ...headers, ...cutHeaders } : headers,
     },
   };
 }

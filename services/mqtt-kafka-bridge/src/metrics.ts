@@ -50,6 +50,27 @@ export function createMetrics(
       help: 'Failed produce attempts; the batch is retried until Kafka acknowledges it',
       registers,
     }),
+    recordErrors: new Counter({
+      name: 'bridge_kafka_record_errors_total',
+      help: 'Produce requests Kafka refused because of a record (MESSAGE_TOO_LARGE, INVALID_RECORD, …), by error type; the record is isolated and dead-lettered',
+      labelNames: ['type'],
+      registers,
+    }),
+    undeliverable: new Counter({
+      name: 'bridge_undeliverable_total',
+      help: 'Messages Kafka refused even as a dead letter without payload; acknowledged and logged at error level',
+      registers,
+    }),
+    qos0Lost: new Counter({
+      name: 'bridge_mqtt_qos0_lost_total',
+      help: 'QoS 0 messages that arrived after shutdown began (nobody resends QoS 0)',
+      registers,
+    }),
+    sessionLost: new Counter({
+      name: 'bridge_mqtt_session_lost_total',
+      help: 'Reconnects where Mosquitto had no session for the bridge (sessionPresent=false): messages it held may be lost upstream',
+      registers,
+    }),
     produceLatency: new Histogram({
       name: 'bridge_kafka_produce_duration_seconds',
       help: 'Time for one batch from send to Kafka acknowledgement (acks=all)',

@@ -6,6 +6,7 @@ import {
   TopicMessages,
   logLevel,
 } from 'kafkajs';
+import { isRecordError } from './kafkaErrors';
 
 export interface KafkaWriterOptions {
   requestTimeoutMs: number;
@@ -34,7 +35,8 @@ export function kafkaLogCreator(logger: Logger) {
 /**
  * An idempotent producer (acks=all, one request in flight, as kafkajs requires
  * for idempotence). After a failed send the producer is thrown away and the
- * next attempt gets a fresh one with a new producer id: after an outage the
+ * next attempt gets a fresh one with a new producer id (except after a record
+ * error, see batch.ts): after an outage the
  * old id's sequence numbers may no longer match what the broker has, and a
  * retry under a new id can only duplicate, never reorder or lose.
  */
@@ -67,6 +69,12 @@ export class KafkaWriter {
       });
       this.options.onState(true);
     } catch (err) {
+      if (isRecordError(err)) {
+        // Kafka answered: it is reachable. The same producer must resend, so
+        // that records it already wrote are recognised as duplicates (batch.ts).
+        this.options.onState(true);
+        throw err;
+      }
       this.options.onState(false);
       const broken = this.producer;
       this.producer = undefined;

@@ -1,13 +1,24 @@
 import { canonicalRecordSchema } from '@homelab/plugin-streaming-common';
+import { DEFAULT_DEVICE_ID_PATTERN } from './config';
+import { DeviceClock } from './deviceClock';
 import { MqttMessage, normalise } from './record';
 import { Route } from './route';
 
 const now = Date.parse('2026-01-03T16:00:00.041Z');
+const clock = new DeviceClock();
 const options = {
   bridgeId: 'bridge-1',
   maxPayloadBytes: 1024,
   maxFutureMs: 86_400_000,
   nowMs: now,
+  bounds: {
+    maxDeviceIdBytes: 16,
+    deviceIdPattern: new RegExp(DEFAULT_DEVICE_ID_PATTERN, 'u'),
+    maxFields: 6,
+    maxFieldNameBytes: 20,
+    maxDepth: 3,
+  },
+  stampTimeless: (device: string, ms: number) => clock.stamp(device, ms),
 };
 const energy: Route = {
   filter: 'homelab/energy/#',
@@ -96,7 +107,47 @@ describe('normalise', () => {
       options,
     );
     expect(r.ok && r.record.device_id).toBe('device-001');
-    expect(r.ok && r.record.ts).toBe(new Date(now).toISOString());
+    expect(r.ok && r.record.ts).toMatch(/^2026-01-03T16:00:00\.041\d{3}Z$/);
+  });
+
+  it('gives timestamp-less readings of one device distinct, rising stamps within one millisecond', () => {
+    const stamps = Array.from({ length: 3 }, () => {
+      const r = normalise(
+        energy,
+        msg('homelab/energy/burst', '{"p":1}'),
+        options,
+      );
+      return r.ok ? r.record.ts : '';
+    });
+    expect(new Set(stamps).size).toBe(3);
+    expect([...stamps].sort()).toEqual(stamps);
+    expect(canonicalRecordSchema.shape.ts.safeParse(stamps[0]).success).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    ['homelab/energy/abcdefghijklmnopq', '{"p":1}', 'device-id-too-long'],
+    ['homelab/energy/zähler-küche', '{"p":1}', undefined],
+    ['homelab/energy/AA:BB:CC', '{"p":1}', undefined],
+    ['homelab/energy/meter 1', '{"p":1}', 'bad-device-id'],
+    ['homelab/energy/meter\u200b', '{"p":1}', 'bad-device-id'],
+    ['homelab/energy/meter🔥', '{"p":1}', 'bad-device-id'],
+    ['homelab/energy', '{"device_id":"a\\u0000b","p":1}', 'bad-device-id'],
+    ['homelab/energy', '{"device_id":"a\\u0007b","p":1}', 'bad-device-id'],
+    ['homelab/energy/m1/extra', '{"p":1}', 'extra-topic-levels'],
+    [
+      'homelab/energy/m1',
+      '{"a":1,"b":2,"c":3,"fields":{"d":4,"e":5,"f":6}}',
+      'too-many-fields',
+    ],
+    ['homelab/energy/m1', '{"abcdefghijklmnopqrstu":1}', 'field-name-too-long'],
+    ['homelab/energy/m1', '{"p":1,"x":{"y":{"z":{}}}}', 'too-deep'],
+    ['homelab/energy/m1', '{"p":1,"x":"[[[[[[[["}', undefined],
+  ])('bounds: %s %s → %s', (topic, payload, errorClass) => {
+    const r = normalise(energy, msg(topic, payload), options);
+    if (errorClass) expect(r).toMatchObject({ ok: false, errorClass });
+    else expect(r.ok).toBe(true);
   });
 
   it.each([

@@ -1,6 +1,13 @@
 import { CanonicalRecord } from '@homelab/plugin-streaming-common';
 import { isUtf8 } from 'node:buffer';
-import { Route, deviceIdFromTopic } from './route';
+import {
+  BoundViolation,
+  DeviceBounds,
+  checkDepth,
+  checkDeviceId,
+  checkFields,
+} from './deviceBounds';
+import { Route, deviceIdFromTopic, unshare } from './route';
 import { parseTimestamp } from './timestamp';
 
 /**
@@ -14,7 +21,11 @@ export type DeadLetterClass =
   | 'no-numeric-field'
   | 'bad-timestamp'
   | 'no-device-id'
-  | 'unknown-topic';
+  | 'unknown-topic'
+  | 'extra-topic-levels'
+  | BoundViolation['errorClass']
+  /** Kafka itself refused the record (e.g. MESSAGE_TOO_LARGE): see batch.ts. */
+  | 'kafka-rejected';
 
 export interface Rejection {
   errorClass: DeadLetterClass;
@@ -33,6 +44,9 @@ export interface NormaliseOptions {
   maxPayloadBytes: number;
   maxFutureMs: number;
   nowMs: number;
+  bounds: DeviceBounds;
+  /** The stamp of a reading without `ts`/`timestamp` (see deviceClock.ts). */
+  stampTimeless: (deviceId: string, nowMs: number) => string;
 }
 
 export type Normalised =
@@ -42,6 +56,13 @@ export type Normalised =
 const TIMESTAMP_KEYS = ['ts', 'timestamp'] as const;
 /** Keys that describe the reading rather than being one. */
 const NOT_FIELDS = new Set<string>([...TIMESTAMP_KEYS, 'device_id', 'fields']);
+
+/** A `#` filter matches any depth; the reading's topic may only go as deep as the device id level. */
+function levelsAllowed(route: Route): number {
+  const levels = unshare(route.filter).split('/');
+  if (levels[levels.length - 1] !== '#') return levels.length;
+  return Math.max(levels.length - 1, route.deviceIdSegment + 1);
+}
 
 function reject(
   errorClass: DeadLetterClass,
@@ -72,14 +93,30 @@ function numericFields(
  * Only finite JSON numbers count as fields: numeric strings, booleans and
  * nested objects other than `fields` are ignored, so `"230"` never becomes a
  * voltage by accident. A payload without `ts`/`timestamp` is stamped with the
- * time the bridge received it.
+ * time the bridge received it, made unique per device (deviceClock.ts).
+ * The bounds of deviceBounds.ts are checked before anything is built.
  */
 export function normalise(
   route: Route,
   message: MqttMessage,
   options: NormaliseOptions,
 ): Normalised {
+  const levels = message.topic.split('/').length;
+  const allowed = levelsAllowed(route);
+  if (levels > allowed) {
+    // `homelab/energy/meter1/status` is not meter1's energy reading; merging it would mix series.
+    return reject(
+      'extra-topic-levels',
+      `topic has ${levels} levels; route ${route.filter} allows ${allowed} (device id at level ${route.deviceIdSegment})`,
+    );
+  }
   const topicDevice = deviceIdFromTopic(route, message.topic);
+  const badTopicDevice =
+    topicDevice === undefined
+      ? undefined
+      : checkDeviceId(topicDevice, options.bounds);
+  if (badTopicDevice)
+    return reject(badTopicDevice.errorClass, badTopicDevice.reason);
   if (message.payload.length > options.maxPayloadBytes) {
     return reject(
       'too-large',
@@ -91,9 +128,12 @@ export function normalise(
     return reject('not-json', 'payload is empty', topicDevice);
   if (!isUtf8(message.payload))
     return reject('not-json', 'payload is not UTF-8 text', topicDevice);
+  const text = message.payload.toString('utf8');
+  const tooDeep = checkDepth(text, options.bounds);
+  if (tooDeep) return reject(tooDeep.errorClass, tooDeep.reason, topicDevice);
   let body: unknown;
   try {
-    body = JSON.parse(message.payload.toString('utf8'));
+    body = JSON.parse(text);
   } catch (e) {
     return reject(
       'not-json',
@@ -124,13 +164,19 @@ export function normalise(
       `topic level ${route.deviceIdSegment} of "${message.topic}" is missing and the payload has no device_id`,
     );
   }
+  const badDevice = checkDeviceId(deviceId, options.bounds);
+  if (badDevice) return reject(badDevice.errorClass, badDevice.reason);
 
+  const nested =
+    obj.fields && typeof obj.fields === 'object' && !Array.isArray(obj.fields)
+      ? (obj.fields as Record<string, unknown>)
+      : undefined;
+  const overBound = checkFields(nested ? [obj, nested] : [obj], options.bounds);
+  if (overBound)
+    return reject(overBound.errorClass, overBound.reason, deviceId);
   const fields: Record<string, number> = {};
   numericFields(obj, fields, NOT_FIELDS);
-  const nested = obj.fields;
-  if (nested && typeof nested === 'object' && !Array.isArray(nested)) {
-    numericFields(nested as Record<string, unknown>, fields, new Set());
-  }
+  if (nested) numericFields(nested, fields, new Set());
   if (Object.keys(fields).length === 0) {
     return reject(
       'no-numeric-field',
@@ -140,7 +186,7 @@ export function normalise(
   }
 
   const tsKey = TIMESTAMP_KEYS.find(k => obj[k] !== undefined);
-  let tsMs = options.nowMs;
+  let ts: string;
   if (tsKey) {
     const parsed = parseTimestamp(
       obj[tsKey],
@@ -149,7 +195,9 @@ export function normalise(
     );
     if (!parsed.ok)
       return reject('bad-timestamp', `${tsKey}: ${parsed.reason}`, deviceId);
-    tsMs = parsed.ms;
+    ts = new Date(parsed.ms).toISOString();
+  } else {
+    ts = options.stampTimeless(deviceId, options.nowMs);
   }
 
   return {
@@ -157,7 +205,7 @@ export function normalise(
     record: {
       stream: route.stream,
       device_id: deviceId,
-      ts: new Date(tsMs).toISOString(),
+      ts,
       fields,
       received_at: new Date(options.nowMs).toISOString(),
       source: {

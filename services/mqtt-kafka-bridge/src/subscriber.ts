@@ -1,5 +1,6 @@
 import type { Logger } from '@homelab/service-kit';
-import mqtt, { IClientOptions, IPublishPacket, MqttClient, Packet } from 'mqtt';
+import mqtt, { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { assertMqttInternals, takeOverPubacks } from './mqttInternals';
 import { MqttMessage } from './record';
 
 export interface SubscriberOptions {
@@ -22,6 +23,8 @@ export interface SubscriberHandlers {
   onMessage(message: MqttMessage, messageId: number | undefined): void;
   /** The connection went up or down; on down, unsent PUBACKs are void. */
   onConnection(up: boolean): void;
+  /** Mosquitto reconnected us without our session: what it held for us may be gone. */
+  onSessionLost(): void;
   pending(): number;
 }
 
@@ -37,19 +40,11 @@ export interface Subscriber {
   readonly subscribed: boolean;
 }
 
-type PacketSender = (
-  packet: Packet,
-  cb?: (err?: Error) => void,
-  ...rest: unknown[]
-) => void;
-interface ClientInternals {
-  _sendPacket: PacketSender;
-  _writePacket: (packet: Packet, cb?: (err?: Error) => void) => void;
-}
-
 /**
  * The MQTT side, built on mqtt.js 5 with a persistent session (clean: false,
- * MQTT 5 session expiry) and QoS 1.
+ * MQTT 5 session expiry) and QoS 1. QoS 0 messages (mqtt.js hands them to
+ * `message` listeners, not to `customHandleAcks`) are bridged too, with no
+ * PUBACK to hold.
  *
  * mqtt.js handles incoming packets one at a time and sends the PUBACK of a
  * QoS 1 message before it reads the next packet; its `customHandleAcks` hook
@@ -65,8 +60,10 @@ export function startSubscriber(
   options: SubscriberOptions,
   handlers: SubscriberHandlers,
 ): Subscriber {
+  assertMqttInternals();
   const { logger } = options;
   let paused = false;
+  let everConnected = false;
   let subscribed = false;
   let waiting: (() => void)[] = [];
   let corked = false;
@@ -103,16 +100,16 @@ export function startSubscriber(
     },
   };
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
-  const internals = client as unknown as ClientInternals;
+  const writePuback = takeOverPubacks(client);
 
-  const send = internals._sendPacket.bind(client);
-  internals._sendPacket = (packet, cb, ...rest) => {
-    if (packet.cmd === 'puback') {
-      cb?.();
-      return;
-    }
-    send(packet, cb, ...rest);
-  };
+  client.on('message', (topic, payload, packet: IPublishPacket) => {
+    // QoS 1 and 2 went through customHandleAcks already.
+    if (packet.qos !== 0) return;
+    handlers.onMessage(
+      { topic, payload, qos: 0, retained: packet.retain },
+      undefined,
+    );
+  });
 
   client.handleMessage = (_packet, callback) => {
     if (handlers.pending() < options.maxPending) callback();
@@ -129,6 +126,15 @@ export function startSubscriber(
       { sessionPresent: connack.sessionPresent, clientId: options.clientId },
       'MQTT connected',
     );
+    // On the first connect a new session is normal; on a reconnect it means Mosquitto forgot us.
+    if (everConnected && !connack.sessionPresent) {
+      logger.warn(
+        { clientId: options.clientId },
+        'MQTT session was not present on reconnect: messages Mosquitto held for the bridge may be lost (check persistence and session expiry)',
+      );
+      handlers.onSessionLost();
+    }
+    everConnected = true;
     handlers.onConnection(true);
     // Subscribing on every connect covers a broker that lost the session;
     // rh=1 stops a re-subscribe from replaying retained messages.
@@ -171,11 +177,7 @@ export function startSubscriber(
           stream.uncork();
         });
       }
-      internals._writePacket({
-        cmd: 'puback',
-        messageId,
-        reasonCode: 0,
-      } as Packet);
+      writePuback(messageId);
     },
     resume() {
       if (!paused && handlers.pending() < options.maxPending) release();
