@@ -71,13 +71,8 @@ export function publicReason(error: unknown): string {
   const text = typeof error === 'string' ? error : textOf(error);
   const known = REASONS.find(([pattern]) => pattern.test(text));
   if (known) return known[1];
-  return redactInternals(
-    typeof error === 'string'
-      ? error
-      : isError(error)
-      ? error.message
-      : String(error),
-  );
+  if (isError(error)) return redactInternals(error.message);
+  return redactInternals(String(error));
 }
 
 /** An `error` text from a partial answer, as the browser gets it: our context, then the short reason. */

@@ -12,6 +12,7 @@ import {
   mockCredentials,
   mockServices,
   startTestBackend,
+  TestDatabases,
 } from '@backstage/backend-test-utils';
 import { permissionsServiceFactory } from '@backstage/backend-defaults/permissions';
 import { ConfigReader } from '@backstage/config';
@@ -19,7 +20,6 @@ import request from 'supertest';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import streamingPlugin from '@homelab/plugin-streaming-backend';
-import { pluginTestDatabases } from '@homelab/plugin-streaming-backend/src/__testUtils__/databases';
 import policyModule from '.';
 import { readPolicySettings } from './settings';
 
@@ -53,7 +53,18 @@ spec:
   owner: ${OWNER_GROUP}
 `;
 
-const databases = pluginTestDatabases();
+if (!process.env.DATABASE_URL) {
+  throw new Error(
+    'DATABASE_URL is not set: run the tests through `node packages/infra/bin/homelab-infra.mjs exec -- …`',
+  );
+}
+// Backstage's TestDatabases on the PostgreSQL homelab-infra started: a fresh database per init().
+process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING =
+  process.env.DATABASE_URL;
+const databases = TestDatabases.create({
+  ids: ['POSTGRES_15'],
+  disableDocker: true,
+});
 
 /**
  * The mock auth service, except that a plugin calling another on behalf of
