@@ -27,6 +27,22 @@ describe('bridge config', () => {
     });
   });
 
+  it('loads config.example.yaml, bounds included', () => {
+    const config = loadBridgeConfig(
+      path.join(path.dirname(DEFAULT_CONFIG_FILE), 'config.example.yaml'),
+      {},
+    );
+    expect(config.limits).toMatchObject({
+      maxDeviceIdBytes: 128,
+      maxFields: 256,
+      maxFieldNameBytes: 128,
+      maxDepth: 8,
+    });
+    expect(
+      new RegExp(config.limits.deviceIdPattern, 'u').test('zähler:1'),
+    ).toBe(true);
+  });
+
   it("honours the seed's environment variables", () => {
     const config = loadBridgeConfig(DEFAULT_CONFIG_FILE, {
       REDPANDA_BROKERS: 'redpanda.redpanda.svc.cluster.local:9092',
@@ -70,6 +86,19 @@ describe('bridge config', () => {
     [
       'kafka:\n  provisionTopics: maybe\n',
       /^config error: kafka\.provisionTopics:/,
+    ],
+    [
+      "limits:\n  deviceIdPattern: '[a-z'\n",
+      /^config error: limits\.deviceIdPattern: must be a valid regular expression/,
+    ],
+    [
+      'limits:\n  maxDeviceIdBytes: 0\n',
+      /^config error: limits\.maxDeviceIdBytes:/,
+    ],
+    ['limits:\n  maxDepth: 1\n', /^config error: limits\.maxDepth:/],
+    [
+      'kafka:\n  batch: { maxBytes: 100 }\n',
+      /^config error: kafka\.batch\.maxBytes:/,
     ],
     [
       'mqtt:\n  url: ${NOT_SET_ANYWHERE}\n',
