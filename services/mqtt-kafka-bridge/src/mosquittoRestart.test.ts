@@ -1,5 +1,5 @@
 import { MosquittoServer, startMosquitto } from '@homelab/infra';
-import { MqttClient } from 'mqtt';
+import mqtt, { MqttClient } from 'mqtt';
 import { RunningBridge } from './bridge';
 import {
   TopicReader,
@@ -70,4 +70,36 @@ describe('Mosquitto restart', () => {
     );
     expect(await metric(ops, 'bridge_connection_up{peer="mqtt"}')).toBe(1);
   }, 240_000);
+
+  it('warns and counts when Mosquitto reconnects it without its session', async () => {
+    const id = uid();
+    const { config } = testConfig({ id, kafkaBrokers, mqttUrl: mosquitto.url });
+    const other = await startTestBridge(config, 'bridge-session-lost');
+    try {
+      expect(
+        await metric(other.opsPort, 'bridge_mqtt_session_lost_total'),
+      ).toBe(0);
+      // Another client takes the bridge's client id with a clean session: Mosquitto drops the old session.
+      const thief = await mqtt.connectAsync(mosquitto.url, {
+        clientId: config.mqtt.clientId,
+        clean: true,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
+      await thief.endAsync();
+      await eventually(
+        'the bridge to notice the lost session',
+        async () =>
+          (await metric(other.opsPort, 'bridge_mqtt_session_lost_total')) >= 1,
+        60_000,
+      );
+      await eventually(
+        'the bridge to be ready again',
+        async () => (await health(other.opsPort)).status === 'ok',
+        60_000,
+      );
+    } finally {
+      await other.stop('test end');
+    }
+  }, 120_000);
 });

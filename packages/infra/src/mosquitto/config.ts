@@ -4,8 +4,16 @@ import { HOST } from '../ports';
  * mosquitto.conf for the bridge's at-least-once guarantee: a QoS 1 message
  * for a persistent session must survive the subscriber being offline, a burst,
  * and a broker restart. See README "Mosquitto settings" for each line's reason.
+ * The queue limit is Mosquitto's stock one unless the caller asks otherwise.
  */
-export function mosquittoConfig(port: number, persistenceDir: string): string {
+/** Mosquitto's own default: a test that needs more must say why. */
+export const STOCK_MAX_QUEUED_MESSAGES = 1000;
+
+export function mosquittoConfig(
+  port: number,
+  persistenceDir: string,
+  maxQueuedMessages = STOCK_MAX_QUEUED_MESSAGES,
+): string {
   return [
     `listener ${port} ${HOST}`,
     'allow_anonymous true',
@@ -15,8 +23,9 @@ export function mosquittoConfig(port: number, persistenceDir: string): string {
       persistenceDir.endsWith('/') ? persistenceDir : `${persistenceDir}/`
     }`,
     'autosave_interval 1',
-    // Never drop queued QoS 1/2 messages for an offline persistent session.
-    'max_queued_messages 0',
+    // Stock limits, as a user's broker has them: past this many queued QoS 1/2
+    // messages per session Mosquitto drops new ones, and tests must see that.
+    `max_queued_messages ${maxQueuedMessages}`,
     'max_queued_bytes 0',
     // The default of 20 in flight throttles a bridge that acknowledges after Kafka does.
     'max_inflight_messages 1000',

@@ -13,6 +13,11 @@ import { mosquittoConfig } from './config';
 export interface StartMosquittoOptions {
   port?: number;
   startTimeoutMs?: number;
+  /**
+   * `max_queued_messages` (default: Mosquitto's stock 1000). Raise it only
+   * where a test explains why, as a user would have to for the same load.
+   */
+  maxQueuedMessages?: number;
 }
 
 export interface MosquittoServer {
@@ -54,7 +59,10 @@ export async function startMosquitto(
   mkdirSync(dataDir);
   chownTo(user, dataDir);
   const configFile = path.join(dir, 'mosquitto.conf');
-  writeFileSync(configFile, mosquittoConfig(port, dataDir));
+  writeFileSync(
+    configFile,
+    mosquittoConfig(port, dataDir, options.maxQueuedMessages),
+  );
 
   let child: Supervised | undefined;
   async function launch() {
