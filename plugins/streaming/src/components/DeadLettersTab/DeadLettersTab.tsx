@@ -113,6 +113,7 @@ function CountsCard({
   );
   const data = counts.hourly.map(h => ({
     t: new Date(h.bucket).toLocaleString([], {
+      month: 'short',
       day: 'numeric',
       hour: '2-digit',
       minute: '2-digit',
