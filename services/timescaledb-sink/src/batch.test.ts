@@ -67,6 +67,19 @@ describe('writeIsolating', () => {
     expect(table.stored.sort()).toEqual(range(4));
   });
 
+  it('calls beforeRetry before each write after a failure only', async () => {
+    const table = fakeTable(new Set([5]));
+    let calls = 0;
+    const beforeRetry = async () => {
+      calls++;
+    };
+    await writeIsolating(range(8), { ...opts(table.write), beforeRetry });
+    expect(calls).toBe(table.transactions.length - 1);
+    calls = 0;
+    await writeIsolating(range(4), { ...opts(table.write), beforeRetry });
+    expect(calls).toBe(0);
+  });
+
   it('passes errors that are not about a record to the caller', async () => {
     const write = async () => {
       throw new Error('database down');

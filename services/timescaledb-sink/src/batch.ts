@@ -12,6 +12,8 @@ export interface IsolateOptions<T> {
   isRecordError: (err: unknown) => boolean;
   /** Tries for a lone failing record before it is rejected. */
   attempts: number;
+  /** Runs before each write after a failure, e.g. a Kafka heartbeat. */
+  beforeRetry?: () => Promise<void>;
 }
 
 /** Splits a batch into chunks of at most `size` items, keeping order. */
@@ -35,14 +37,19 @@ export async function writeIsolating<T>(
   opts: IsolateOptions<T>,
 ): Promise<Rejected<T>[]> {
   const rejected: Rejected<T>[] = [];
+  let failed = false;
   const attempt = async (
     part: T[],
   ): Promise<{ error: unknown } | undefined> => {
+    // Isolating a record can take many statements; the group must not
+    // think this consumer died meanwhile.
+    if (failed) await opts.beforeRetry?.();
     try {
       await opts.write(part);
       return undefined;
     } catch (error) {
       if (!opts.isRecordError(error)) throw error;
+      failed = true;
       return { error };
     }
   };

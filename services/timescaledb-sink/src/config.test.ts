@@ -25,6 +25,11 @@ describe('config', () => {
       mode: 'auto',
     });
     expect(config.batch.maxRows).toBe(5000);
+    // The bounds on what a record can cost: tries, dead-letter size, log lines.
+    expect(config.retry.recordAttempts).toBe(3);
+    expect(config.kafka.dlqMaxValueBytes).toBe(900_000);
+    expect(config.kafka.dlqMaxBatchBytes).toBe(900_000);
+    expect(config.conflicts.logPerBatch).toBe(10);
   });
 
   it('takes the seed environment variables', () => {
@@ -106,6 +111,18 @@ describe('config', () => {
     [
       { kafka: { brokers: 'a:1' }, batch: { maxrows: 1 } },
       'batch: Unrecognized key',
+    ],
+    [
+      { kafka: { brokers: 'a:1', dlqMaxValueBytes: 10 } },
+      'kafka.dlqMaxValueBytes: must be at least 1024 bytes',
+    ],
+    [
+      { kafka: { brokers: 'a:1' }, conflicts: { logPerBatch: 0 } },
+      'conflicts.logPerBatch',
+    ],
+    [
+      { kafka: { brokers: 'a:1' }, retry: { recordAttempts: 1000 } },
+      'retry.recordAttempts',
     ],
   ])('names the bad key in %j', (input, message) => {
     expect(() => parseSinkConfig(input as never)).toThrow(ConfigError);

@@ -46,6 +46,8 @@ export interface DeliveryContext {
   recordAttempts: number;
   /** Most conflicts logged per chunk; all are counted. */
   conflictLogLimit: number;
+  /** Keeps the consumer's group session alive during a long isolation. */
+  heartbeat?: () => Promise<void>;
   /** Observer for each delivered batch (the benchmark's exact percentiles). */
   onBatch?: (seconds: number, records: number, inserted: number) => void;
 }
@@ -85,6 +87,7 @@ export async function deliverChunk(
     },
     isRecordError: e => classifyDbError(e) !== 'transient',
     attempts: ctx.recordAttempts,
+    beforeRetry: ctx.heartbeat,
   });
   const refused: DeadLetter[] = rejected.map(r => ({
     message: r.item.message,

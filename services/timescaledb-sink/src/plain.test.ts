@@ -165,7 +165,11 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
         await publicPool.end();
       }
     } finally {
-      await query(infra.databaseUrl, `DROP DATABASE IF EXISTS ${db}`);
+      // WITH (FORCE): the test's own query connection to it is still open.
+      await query(
+        infra.databaseUrl,
+        `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
+      );
       await query(infra.databaseUrl, `DROP ROLE IF EXISTS ${role}`);
     }
   });

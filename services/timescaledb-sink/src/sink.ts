@@ -275,6 +275,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       group: config.kafka.group,
       recordAttempts: config.retry.recordAttempts,
       conflictLogLimit: config.conflicts.logPerBatch,
+      heartbeat: () => heartbeat().catch(() => undefined),
       onBatch: options.onBatch,
     };
     const position = {

@@ -221,17 +221,54 @@ export async function startTestSink(config: SinkConfig): Promise<Sink> {
   return sink;
 }
 
+const clients = new Map<string, Promise<Client>>();
+
+/**
+ * One connection per database for a test file's queries: polling with a new
+ * connection every 200 ms is churn the local PGlite, whose one backend
+ * serves every connection, copes with badly. A broken connection (a
+ * restarted server) is dropped and the next query connects again.
+ */
+function clientFor(url: string): Promise<Client> {
+  let pending = clients.get(url);
+  if (!pending) {
+    const client = new Client({ connectionString: url, query_timeout: 60_000 });
+    const forget = () => {
+      if (clients.get(url) === pending) clients.delete(url);
+    };
+    client.on('error', forget);
+    client.on('end', forget);
+    pending = client.connect().then(() => client);
+    pending.catch(forget);
+    clients.set(url, pending);
+  }
+  return pending;
+}
+
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const open = [...clients.values()];
+    clients.clear();
+    for (const pending of open)
+      await pending.then(c => c.end()).catch(() => undefined);
+  });
+}
+
 /** Simple-protocol queries only (no parameters), which PGlite's socket server handles safely. */
 export async function query<T = Record<string, unknown>>(
   url: string,
   sql: string,
 ): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
+  const client = await clientFor(url);
   try {
     return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
+  } catch (e) {
+    // A late answer would be taken for the next query's: start afresh.
+    if (/timeout/i.test((e as Error).message)) {
+      clients.delete(url);
+      await client.end().catch(() => undefined);
+    }
+    throw e;
   }
 }
 
