@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot, signInAsGuest, step } from './browser';
-import { freePort, Portal, startPortal } from './portal';
-import { RunningService, startService } from './services';
-
-const run = promisify(execFile);
+import type { Portal } from './portal';
+import type { RunningService } from './services';
+import { Stack, startStack } from './stack';
 
 /**
  * The whole pipeline in a real Chromium: a reading published with
@@ -14,55 +11,15 @@ const run = promisify(execFile);
  * tab; the Kafka, TimescaleDB, Docs and API tabs show the running system.
  */
 describe('the homelab pipeline in the portal', () => {
-  const infra = {
-    kafka: process.env.KAFKA_BROKERS!,
-    mqtt: process.env.MQTT_URL!,
-    database: process.env.DATABASE_URL!,
-    timescale: process.env.TIMESCALE_URL!,
-  };
-  const jwtSecret = randomBytes(32).toString('hex');
-  const services: RunningService[] = [];
+  let stack: Stack;
   let energyWs: RunningService;
   let portal: Portal;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    for (const [name, value] of Object.entries(infra)) {
-      if (!value) throw new Error(`${name} is not set: run the tests through bin/test`);
-    }
-    const [bridgePort, sinkPort, wsPort] = [await freePort(), await freePort(), await freePort()];
-    const common = { KAFKA_BROKERS: infra.kafka, MQTT_URL: infra.mqtt };
-    // The bridge provisions the topics the others need, so it starts first.
-    services.push(
-      await startService(
-        'mqtt-kafka-bridge',
-        { ...common, OPS_PORT: String(bridgePort), MQTT_CLIENT_ID: 'e2e-bridge', BRIDGE_ID: 'e2e-bridge' },
-        `http://127.0.0.1:${bridgePort}/health`,
-      ),
-    );
-    services.push(
-      await startService(
-        'timescaledb-sink',
-        { ...common, OPS_PORT: String(sinkPort), TIMESCALE_URL: infra.timescale },
-        `http://127.0.0.1:${sinkPort}/health`,
-      ),
-    );
-    energyWs = await startService(
-      'energy-ws',
-      { ...common, PORT: String(wsPort), JWT_SECRET: jwtSecret },
-      `http://127.0.0.1:${wsPort}/health`,
-    );
-    services.push(energyWs);
-    portal = await startPortal({
-      databaseUrl: infra.database,
-      env: {
-        KAFKA_BROKERS: infra.kafka,
-        TIMESCALE_URL: infra.timescale,
-        JWT_SECRET: jwtSecret,
-        ENERGY_WS_URL: `ws://127.0.0.1:${wsPort}/ws/energy`,
-      },
-    });
+    stack = await startStack();
+    ({ energyWs, portal } = stack);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     await page.goto(`${portal.baseUrl}/?filters%5Bkind%5D=system`);
@@ -71,17 +28,10 @@ describe('the homelab pipeline in the portal', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await portal?.stop();
-    for (const service of services.reverse()) await service.stop();
+    await stack?.stop();
   }, 120_000);
 
-  async function publish(device: string, payload: object) {
-    const url = new URL(infra.mqtt);
-    await run('mosquitto_pub', [
-      '-h', url.hostname, '-p', url.port, '-q', '1',
-      '-t', `homelab/energy/${device}`, '-m', JSON.stringify(payload),
-    ]);
-  }
+  const publish = (device: string, payload: object) => stack.publish(`homelab/energy/${device}`, payload);
 
   const connectionIs = (status: string) =>
     page.locator(`[data-testid="live-connection"][data-status="${status}"]`);
