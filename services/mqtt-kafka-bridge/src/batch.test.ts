@@ -102,7 +102,7 @@ describe('Batcher', () => {
     // all or nothing, other partitions of the same request may succeed, and a
     // resend of the same records to a partition is recognised as a duplicate.
     const log = new Map<string, string[]>();
-    let lastBatch = new Map<string, string>();
+    const lastBatch = new Map<string, string>();
     const send = async (batch: TopicMessages[]) => {
       let refused: Error | undefined;
       for (const { topic, messages } of batch) {

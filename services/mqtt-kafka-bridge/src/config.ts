@@ -16,8 +16,7 @@ export const DEFAULT_DEVICE_ID_PATTERN = '^[\\p{L}\\p{M}\\p{N}._:@~-]+$';
 
 function isRegExp(pattern: string): boolean {
   try {
-    new RegExp(pattern, 'u');
-    return true;
+    return RegExp(pattern, 'u') instanceof RegExp;
   } catch {
     return false;
   }

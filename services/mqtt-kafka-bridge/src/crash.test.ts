@@ -146,12 +146,14 @@ describe('bridge stopped mid-stream', () => {
     const total = 3000;
     // Bursts of 100 for 3 devices, no ts: many readings of one device share a millisecond.
     const published = (async () => {
+      const device = publisher!;
       for (let seq = 0; seq < total; seq += 100) {
+        const from = seq;
         await Promise.all(
           Array.from({ length: 100 }, (_, k) =>
-            publisher!.publishAsync(
-              `${prefix}/energy/meter-${(seq + k) % 3}`,
-              JSON.stringify({ seq: seq + k, power_kw: 1 }),
+            device.publishAsync(
+              `${prefix}/energy/meter-${(from + k) % 3}`,
+              JSON.stringify({ seq: from + k, power_kw: 1 }),
               { qos: 1 },
             ),
           ),

@@ -56,12 +56,10 @@ const MAX_HEADER_CHARS = 2048;
 const clip = (text: string) =>
   text.length > MAX_HEADER_CHARS ? `${text.slice(0, MAX_HEADER_CHARS)}…` : text;
 
-const bytes = (v: Buffer | string | null | undefined) =>
-  v === null || v === undefined
-    ? 0
-    : typeof v === 'string'
-    ? Buffer.byteLength(v)
-    : v.length;
+function bytes(v: Buffer | string | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
 
 /**
  * An upper bound of the message's size in a Kafka record batch (v2): its
