@@ -9,4 +9,4 @@ export { bridgeConfigSchema, loadBridgeConfig } from './config';
 export type { BridgeConfig } from './config';
 export { normalise } from './record';
 export type { DeadLetterClass } from './record';
-export { DLQ_ORIGINAL_BYTES_HEADER } from './kafkaMessage';
+export { DLQ_ORIGINAL_BYTES_HEADER, DLQ_SHA256_HEADER } from './kafkaMessage';
