@@ -121,3 +121,58 @@ describe('an energy partition waiting for the database', () => {
     expect(retries).toMatch(/class="transient"} [1-9]/);
   });
 });
+
+describe('a record that always runs out of time', () => {
+  const f = useSinkFixture(
+    () => infra.kafkaBrokers,
+    () => infra.databaseUrl,
+    {
+      database: {
+        url: infra.databaseUrl,
+        poolMax: 2,
+        statementTimeoutMs: 1000,
+        queryTimeoutMs: 30_000,
+      },
+    },
+  );
+
+  it('is split down to itself, tried 3 times, dead-lettered (57014); its neighbours and the heat-pump readings land', async () => {
+    const { url, schema, topics } = f;
+    // Writing this one device takes longer than the statement timeout.
+    await query(
+      url,
+      `CREATE FUNCTION "${schema}".slow_energy() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF NEW.device_id = 'slow' THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$;
+       CREATE TRIGGER slow_energy BEFORE INSERT ON "${schema}".energy_readings
+       FOR EACH ROW EXECUTE FUNCTION "${schema}".slow_energy()`,
+    );
+    const now = Date.now();
+    const batch = Array.from({ length: 20 }, (_, i) =>
+      canonical(
+        'energy',
+        i === 13 ? 'slow' : 'meter',
+        new Date(now - i * 1000),
+        {
+          power_kw: i,
+        },
+      ),
+    );
+    await produceRecords(f.producer, topics.energy, batch);
+    await heatpumpStillLands(f);
+    const letter = await waitFor(
+      'the dead letter',
+      () =>
+        f.dlq.seen.find(l => l.headers[DLQ_HEADERS.errorClass] === 'db-57014'),
+      120_000,
+    );
+    expect(letter.key).toBe(`${topics.energy}:0:13`);
+    expect(letter.headers[DLQ_HEADERS.attempts]).toBe('3');
+    expect(letter.headers[DLQ_HEADERS.reason]).toMatch(/statement timeout/);
+    await waitFor(
+      'the 19 neighbours',
+      async () => (await count(url, schema, 'energy_readings')) === 19,
+    );
+    expect(f.dlq.seen).toHaveLength(1);
+    await waitFor('the sink ready', () => f.sink.health().ready);
+  });
+});
