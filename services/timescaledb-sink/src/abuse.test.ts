@@ -25,10 +25,6 @@ import {
 jest.setTimeout(120_000);
 
 const infra = testInfra();
-// Plain PostgreSQL: the same SQL and errors as TimescaleDB (the conflict and
-// isolation tests run on both), without the local PGlite's single shared
-// backend, which stalls now and then under the suite's many connections.
-const url = infra.databaseUrl;
 const TS = '2026-04-01T12:00:00Z';
 
 type Expect =
@@ -203,181 +199,190 @@ const TABLES: Record<string, string> = {
   temperature: 'temperature_readings',
 };
 
-describe('abuse: hostile records are stored, counted or dead-lettered, and the sink keeps flowing', () => {
-  const f = useSinkFixture(
-    () => infra.kafkaBrokers,
-    () => url,
-  );
-  const { id, topics, config, schema } = f;
-  const deadOffsets: string[] = [];
-  let stored = 0;
-
-  const rows = async (stream: string, device: string) =>
-    Number(
-      (
-        await query<{ n: string }>(
-          url,
-          `SELECT count(*) AS n FROM "${schema}".${
-            TABLES[stream]
-          } WHERE device_id = ${literal(device)}`,
-        )
-      )[0].n,
+describe.each([
+  ['TimescaleDB (PGlite)', () => infra.timescaleUrl],
+  ['plain PostgreSQL', () => infra.databaseUrl],
+])(
+  'abuse on %s: hostile records are stored, counted or dead-lettered, and the sink keeps flowing',
+  (_name, dbUrl) => {
+    const url = dbUrl();
+    const f = useSinkFixture(
+      () => infra.kafkaBrokers,
+      () => url,
     );
+    const { id, topics, config, schema } = f;
+    const deadOffsets: string[] = [];
+    let stored = 0;
 
-  const tally = async () => {
-    const [row] = await query<{
-      replays: string;
-      conflicts: string;
-      last_conflict: unknown;
-    }>(
-      url,
-      `SELECT replays, conflicts, last_conflict FROM "${schema}".streaming_sink_conflicts WHERE hypertable = 'energy_readings'`,
-    );
-    return {
-      replays: Number(row?.replays ?? 0),
-      conflicts: Number(row?.conflicts ?? 0),
-      last: row?.last_conflict,
-    };
-  };
-
-  it.each(cases.map((c, i) => [c.name, c, i] as const))(
-    '%s',
-    async (_name, c, i) => {
-      const stream = c.stream ?? 'energy';
-      const topic = topics[stream as keyof typeof topics];
-      const before = await tally();
-      const [meta] = await f.producer.send({
-        topic,
-        acks: -1,
-        messages: [
-          {
-            key: `hostile-${i}`,
-            value: c.value,
-            headers: {
-              [SOURCE_HEADERS.mqttTopic]: `homelab/${stream}/hostile-${i}`,
-            },
-          },
-        ],
-      });
-      const offset = meta.baseOffset!;
-      // The pipeline still flows: a normal reading right after lands.
-      const after = `after-${i}-${id}`;
-      await f.producer.send({
-        topic,
-        acks: -1,
-        messages: [
-          {
-            key: after,
-            value: JSON.stringify(
-              canonical(
-                stream as StreamName,
-                after,
-                TS,
-                stream === 'temperature'
-                  ? { temperature_c: 20 }
-                  : { power_kw: i },
-              ),
-            ),
-          },
-        ],
-      });
-      await waitFor(
-        `the normal reading after "${c.name}"`,
-        async () => (await rows(stream, after)) === 1,
-        60_000,
+    const rows = async (stream: string, device: string) =>
+      Number(
+        (
+          await query<{ n: string }>(
+            url,
+            `SELECT count(*) AS n FROM "${schema}".${
+              TABLES[stream]
+            } WHERE device_id = ${literal(device)}`,
+          )
+        )[0].n,
       );
-      stored++;
 
-      const e = c.expect;
-      if ('dead' in e) {
-        const letter = await waitFor('its dead letter', () =>
-          f.dlq.seen.find(
-            l =>
-              l.headers[DLQ_HEADERS.topic] === topic &&
-              l.headers[DLQ_HEADERS.offset] === offset,
-          ),
-        );
-        deadOffsets.push(`${topic}:${offset}`);
-        expect(letter.key).toBe(`${topic}:0:${offset}`);
-        expect(letter.headers[DLQ_HEADERS.errorClass]).toBe(e.dead);
-        expect(letter.headers[DLQ_HEADERS.reason]).toMatch(e.reason);
-        expect(letter.headers[DLQ_HEADERS.attempts]).toBe(
-          String(e.attempts ?? 1),
-        );
-        expect(letter.headers[DLQ_HEADERS.mqttTopic]).toBe(
-          `homelab/${stream}/hostile-${i}`,
-        );
-        expect(letter.headers[SINK_DLQ_HEADERS.sourceKey]).toBe(`hostile-${i}`);
-        if (e.truncated) {
-          expect(letter.headers[SINK_DLQ_HEADERS.truncated]).toBe('true');
-          expect(letter.headers[SINK_DLQ_HEADERS.originalBytes]).toBe(
-            String((c.value as Buffer).length),
-          );
-          expect(letter.value!.length).toBe(config.kafka.dlqMaxValueBytes);
-        } else if (c.value !== null) {
-          expect(letter.value).toBe(c.value.toString());
-        }
-      } else if ('stored' in e) {
-        expect(await rows(stream, e.stored)).toBe(1);
-        stored++;
-      } else if ('conflict' in e) {
-        // Keep-first: the stored value stays, the conflict is counted with both values.
-        const t = await tally();
-        expect(t.conflicts).toBe(
-          (await sinkReplayed(f.sink))
-            ? Math.max(t.conflicts, before.conflicts + 1)
-            : before.conflicts + 1,
-        );
-        expect(t).toMatchObject({
-          last: {
-            device_id: 'dup',
-            old: { power_kw: 1 },
-            new: { power_kw: 99 },
-          },
+    const tally = async () => {
+      const [row] = await query<{
+        replays: string;
+        conflicts: string;
+        last_conflict: unknown;
+      }>(
+        url,
+        `SELECT replays, conflicts, last_conflict FROM "${schema}".streaming_sink_conflicts WHERE hypertable = 'energy_readings'`,
+      );
+      return {
+        replays: Number(row?.replays ?? 0),
+        conflicts: Number(row?.conflicts ?? 0),
+        last: row?.last_conflict,
+      };
+    };
+
+    it.each(cases.map((c, i) => [c.name, c, i] as const))(
+      '%s',
+      async (_name, c, i) => {
+        const stream = c.stream ?? 'energy';
+        const topic = topics[stream as keyof typeof topics];
+        const before = await tally();
+        const [meta] = await f.producer.send({
+          topic,
+          acks: -1,
+          messages: [
+            {
+              key: `hostile-${i}`,
+              value: c.value,
+              headers: {
+                [SOURCE_HEADERS.mqttTopic]: `homelab/${stream}/hostile-${i}`,
+              },
+            },
+          ],
         });
-        const [row] = await query(
-          url,
-          `SELECT power_kw FROM "${schema}".energy_readings WHERE device_id = 'dup'`,
+        const offset = meta.baseOffset!;
+        // The pipeline still flows: a normal reading right after lands.
+        const after = `after-${i}-${id}`;
+        await f.producer.send({
+          topic,
+          acks: -1,
+          messages: [
+            {
+              key: after,
+              value: JSON.stringify(
+                canonical(
+                  stream as StreamName,
+                  after,
+                  TS,
+                  stream === 'temperature'
+                    ? { temperature_c: 20 }
+                    : { power_kw: i },
+                ),
+              ),
+            },
+          ],
+        });
+        await waitFor(
+          `the normal reading after "${c.name}"`,
+          async () => (await rows(stream, after)) === 1,
+          60_000,
         );
-        expect(row).toEqual({ power_kw: 1 });
-      } else {
-        const t = await tally();
-        expect(t.conflicts).toBe(before.conflicts);
-        expect(t.replays).toBe(
-          (await sinkReplayed(f.sink))
-            ? Math.max(t.replays, before.replays + 1)
-            : before.replays + 1,
-        );
-      }
-    },
-  );
+        stored++;
 
-  it('holds every record: in a table, counted, or in the DLQ, and nothing else', async () => {
-    const [{ n }] = await query<{ n: string }>(
-      url,
-      `SELECT (SELECT count(*) FROM "${schema}".energy_readings) + (SELECT count(*) FROM "${schema}".temperature_readings) AS n`,
+        const e = c.expect;
+        if ('dead' in e) {
+          const letter = await waitFor('its dead letter', () =>
+            f.dlq.seen.find(
+              l =>
+                l.headers[DLQ_HEADERS.topic] === topic &&
+                l.headers[DLQ_HEADERS.offset] === offset,
+            ),
+          );
+          deadOffsets.push(`${topic}:${offset}`);
+          expect(letter.key).toBe(`${topic}:0:${offset}`);
+          expect(letter.headers[DLQ_HEADERS.errorClass]).toBe(e.dead);
+          expect(letter.headers[DLQ_HEADERS.reason]).toMatch(e.reason);
+          expect(letter.headers[DLQ_HEADERS.attempts]).toBe(
+            String(e.attempts ?? 1),
+          );
+          expect(letter.headers[DLQ_HEADERS.mqttTopic]).toBe(
+            `homelab/${stream}/hostile-${i}`,
+          );
+          expect(letter.headers[SINK_DLQ_HEADERS.sourceKey]).toBe(
+            `hostile-${i}`,
+          );
+          if (e.truncated) {
+            expect(letter.headers[SINK_DLQ_HEADERS.truncated]).toBe('true');
+            expect(letter.headers[SINK_DLQ_HEADERS.originalBytes]).toBe(
+              String((c.value as Buffer).length),
+            );
+            expect(letter.value!.length).toBe(config.kafka.dlqMaxValueBytes);
+          } else if (c.value !== null) {
+            expect(letter.value).toBe(c.value.toString());
+          }
+        } else if ('stored' in e) {
+          expect(await rows(stream, e.stored)).toBe(1);
+          stored++;
+        } else if ('conflict' in e) {
+          // Keep-first: the stored value stays, the conflict is counted with both values.
+          const t = await tally();
+          expect(t.conflicts).toBe(
+            (await sinkReplayed(f.sink))
+              ? Math.max(t.conflicts, before.conflicts + 1)
+              : before.conflicts + 1,
+          );
+          expect(t).toMatchObject({
+            last: {
+              device_id: 'dup',
+              old: { power_kw: 1 },
+              new: { power_kw: 99 },
+            },
+          });
+          const [row] = await query(
+            url,
+            `SELECT power_kw FROM "${schema}".energy_readings WHERE device_id = 'dup'`,
+          );
+          expect(row).toEqual({ power_kw: 1 });
+        } else {
+          const t = await tally();
+          expect(t.conflicts).toBe(before.conflicts);
+          expect(t.replays).toBe(
+            (await sinkReplayed(f.sink))
+              ? Math.max(t.replays, before.replays + 1)
+              : before.replays + 1,
+          );
+        }
+      },
     );
-    expect(Number(n)).toBe(stored);
-    // No letter for a stored record; a letter twice only after a replay,
-    // and then with the same key.
-    const letters = f.dlq.seen.map(l => l.key!);
-    expect([...new Set(letters)].sort()).toEqual(
-      deadOffsets.map(o => o.replace(/:(\d+)$/, ':0:$1')).sort(),
-    );
-    const t = await tally();
-    const conflicts = await f.sink.metrics.registry.getSingleMetricAsString(
-      'timescaledb_sink_conflicts_total',
-    );
-    expect(conflicts).toContain(
-      `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
-    );
-    if (!(await sinkReplayed(f.sink))) {
-      expect(letters).toHaveLength(deadOffsets.length);
-      expect(t).toMatchObject({ replays: 1, conflicts: 1 });
-    }
-    expect(f.sink.health()).toMatchObject({
-      ready: true,
-      details: { partitionsWaitingForDatabase: [] },
+
+    it('holds every record: in a table, counted, or in the DLQ, and nothing else', async () => {
+      const [{ n }] = await query<{ n: string }>(
+        url,
+        `SELECT (SELECT count(*) FROM "${schema}".energy_readings) + (SELECT count(*) FROM "${schema}".temperature_readings) AS n`,
+      );
+      expect(Number(n)).toBe(stored);
+      // No letter for a stored record; a letter twice only after a replay,
+      // and then with the same key.
+      const letters = f.dlq.seen.map(l => l.key!);
+      expect([...new Set(letters)].sort()).toEqual(
+        deadOffsets.map(o => o.replace(/:(\d+)$/, ':0:$1')).sort(),
+      );
+      const t = await tally();
+      const conflicts = await f.sink.metrics.registry.getSingleMetricAsString(
+        'timescaledb_sink_conflicts_total',
+      );
+      expect(conflicts).toContain(
+        `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+      );
+      if (!(await sinkReplayed(f.sink))) {
+        expect(letters).toHaveLength(deadOffsets.length);
+        expect(t).toMatchObject({ replays: 1, conflicts: 1 });
+      }
+      expect(f.sink.health()).toMatchObject({
+        ready: true,
+        details: { partitionsWaitingForDatabase: [] },
+      });
     });
-  });
-});
+  },
+);
