@@ -85,7 +85,11 @@ const sinkLetter = {
   },
 };
 
-async function start(permission = AuthorizeResult.ALLOW) {
+async function start(
+  permission:
+    | AuthorizeResult.ALLOW
+    | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) {
   const knex = await databases.init('POSTGRES_15');
   const { server } = await startTestBackend({
     features: [

@@ -23,6 +23,14 @@ export interface RawLetter {
   headers?: IHeaders;
 }
 
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Payload bytes as display text: valid UTF-8 stays readable, anything else
  * (control characters, invalid sequences) becomes `\xNN` or `\uNNNN`, so a
@@ -34,12 +42,16 @@ export function previewPayload(
 ): DeadLetter['payload'] {
   if (!value) return { preview: '', bytes: 0, truncated: false };
   const head = value.subarray(0, max);
-  let text = '';
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  try {
-    text = decoder.decode(head);
-  } catch {
-    // Not UTF-8 (or cut inside a character): escape byte by byte outside printable ASCII.
+  let text = utf8(head);
+  // The cut may split a character: try without its last bytes before giving up on UTF-8.
+  for (
+    let drop = 1;
+    text === undefined && drop <= 3 && value.length > max;
+    drop++
+  )
+    text = utf8(head.subarray(0, max - drop));
+  if (text === undefined) {
+    // Not UTF-8: escape byte by byte outside printable ASCII.
     text = [...head]
       .map(b =>
         b >= 0x20 && b < 0x7f
