@@ -72,7 +72,7 @@ describe('TimescaleDB jobs in PGlite (the in-process scheduler)', () => {
     const stats = await eventually(async () => {
       const answers = await Promise.all(
         readers.map((r, i) =>
-          r.query('SELECT $1::int AS i, count(*)::int AS n FROM ' + table, [i]),
+          r.query(`SELECT $1::int AS i, count(*)::int AS n FROM ${table}`, [i]),
         ),
       );
       answers.forEach((a, i) =>

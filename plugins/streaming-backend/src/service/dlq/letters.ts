@@ -61,6 +61,8 @@ export function previewPayload(
       .join('');
   }
   const escaped = text.replace(
+    // Control characters are exactly what this must find.
+    // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
     c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
@@ -108,14 +110,13 @@ export function toDeadLetter(message: RawLetter): DeadLetter {
   const sourceOffset = text(h, DLQ_HEADERS.offset);
   if (sourceOffset && /^\d+$/.test(sourceOffset)) source.offset = sourceOffset;
   if (mqttTopic) source.mqttTopic = mqttTopic;
-  const device =
-    text(h, SOURCE_KEY_HEADER) ??
-    deviceFromTopic(mqttTopic) ??
-    (source.topic
-      ? undefined
-      : message.key
+  // The bridge keys a letter by its device; the sink keys it by the source position.
+  const bridgeKey =
+    !source.topic && message.key
       ? previewPayload(message.key, 256).preview
-      : undefined);
+      : undefined;
+  const device =
+    text(h, SOURCE_KEY_HEADER) ?? deviceFromTopic(mqttTopic) ?? bridgeKey;
   const letter: DeadLetter = {
     partition: message.partition,
     offset: message.offset,

@@ -3,7 +3,7 @@ import type { Entity } from '@backstage/catalog-model';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
 
-import { testTimescaleService } from './testService';
+import { testTimescaleService } from '../../__testUtils__/timescale';
 
 const infra = testInfra();
 const DEVICES = ['meter1', 'meter2', 'meter3'];

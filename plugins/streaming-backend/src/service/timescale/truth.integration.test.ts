@@ -4,7 +4,7 @@ import type { HypertableStats } from '@homelab/plugin-streaming-common';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
 import type { TimescaleService } from './TimescaleService';
-import { testTimescaleService } from './testService';
+import { testTimescaleService } from '../../__testUtils__/timescale';
 
 /*
  * Issue 13, items 2 to 4 and the sink's conflict counts: what the

@@ -1,7 +1,10 @@
 import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
-import { readDatabaseSettings, TimescaleDatabases } from './databases';
-import { TimescaleService } from './TimescaleService';
+import {
+  readDatabaseSettings,
+  TimescaleDatabases,
+} from '../service/timescale/databases';
+import { TimescaleService } from '../service/timescale/TimescaleService';
 
 /** A TimescaleService without cache on one database named "db" at `url`; for integration tests. */
 export function testTimescaleService(url: string, maxConnections: number) {
