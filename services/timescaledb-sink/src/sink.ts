@@ -229,6 +229,26 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     }, delayMs);
   }
 
+  /**
+   * A paused partition the group gave to another member is no longer ours
+   * to wait for; kafkajs would keep it paused if it ever came back, so it is
+   * resumed, and health stops counting it.
+   */
+  consumer.on(consumer.events.GROUP_JOIN, e => {
+    const assigned = e.payload.memberAssignment;
+    for (const [key, wait] of waits) {
+      const [topic, p] = [
+        key.slice(0, key.lastIndexOf(':')),
+        key.slice(key.lastIndexOf(':') + 1),
+      ];
+      if (assigned[topic]?.includes(Number(p))) continue;
+      clearTimeout(wait.timer);
+      consumer.resume([{ topic, partitions: [Number(p)] }]);
+      waits.delete(key);
+    }
+    metrics.waiting.set(waits.size);
+  });
+
   function resumed(topic: string, partition: number) {
     const key = `${topic}:${partition}`;
     const wait = waits.get(key);
