@@ -18,6 +18,13 @@ export { cacheRoot } from './cache';
 export type { FetchReport } from './kafka/jars';
 export { parseConsumerGroupDescribe } from './kafka/consumerGroupOutput';
 export type { ConsumerGroupRow } from './kafka/consumerGroupOutput';
+export type { SecureKafkaOptions, KafkaUserMechanism } from './kafka/secure';
+export { createCertificateAuthority } from './tls/certificateAuthority';
+export type {
+  CertificateAuthority,
+  IssuedCertificate,
+} from './tls/certificateAuthority';
+export type { MosquittoTlsOptions } from './mosquitto/tls';
 export { startMosquitto } from './mosquitto/server';
 export type {
   MosquittoServer,

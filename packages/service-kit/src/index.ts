@@ -7,3 +7,7 @@ export * from './config';
 export * from './opsServer';
 export * from './logger';
 export * from './service';
+export * from './secretSource';
+export * from './kafkaConnection';
+export * from './mqttConnection';
+export * from './postgresConnection';

@@ -10,6 +10,7 @@ import { BrokerAddress, log4jProperties, serverProperties } from './config';
 import { clusterHasBrokers } from './health';
 import { appendThreadDump, brokerJvmArgs, toolJvmArgs } from './java';
 import { classPath, KAFKA_SERVER, STORAGE_TOOL } from './tool';
+import { SecureKafkaOptions, scramFormatArgs, writeKeystore } from './secure';
 
 export interface StartKafkaOptions {
   /** Number of combined broker+controller nodes (default 1). */
@@ -26,6 +27,12 @@ export interface StartKafkaOptions {
    * fast. Pass 3000 (Kafka's and Redpanda's default) to test as production runs.
    */
   groupInitialRebalanceDelayMs?: number;
+  /**
+   * Adds a SASL_SSL listener on its own port beside PLAINTEXT, with SCRAM
+   * users created by Kafka's own storage tool (see kafka/secure.ts). Absent:
+   * plaintext only, as before.
+   */
+  secure?: SecureKafkaOptions;
 }
 
 export interface KafkaCluster {
@@ -33,6 +40,8 @@ export interface KafkaCluster {
   brokers: string[];
   /** Comma-separated bootstrap list, the KAFKA_BROKERS format. */
   bootstrap: string;
+  /** 'host:port' of each broker's SASL_SSL listener; empty without `secure`. */
+  secureBrokers: string[];
   /** Stops every broker and removes the temporary data directory. */
   stop(): Promise<void>;
   /** Stops one broker cleanly; its port and data are kept for startBroker(). */
@@ -76,10 +85,12 @@ export async function startKafka(
       index,
       port: await portOrFree(options.ports?.[index], `Kafka broker ${index}`),
       controllerPort: await freePort(),
+      securePort: options.secure ? await freePort() : undefined,
       dir: path.join(root, `broker-${index}`),
     });
   }
   const clusterId = randomClusterId();
+  const keystoreFile = options.secure && writeKeystore(root, options.secure);
   const address = (n: BrokerNode) => `${HOST}:${n.port}`;
   const files = (n: BrokerNode) => ({
     config: path.join(n.dir, 'server.properties'),
@@ -95,6 +106,14 @@ export async function startKafka(
       f.config,
       serverProperties(node, nodes, f.data, {
         groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+        secure: keystoreFile
+          ? {
+              keystoreFile,
+              plainUsers: (options.secure?.users ?? []).filter(
+                u => u.mechanism === 'plain',
+              ),
+            }
+          : undefined,
       }),
     );
     writeFileSync(f.log4j, log4jProperties('broker'));
@@ -113,6 +132,7 @@ export async function startKafka(
         clusterId,
         '--config',
         f.config,
+        ...scramFormatArgs(options.secure),
       ],
     );
   }
@@ -185,6 +205,9 @@ export async function startKafka(
   return {
     brokers: nodes.map(address),
     bootstrap: nodes.map(address).join(','),
+    secureBrokers: nodes
+      .filter(n => n.securePort !== undefined)
+      .map(n => `${HOST}:${n.securePort}`),
     async stop() {
       await Promise.allSettled(nodes.map(n => n.child?.stop()));
       if (ownsDir) removeDir(root);

@@ -5,6 +5,16 @@ export interface BrokerAddress {
   index: number;
   port: number;
   controllerPort: number;
+  /** Port of the extra SASL_SSL listener, when the cluster has one. */
+  securePort?: number;
+}
+
+/** A SASL_SSL listener beside PLAINTEXT (see kafka/secure.ts). */
+export interface SecureListenerProperties {
+  /** PEM file holding the broker's unencrypted private key and certificate chain. */
+  keystoreFile: string;
+  /** Users of the PLAIN mechanism; SCRAM users live in the cluster metadata instead. */
+  plainUsers: Array<{ username: string; password: string }>;
 }
 
 /**
@@ -16,7 +26,10 @@ export function serverProperties(
   node: BrokerAddress,
   cluster: BrokerAddress[],
   logDir: string,
-  options: { groupInitialRebalanceDelayMs?: number } = {},
+  options: {
+    groupInitialRebalanceDelayMs?: number;
+    secure?: SecureListenerProperties;
+  } = {},
 ): string {
   const n = cluster.length;
   const voters = cluster
@@ -53,10 +66,42 @@ export function serverProperties(
     // Retention tests should not wait 5 minutes for the cleaner to look.
     'log.retention.check.interval.ms': 5000,
     'log.segment.delete.delay.ms': 1000,
+    ...(options.secure && node.securePort !== undefined
+      ? secureListenerSettings(node, node.securePort, options.secure)
+      : {}),
   };
   return `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
+}
+
+/**
+ * An extra SASL_SSL listener for tests of secured clients. PLAINTEXT stays the
+ * inter-broker listener and the one health checks and tools use, so only the
+ * client under test meets TLS and SASL.
+ */
+function secureListenerSettings(
+  node: BrokerAddress,
+  securePort: number,
+  secure: SecureListenerProperties,
+): Record<string, string> {
+  const plainUsers = secure.plainUsers
+    .map(u => ` user_${u.username}="${u.password}"`)
+    .join('');
+  return {
+    listeners: `PLAINTEXT://${HOST}:${node.port},SASL_SSL://${HOST}:${securePort},CONTROLLER://${HOST}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.port},SASL_SSL://${HOST}:${securePort}`,
+    'listener.security.protocol.map':
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512,PLAIN',
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': secure.keystoreFile,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+  };
 }
 
 /** Log4j 2 configuration: the broker logs INFO to stdout (our log file); tools log WARN to stderr so stdout stays parseable. */

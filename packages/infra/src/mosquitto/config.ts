@@ -9,14 +9,36 @@ import { HOST } from '../ports';
 /** Mosquitto's own default: a test that needs more must say why. */
 export const STOCK_MAX_QUEUED_MESSAGES = 1000;
 
+/** A TLS listener with a password file, beside the plain one (files already readable by mosquitto). */
+export interface TlsListenerConfig {
+  port: number;
+  certFile: string;
+  keyFile: string;
+  passwordFile: string;
+}
+
 export function mosquittoConfig(
   port: number,
   persistenceDir: string,
   maxQueuedMessages = STOCK_MAX_QUEUED_MESSAGES,
+  tls?: TlsListenerConfig,
 ): string {
+  // With a TLS listener, each listener gets its own auth: the plain one (used
+  // by health checks) stays anonymous, the TLS one needs a password.
+  const listeners = tls
+    ? [
+        'per_listener_settings true',
+        `listener ${port} ${HOST}`,
+        'allow_anonymous true',
+        `listener ${tls.port} ${HOST}`,
+        `certfile ${tls.certFile}`,
+        `keyfile ${tls.keyFile}`,
+        'allow_anonymous false',
+        `password_file ${tls.passwordFile}`,
+      ]
+    : [`listener ${port} ${HOST}`, 'allow_anonymous true'];
   return [
-    `listener ${port} ${HOST}`,
-    'allow_anonymous true',
+    ...listeners,
     // Sessions and their queued messages are written to disk and reloaded by restart().
     'persistence true',
     `persistence_location ${

@@ -9,6 +9,7 @@ import { waitReady } from '../process/waitReady';
 import { makeRunDir } from '../tmp';
 import { startLifecycle } from '../process/lifecycle';
 import { mosquittoConfig } from './config';
+import { MosquittoTlsOptions, prepareTlsListener } from './tls';
 
 export interface StartMosquittoOptions {
   port?: number;
@@ -18,12 +19,19 @@ export interface StartMosquittoOptions {
    * where a test explains why, as a user would have to for the same load.
    */
   maxQueuedMessages?: number;
+  /**
+   * Adds a TLS listener on its own port that takes only these users
+   * (password file made with `mosquitto_passwd`). Absent: plain only.
+   */
+  tls?: MosquittoTlsOptions;
 }
 
 export interface MosquittoServer {
   /** mqtt://127.0.0.1:<port>, the MQTT_URL format. */
   url: string;
   port: number;
+  /** mqtts://127.0.0.1:<port> of the TLS listener; undefined without `tls`. */
+  tlsUrl?: string;
   /** Stops the broker and removes its data. */
   stop(): Promise<void>;
   /** Stops and starts the broker on the same port; persistent sessions and their queued messages survive. */
@@ -59,9 +67,12 @@ export async function startMosquitto(
   mkdirSync(dataDir);
   chownTo(user, dataDir);
   const configFile = path.join(dir, 'mosquitto.conf');
+  const tls = options.tls
+    ? await prepareTlsListener(dir, user, options.tls)
+    : undefined;
   writeFileSync(
     configFile,
-    mosquittoConfig(port, dataDir, options.maxQueuedMessages),
+    mosquittoConfig(port, dataDir, options.maxQueuedMessages, tls),
   );
 
   let child: Supervised | undefined;
@@ -85,5 +96,10 @@ export async function startMosquitto(
   }
 
   const lifecycle = await startLifecycle({ dir, launch, current: () => child });
-  return { url, port, ...lifecycle };
+  return {
+    url,
+    port,
+    tlsUrl: tls && `mqtts://${HOST}:${tls.port}`,
+    ...lifecycle,
+  };
 }
