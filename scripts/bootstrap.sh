@@ -7,7 +7,8 @@
 #      Node is older than Backstage supports (22 or 24);
 #   2. Debian packages for the real components (Mosquitto, PostgreSQL, Java,
 #      Chromium, kcat, kubectl), only those missing;
-#   3. the TechDocs generator (mkdocs-techdocs-core) in a private venv;
+#   3. the TechDocs generator (mkdocs-techdocs-core) and kubernetes-validate
+#      in a private venv;
 #   4. `yarn install` through the committed Yarn release, skipped when the
 #      manifests have not changed since the last successful install;
 #   5. the Kafka jars from Maven Central, checksum-verified, into a cache
@@ -90,6 +91,14 @@ ensure_techdocs() {
   "$TOOLS/venv/bin/pip" install -q mkdocs-techdocs-core || die "pip install mkdocs-techdocs-core failed"
 }
 
+# Validates rendered Kubernetes manifests against the API schemas it bundles,
+# with no cluster and no network (packages/e2e-tests/src/kustomizeOverlays.test.ts).
+ensure_kubernetes_validate() {
+  [ -x "$TOOLS/venv/bin/kubernetes-validate" ] && return
+  log "installing kubernetes-validate into .tools/venv"
+  "$TOOLS/venv/bin/pip" install -q 'kubernetes-validate==1.37.0' || die "pip install kubernetes-validate failed"
+}
+
 manifest_hash() {
   (cd "$ROOT" && cat yarn.lock package.json .yarnrc.yml \
     $(git ls-files '*/package.json' 2>/dev/null || true) \
@@ -116,6 +125,7 @@ ensure_kafka_jars() {
 ensure_node
 ensure_debian_packages
 ensure_techdocs
+ensure_kubernetes_validate
 ensure_node_modules
 ensure_kafka_jars
 export PATH="$ROOT/bin:$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
