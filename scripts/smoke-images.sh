@@ -7,10 +7,11 @@
 #
 # With a container engine that can run containers (docker, or podman with
 # cgroups) each image runs as a container. Where it cannot (sandboxes with
-# hybrid cgroups, like this project's build machine), SMOKE_MODE=chroot runs
+# hybrid cgroups, like this project's build machine), the chroot mode runs
 # the image's own filesystem and entrypoint instead: the image is mounted by
 # podman, bind-mounted read-only with a tmpfs /tmp, and its Cmd runs in a
 # chroot as the image's User with the image's Env and WorkingDir. Needs root.
+# SMOKE_MODE=container|chroot forces one; the default tries a container first.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,10 +22,15 @@ set +e
 
 REGISTRY="${IMAGE_REGISTRY:-ghcr.io/homelab}"
 TAG="${IMAGE_TAG:-latest}"
-MODE="${SMOKE_MODE:-container}"
+MODE="${SMOKE_MODE:-auto}"
 TOOL="${CONTAINER_TOOL:-podman}"
 images=("$@")
 [ ${#images[@]} -eq 0 ] && images=(mqtt-kafka-bridge timescaledb-sink energy-ws device-simulator homelab-portal)
+if [ "$MODE" = auto ]; then
+  # Can this engine run a container at all? (Hybrid cgroups in sandboxes say no.)
+  if "$TOOL" run --rm --network host "$REGISTRY/${images[0]:-energy-ws}:$TAG" node -e 0 >/dev/null 2>&1; then MODE=container; else MODE=chroot; fi
+  echo "[smoke] mode: $MODE" >&2
+fi
 
 work=$(mktemp -d)
 pids=()
