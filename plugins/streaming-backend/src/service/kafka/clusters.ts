@@ -54,6 +54,9 @@ export function readKafkaSettings(config: Config): KafkaSettings {
   };
 }
 
+/** How long a failed connect answers for the cluster before the next try. */
+const UNREACHABLE_PAUSE_MS = 5000;
+
 /** kafkajs' error when a topic vanished under a client that still targets it. */
 export function isStaleTopicError(error: unknown): boolean {
   const e = error as { type?: string; message?: string } | undefined;
@@ -79,6 +82,10 @@ export function isStaleTopicError(error: unknown): boolean {
 export class KafkaClusters {
   private readonly admins = new Map<string, Promise<Admin>>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly unreachable = new Map<
+    string,
+    { until: number; error: unknown }
+  >();
 
   constructor(
     private readonly settings: KafkaSettings,
@@ -157,14 +164,26 @@ export class KafkaClusters {
   }
 
   private admin(name: string): Promise<Admin> {
+    // Uses queue one after the other: while a cluster is unreachable, the
+    // ones behind a failed connect fail at once instead of each waiting out
+    // its own connection timeout.
+    const down = this.unreachable.get(name);
+    if (down && down.until > Date.now()) return Promise.reject(down.error);
     let admin = this.admins.get(name);
     if (!admin) {
       const client = this.client(name).admin();
-      admin = client.connect().then(() => client);
-      // A failed connect must not poison the cache: the next request retries.
+      admin = client.connect().then(() => {
+        this.unreachable.delete(name);
+        return client;
+      });
+      // A failed connect must not poison the cache: a use after the pause retries.
       admin.catch(error => {
         this.logger.warn(`Kafka cluster ${name}: cannot connect: ${error}`);
         this.admins.delete(name);
+        this.unreachable.set(name, {
+          until: Date.now() + UNREACHABLE_PAUSE_MS,
+          error,
+        });
       });
       this.admins.set(name, admin);
     }
