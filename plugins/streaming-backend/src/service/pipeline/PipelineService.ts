@@ -30,6 +30,7 @@ export class PipelineService {
   private readonly kafkaLastRead = new Map<string, number>();
   private readonly freshness: TtlCache<TableFreshness[]>;
   private timer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly settings: PipelineViewSettings,
@@ -57,9 +58,12 @@ export class PipelineService {
     this.timer.unref();
   }
 
-  stop() {
+  /** Waits for Kafka reads in flight, so none opens a client after the clusters closed. */
+  async stop() {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await Promise.allSettled([...this.kafkaInFlight.values()]);
   }
 
   private async refreshAll() {
@@ -87,6 +91,7 @@ export class PipelineService {
   }
 
   private refreshKafka(pipeline: PipelineSettings): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     const running = this.kafkaInFlight.get(pipeline.name);
     if (running) return running;
     if (
@@ -122,6 +127,7 @@ export class PipelineService {
     ];
     try {
       for (const [i, c] of groups.entries()) {
+        if (this.stopped) return;
         // The first group's read also brings the DLQ topic's watermarks.
         const offsets = await this.kafka.readGroup(
           pipeline.kafkaCluster,

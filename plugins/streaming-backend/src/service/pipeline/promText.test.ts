@@ -41,6 +41,19 @@ describe('parsePrometheusText', () => {
     });
   });
 
+  it('reads a declared labelled counter that counted nothing yet as 0', async () => {
+    const registry = new Registry();
+    new Counter({
+      name: 'dead_total',
+      help: 'h',
+      labelNames: ['error_class'],
+      registers: [registry],
+    });
+    expect(parsePrometheusText(await registry.metrics())).toEqual([
+      { name: 'dead_total', labels: {}, value: 0 },
+    ]);
+  });
+
   it('accepts timestamps, NaN and blank lines, and names the line it cannot read', () => {
     expect(
       parsePrometheusText('# HELP x y\n\nx 1 1700000000000\ny NaN\n'),

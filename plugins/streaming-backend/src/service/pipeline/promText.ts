@@ -77,9 +77,12 @@ function parseLabels(
  */
 export function parsePrometheusText(text: string): PromSample[] {
   const samples: PromSample[] = [];
+  const counters = new Set<string>();
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
+    const type = /^#\s*TYPE\s+(\S+)\s+counter\s*$/.exec(line);
+    if (type && counters.size < MAX_SAMPLES) counters.add(type[1]);
     if (line === '' || line.startsWith('#')) continue;
     try {
       const name = NAME.exec(line)?.[0];
@@ -102,5 +105,10 @@ export function parsePrometheusText(text: string): PromSample[] {
     if (samples.length > MAX_SAMPLES)
       throw new Error(`more than ${MAX_SAMPLES} samples on one metrics page`);
   }
+  // prom-client prints a labelled counter's samples only once one was
+  // counted: a declared counter without samples has counted nothing yet.
+  const seen = new Set(samples.map(s => s.name));
+  for (const name of counters)
+    if (!seen.has(name)) samples.push({ name, labels: {}, value: 0 });
   return samples;
 }
