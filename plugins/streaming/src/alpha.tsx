@@ -8,11 +8,13 @@ import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
+import type { Entity } from '@backstage/catalog-model';
 import { StreamingClient, streamingApiRef } from './api';
 import {
   isStreamingDlqAvailable,
   isStreamingKafkaAvailable,
   isStreamingKafkaLagAvailable,
+  isStreamingPipelineAvailable,
   isStreamingTimescaleAvailable,
 } from './conditions';
 import {
@@ -112,6 +114,33 @@ export const entityDataFreshnessCard = EntityCardBlueprint.make({
   },
 });
 
+/** @alpha The System's Pipeline tab (issue 13). */
+export const entityPipelineContent = EntityContentBlueprint.make({
+  name: 'pipeline',
+  params: {
+    path: '/pipeline',
+    title: 'Pipeline',
+    group: 'observability',
+    filter: (entity: Entity) =>
+      entity.kind.toLowerCase() === 'system' &&
+      isStreamingPipelineAvailable(entity),
+    loader: () =>
+      import('./components/PipelineView').then(m => <m.PipelineView />),
+  },
+});
+
+/** @alpha A service's own stage of its pipeline. */
+export const entityPipelineCard = EntityCardBlueprint.make({
+  name: 'pipeline-stage',
+  params: {
+    filter: (entity: Entity) =>
+      entity.kind.toLowerCase() === 'component' &&
+      isStreamingPipelineAvailable(entity),
+    loader: () =>
+      import('./components/PipelineView').then(m => <m.PipelineCard />),
+  },
+});
+
 /**
  * The streaming plugin for the new frontend system: "Kafka" and "TimescaleDB"
  * entity tabs and the lag and freshness overview cards, each shown only on
@@ -131,5 +160,7 @@ export default createFrontendPlugin({
     streamingLiveApi,
     entityLiveContent,
     entityDeadLettersContent,
+    entityPipelineContent,
+    entityPipelineCard,
   ],
 });

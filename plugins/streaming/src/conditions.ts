@@ -4,6 +4,7 @@ import {
   ANNOTATION_DLQ_TOPICS,
   ANNOTATION_HYPERTABLES,
   ANNOTATION_KAFKA_CONSUMER_GROUPS,
+  ANNOTATION_PIPELINE,
   ANNOTATION_PRODUCES_TOPICS,
 } from '@homelab/plugin-streaming-common';
 
@@ -37,4 +38,9 @@ export function isStreamingTimescaleAvailable(entity: Entity): boolean {
 /** True when the entity names a dead-letter topic (the Dead letters tab). @public */
 export function isStreamingDlqAvailable(entity: Entity): boolean {
   return Boolean(entity.metadata.annotations?.[ANNOTATION_DLQ_TOPICS]);
+}
+
+/** The entity names a pipeline (`streaming.homelab.dev/pipeline`): the System gets the Pipeline tab, its services the card. @public */
+export function isStreamingPipelineAvailable(entity: Entity): boolean {
+  return Boolean(entity.metadata.annotations?.[ANNOTATION_PIPELINE]);
 }

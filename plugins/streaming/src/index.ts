@@ -14,11 +14,14 @@ export {
   EntityDataFreshnessCard,
   EntityStreamingLiveContent,
   EntityStreamingDeadLettersContent,
+  EntityStreamingPipelineContent,
+  EntityPipelineStageCard,
 } from './plugin';
 export {
   isStreamingDlqAvailable,
   isStreamingKafkaAvailable,
   isStreamingKafkaLagAvailable,
+  isStreamingPipelineAvailable,
   isStreamingTimescaleAvailable,
 } from './conditions';
 export { streamingApiRef, StreamingClient } from './api';

@@ -13,6 +13,7 @@ import { StreamingLiveClient, streamingLiveApiRef } from './live';
 export const kafkaRouteRef = createRouteRef({ id: 'streaming:kafka' });
 export const timescaleRouteRef = createRouteRef({ id: 'streaming:timescale' });
 export const liveRouteRef = createRouteRef({ id: 'streaming:live' });
+export const pipelineRouteRef = createRouteRef({ id: 'streaming:pipeline' });
 export const deadLettersRouteRef = createRouteRef({
   id: 'streaming:dead-letters',
 });
@@ -41,6 +42,7 @@ export const streamingPlugin = createPlugin({
     timescale: timescaleRouteRef,
     live: liveRouteRef,
     deadLetters: deadLettersRouteRef,
+    pipeline: pipelineRouteRef,
   },
 });
 
@@ -101,5 +103,25 @@ export const EntityStreamingDeadLettersContent = streamingPlugin.provide(
     component: () =>
       import('./components/DeadLettersTab').then(m => m.DeadLettersTab),
     mountPoint: deadLettersRouteRef,
+  }),
+);
+
+/** @public The System's Pipeline tab. */
+export const EntityStreamingPipelineContent = streamingPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStreamingPipelineContent',
+    component: () =>
+      import('./components/PipelineView').then(m => m.PipelineView),
+    mountPoint: pipelineRouteRef,
+  }),
+);
+
+/** @public A service's own stage of its pipeline. */
+export const EntityPipelineStageCard = streamingPlugin.provide(
+  createComponentExtension({
+    name: 'EntityPipelineStageCard',
+    component: {
+      lazy: () => import('./components/PipelineView').then(m => m.PipelineCard),
+    },
   }),
 );

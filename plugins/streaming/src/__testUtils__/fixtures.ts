@@ -317,6 +317,10 @@ export function mockStreamingApi(
     getDeadLetters: jest.fn(async (_entity, options) =>
       options?.before ? deadLettersOlder : deadLettersResponse,
     ),
+    // The pipeline view's tests bring their own answers (PipelineView.test.tsx).
+    getPipeline: jest.fn(async () => {
+      throw new Error('getPipeline is not mocked in this test');
+    }),
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@ import type { CompoundEntityRef } from '@backstage/catalog-model';
 import type {
   DeadLettersResponse,
   EntityKafkaResponse,
+  EntityPipelineResponse,
   EntityTimescaleResponse,
   HistoryBucket,
   HypertableHistoryResponse,
@@ -26,6 +27,8 @@ export interface StreamingApi {
     entity: CompoundEntityRef,
     options?: { topic?: string; before?: string; limit?: number },
   ): Promise<DeadLettersResponse>;
+  /** The pipeline the entity's `streaming.homelab.dev/pipeline` annotation names, stage by stage. */
+  getPipeline(entity: CompoundEntityRef): Promise<EntityPipelineResponse>;
 }
 
 /** @public */

@@ -4,6 +4,7 @@ import { ResponseError } from '@backstage/errors';
 import type {
   DeadLettersResponse,
   EntityKafkaResponse,
+  EntityPipelineResponse,
   EntityTimescaleResponse,
   HistoryBucket,
   HypertableHistoryResponse,
@@ -69,5 +70,9 @@ export class StreamingClient implements StreamingApi {
     if (options.before) query.before = options.before;
     if (options.limit) query.limit = String(options.limit);
     return this.get<DeadLettersResponse>(entity, 'dlq', query);
+  }
+
+  getPipeline(entity: CompoundEntityRef) {
+    return this.get<EntityPipelineResponse>(entity, 'pipeline');
   }
 }

@@ -1,0 +1,1 @@
+export { PipelineView, PipelineCard } from './PipelineView';
