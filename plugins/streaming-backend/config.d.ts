@@ -92,6 +92,45 @@ export interface Config {
        */
       adminGroups?: string[];
     };
+    /**
+     * The pipeline view: a System (and its services) annotated
+     * `streaming.homelab.dev/pipeline: <name>` shows each stage of
+     * `pipelines.<name>` with its rates, lag, freshness, dead letters and
+     * latency, read from the services below. Addresses come only from here.
+     */
+    pipeline?: {
+      /** Seconds between two scrapes of every service (1–300). Default 5. */
+      scrapeIntervalSeconds?: number;
+      /** Seconds one scrape of `/metrics` or `/health` may take (1–30). Default 3. */
+      timeoutSeconds?: number;
+      /** Each service's ops endpoints, by a name the pipelines use (e.g. `mqtt-kafka-bridge`). */
+      services?: {
+        [name: string]: {
+          /** Prometheus text, e.g. `http://bridge:9101/metrics`. */
+          metricsUrl?: string;
+          /** The service's `/health` JSON (`live`, `ready`, `details`). */
+          healthUrl?: string;
+        };
+      };
+      pipelines?: {
+        [name: string]: {
+          /** A `kafka.clusters` name. */
+          kafkaCluster: string;
+          /** The stream topics, whose high watermarks give Kafka's rate in. */
+          topics?: string[];
+          /** The dead-letter topic, counted over the last hour. */
+          dlqTopic?: string;
+          /** A `streaming.timescale.databases` name, for the hypertables' freshness. */
+          database?: string;
+          hypertables?: string[];
+          /** Service names under `services`, one per stage. */
+          devices?: string;
+          bridge?: string;
+          sink?: { service: string; consumerGroup: string };
+          live?: { service: string; consumerGroup: string };
+        };
+      };
+    };
     /** The Live tab: tokens for energy-ws and the chart's backfill. */
     live?: {
       /**
