@@ -25,6 +25,8 @@ export type {
   IssuedCertificate,
 } from './tls/certificateAuthority';
 export type { MosquittoTlsOptions } from './mosquitto/tls';
+export { startSecuredBrokers } from './tls/securedBrokers';
+export type { SecuredBrokers, SecuredUser } from './tls/securedBrokers';
 export { startMosquitto } from './mosquitto/server';
 export type {
   MosquittoServer,

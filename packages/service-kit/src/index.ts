@@ -11,3 +11,4 @@ export * from './secretSource';
 export * from './kafkaConnection';
 export * from './mqttConnection';
 export * from './postgresConnection';
+export * from './tlsFiles';

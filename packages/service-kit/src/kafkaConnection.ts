@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { ConfigError } from './config';
+import { resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
   ConfigCasing,
   errorChain,
   inlineOrFile,
   keyName,
+  optionalText,
   tlsFailure,
 } from './secretSource';
 
@@ -20,12 +22,6 @@ export class ConnectionSettingError extends ConfigError {
   }
 }
 
-/** Env substitution yields strings, and `Boolean("false")` is true. */
-const flag = z.union([
-  z.boolean(),
-  z.enum(['true', 'false']).transform(v => v === 'true'),
-]);
-
 /** Node TLS options kafkajs passes to tls.connect; the server is always verified. */
 export interface KafkaTlsOptions {
   ca?: string[];
@@ -37,11 +33,14 @@ export interface KafkaTlsOptions {
 
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
-export interface KafkaSaslOptions {
-  mechanism: KafkaSaslMechanism;
-  username: string;
-  password: string;
-}
+/** One member per mechanism, as kafkajs' SASLOptions is typed. */
+export type KafkaSaslOptions = {
+  [M in KafkaSaslMechanism]: {
+    mechanism: M;
+    username: string;
+    password: string;
+  };
+}[KafkaSaslMechanism];
 
 /**
  * `kafka.ssl`: the shape of the backend plugin's `kafka.clusters[].ssl`
@@ -51,16 +50,9 @@ export interface KafkaSaslOptions {
  */
 export function kafkaSslSchema(casing: ConfigCasing) {
   const k = (name: string) => keyName(casing, name);
-  const pem = z.string().min(1);
   const block = z
     .object({
-      ca: z.union([pem, z.array(pem).min(1)]).optional(),
-      [k('caFile')]: z.string().min(1).optional(),
-      cert: pem.optional(),
-      [k('certFile')]: z.string().min(1).optional(),
-      key: pem.optional(),
-      [k('keyFile')]: z.string().min(1).optional(),
-      servername: z.string().min(1).optional(),
+      ...tlsFileFields(casing),
       [k('rejectUnauthorized')]: z
         .literal(true, {
           message: `cannot be turned off; give the cluster's CA in ${k(
@@ -70,58 +62,22 @@ export function kafkaSslSchema(casing: ConfigCasing) {
         .optional(),
     })
     .strict()
-    .transform((raw, ctx): KafkaTlsOptions => {
-      const r = raw as Record<string, any>;
-      const caFromFile = inlineOrFile(
-        { file: r[k('caFile')] },
-        { inline: 'ca', file: k('caFile') },
-        ctx,
-        [],
-      );
-      if (r.ca !== undefined && caFromFile !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: [k('caFile')],
-          message: `give either ca or ${k('caFile')}, not both`,
-        });
-      const ca =
-        caFromFile !== undefined
-          ? [caFromFile]
-          : r.ca === undefined
-          ? undefined
-          : [r.ca].flat();
-      const cert = inlineOrFile(
-        { inline: r.cert, file: r[k('certFile')] },
-        { inline: 'cert', file: k('certFile') },
-        ctx,
-        [],
-      );
-      const key = inlineOrFile(
-        { inline: r.key, file: r[k('keyFile')] },
-        { inline: 'key', file: k('keyFile') },
-        ctx,
-        [],
-      );
-      if ((cert === undefined) !== (key === undefined))
-        ctx.addIssue({
-          code: 'custom',
-          path: [cert === undefined ? k('certFile') : k('keyFile')],
-          message: 'a client certificate needs both cert and key',
-        });
-      return {
-        ...(ca && { ca }),
-        ...(cert && { cert }),
-        ...(key && { key }),
-        ...(r.servername && { servername: r.servername }),
+    .transform(
+      (raw, ctx): KafkaTlsOptions => ({
+        ...resolveTlsFiles(raw, casing, ctx),
         rejectUnauthorized: true,
-      };
-    });
-  return z.union([
-    flag.transform(on =>
-      on ? ({ rejectUnauthorized: true } as KafkaTlsOptions) : undefined,
-    ),
-    block,
-  ]);
+      }),
+    );
+  // `ssl: true` (or "true" from env substitution) is TLS with the system's CAs.
+  return z.preprocess(
+    v =>
+      v === true || v === 'true'
+        ? {}
+        : v === false || v === 'false'
+        ? undefined
+        : v,
+    block.optional(),
+  );
 }
 
 /** `kafka.sasl`: as the backend plugin's, with `passwordFile` for a mounted secret. */
@@ -133,8 +89,8 @@ export function kafkaSaslSchema(casing: ConfigCasing) {
         message: 'must be plain, scram-sha-256 or scram-sha-512',
       }),
       username: z.string().min(1),
-      password: z.string().min(1).optional(),
-      [k('passwordFile')]: z.string().min(1).optional(),
+      password: optionalText,
+      [k('passwordFile')]: optionalText,
     })
     .strict()
     .transform((raw, ctx): KafkaSaslOptions => {
@@ -158,7 +114,7 @@ export function kafkaSaslSchema(casing: ConfigCasing) {
         mechanism: r.mechanism,
         username: r.username,
         password: password ?? '',
-      };
+      } as KafkaSaslOptions;
     });
 }
 
@@ -231,15 +187,18 @@ export function explainKafkaFailure(
 /**
  * Runs the first connection of a Kafka client: a failure that a setting
  * fixes becomes a ConnectionSettingError naming it; any other is rethrown.
+ * `release` (e.g. the admin's disconnect) runs on any failure.
  */
 export async function connectKafka<T>(
   connect: () => Promise<T>,
   security: KafkaSecurity,
   names: KafkaSettingNames,
+  release: () => Promise<unknown> = async () => undefined,
 ): Promise<T> {
   try {
     return await connect();
   } catch (error) {
+    await release().catch(() => undefined);
     const explained = explainKafkaFailure(error, security, names);
     if (explained) throw new ConnectionSettingError(explained);
     throw error;

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { ConnectionSettingError } from './kafkaConnection';
+import { resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
   ConfigCasing,
   errorChain,
   inlineOrFile,
   keyName,
+  optionalText,
   tlsFailure,
 } from './secretSource';
 
@@ -28,21 +30,10 @@ export interface MqttSecurity {
 export function mqttSecurityShape(casing: ConfigCasing) {
   const k = (name: string) => keyName(casing, name);
   return {
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    [k('passwordFile')]: z.string().min(1).optional(),
-    tls: z
-      .object({
-        ca: z.string().min(1).optional(),
-        [k('caFile')]: z.string().min(1).optional(),
-        cert: z.string().min(1).optional(),
-        [k('certFile')]: z.string().min(1).optional(),
-        key: z.string().min(1).optional(),
-        [k('keyFile')]: z.string().min(1).optional(),
-        servername: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
+    username: optionalText,
+    password: optionalText,
+    [k('passwordFile')]: optionalText,
+    tls: z.object(tlsFileFields(casing)).strict().optional(),
   };
 }
 
@@ -81,30 +72,11 @@ export function resolveMqttSecurity(
         mqtt.url.split(':')[0]
       }:// but tls is set; use mqtts://host:8883 for a TLS listener`,
     });
-  const file = (inline: string, fileKey: string) =>
-    tls &&
-    inlineOrFile(
-      { inline: tls[inline], file: tls[k(fileKey)] },
-      { inline, file: k(fileKey) },
-      ctx,
-      ['tls'],
-    );
-  const ca = file('ca', 'caFile');
-  const cert = file('cert', 'certFile');
-  const key = file('key', 'keyFile');
-  if ((cert === undefined) !== (key === undefined))
-    ctx.addIssue({
-      code: 'custom',
-      path: ['tls', cert === undefined ? k('certFile') : k('keyFile')],
-      message: 'a client certificate needs both cert and key',
-    });
+  const material = tls ? resolveTlsFiles(tls, casing, ctx, ['tls']) : {};
   return {
     ...(mqtt.username !== undefined && { username: mqtt.username }),
     ...(password !== undefined && { password }),
-    ...(ca && { ca: [ca] }),
-    ...(cert && { cert }),
-    ...(key && { key }),
-    ...(tls?.servername && { servername: tls.servername }),
+    ...material,
     rejectUnauthorized: true,
   };
 }
@@ -184,8 +156,9 @@ export function firstMqttConnection(
   timeoutMs = 10_000,
 ): Promise<'connected' | 'waiting'> {
   return new Promise((resolve, reject) => {
-    let lastError: unknown;
-    let closesWithoutAnswer = 0;
+    // Each attempt ends in 'close'; this attempt's error, if any, came before it.
+    let attemptError: unknown;
+    let dropped = 0;
     const done = () => {
       clearTimeout(timer);
       client.off('connect', onConnect);
@@ -197,26 +170,33 @@ export function firstMqttConnection(
       resolve('connected');
     };
     const onError = (error: unknown) => {
-      lastError = error;
+      attemptError = error;
       const explained = explainMqttFailure(error, settings, names);
       if (explained) {
         done();
         reject(new ConnectionSettingError(explained));
       }
     };
-    // A plaintext CONNECT on a TLS port gets no error, only a dropped socket:
-    // the TCP connection opened (no ECONNREFUSED) and closed with no CONNACK.
+    // TLS on one side only shows as a socket the broker accepts and then drops
+    // (reset, or closed with no CONNACK). Once is a hiccup; three attempts in a
+    // row is the listener. A refused connection is "unreachable" and waited for.
     const onClose = () => {
-      if (lastError === undefined) closesWithoutAnswer++;
-      lastError = undefined;
-      if (closesWithoutAnswer >= 2 && !settings.tls) {
-        done();
-        reject(
-          new ConnectionSettingError(
-            `${names.prefix}.url: the broker at ${settings.url} closed the connection without answering CONNECT; if its listener is TLS, use mqtts:// (and ${names.prefix}.tls for its CA)`,
-          ),
+      const reset =
+        attemptError === undefined ||
+        errorChain(attemptError).some(e =>
+          /ECONNRESET|EPIPE/.test(String(e.code)),
         );
-      }
+      attemptError = undefined;
+      dropped = reset ? dropped + 1 : 0;
+      if (dropped < 3) return;
+      done();
+      reject(
+        new ConnectionSettingError(
+          settings.tls
+            ? `${names.prefix}.url: the broker at ${settings.url} dropped the connection during the TLS handshake; is this a plaintext listener? Use mqtt:// or the broker's TLS port`
+            : `${names.prefix}.url: the broker at ${settings.url} closed the connection without answering CONNECT; if its listener is TLS, use mqtts:// (and ${names.prefix}.tls for its CA)`,
+        ),
+      );
     };
     const timer = setTimeout(() => {
       done();

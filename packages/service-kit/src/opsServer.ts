@@ -34,7 +34,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown) {
  * Serves `/metrics` (Prometheus text), `/health` (both checks with details),
  * `/health/live` and `/health/ready` (for Kubernetes probes).
  */
-export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+export async function startOpsServer(
+  options: OpsServerOptions,
+): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -50,8 +52,15 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     if (req.method === 'GET' && path.startsWith('/health')) {
       const report = options.health();
       const ok =
-        path === '/health/live' ? report.live : path === '/health/ready' ? report.ready : report.live && report.ready;
-      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', ...report });
+        path === '/health/live'
+          ? report.live
+          : path === '/health/ready'
+          ? report.ready
+          : report.live && report.ready;
+      sendJson(res, ok ? 200 : 503, {
+        status: ok ? 'ok' : 'unavailable',
+        ...report,
+      });
       return;
     }
     if (options.handle?.(req, res)) return;

@@ -15,6 +15,16 @@ export function keyName(casing: ConfigCasing, camel: string): string {
     : camel.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
 }
 
+/**
+ * An optional setting where an empty string means "not set": config files
+ * write `password: ${MQTT_PASSWORD:-}` so one file serves brokers with and
+ * without credentials.
+ */
+export const optionalText = z.preprocess(
+  v => (v === '' ? undefined : v),
+  z.string().min(1).optional(),
+);
+
 /** Bound on a secret or certificate file: a mistyped path to a big file must not be read whole. */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
 

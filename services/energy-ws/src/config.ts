@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   brokerList,
+  kafkaSaslSchema,
+  kafkaSslSchema,
   loadConfig,
   parseConfig as parseConfigWith,
   port,
@@ -52,6 +54,9 @@ export const configSchema = z
           .default(''),
         auto_offset_reset: z.enum(['latest', 'earliest']).default('latest'),
         client_id: z.string().min(1).default('energy-ws'),
+        /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries (snake_case file keys). */
+        ssl: kafkaSslSchema('snake').optional(),
+        sasl: kafkaSaslSchema('snake').optional(),
       })
       .strict(),
     server: z

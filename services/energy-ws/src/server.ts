@@ -8,6 +8,7 @@ import {
   WS_PATH,
 } from '@homelab/plugin-streaming-common';
 import {
+  connectKafka,
   createLogger,
   Logger,
   startOpsServer,
@@ -77,12 +78,26 @@ export async function startEnergyWs(
   const kafka = new Kafka({
     clientId: config.kafka.client_id,
     brokers: config.kafka.brokers,
+    ssl: config.kafka.ssl,
+    sasl: config.kafka.sasl,
     logLevel: logLevel.WARN,
     logCreator: kafkaLogger(logger),
   });
   const admin = kafka.admin();
-  await admin.connect();
-  const existing = new Set(await admin.listTopics());
+  // A wrong password, CA or TLS setting stops the start with the key to fix,
+  // after kafkajs' bounded retries. A broker may accept the connection and
+  // drop only the first real request, so that request is part of the check.
+  const existing = new Set(
+    await connectKafka(
+      async () => {
+        await admin.connect();
+        return admin.listTopics();
+      },
+      config.kafka,
+      { prefix: 'kafka', casing: 'snake' },
+      () => admin.disconnect(),
+    ),
+  );
   const missing = Object.values(topics).filter(t => !existing.has(t));
   if (missing.length > 0) {
     await admin.disconnect();

@@ -1,4 +1,9 @@
-import { HealthReport, Logger, startOpsServer } from '@homelab/service-kit';
+import {
+  connectKafka,
+  HealthReport,
+  Logger,
+  startOpsServer,
+} from '@homelab/service-kit';
 import { Kafka } from 'kafkajs';
 import { Batcher } from './batch';
 import { BridgeConfig, resolveRoutes } from './config';
@@ -55,6 +60,8 @@ export async function startBridge(
   const kafka = new Kafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
+    ssl: config.kafka.ssl,
+    sasl: config.kafka.sasl,
     logCreator: kafkaLogCreator(logger),
     connectionTimeout: 3000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
@@ -62,7 +69,18 @@ export async function startBridge(
 
   let mismatches: TopicMismatch[] = [];
   const admin = kafka.admin();
-  await admin.connect();
+  // A wrong password, CA or TLS setting stops the start with the key to fix,
+  // after kafkajs' bounded retries. A broker may accept the connection and
+  // drop only the first real request, so that request is part of the check.
+  await connectKafka(
+    async () => {
+      await admin.connect();
+      await admin.listTopics();
+    },
+    config.kafka,
+    { prefix: 'kafka', casing: 'camel' },
+    () => admin.disconnect(),
+  );
   let facts: TopicFacts;
   try {
     if (config.kafka.provisionTopics) {
@@ -238,11 +256,25 @@ export async function startBridge(
     },
   );
 
+  try {
+    // Wrong credentials or TLS settings stop the start; an unreachable Mosquitto is waited for.
+    await subscriber.firstConnection;
+  } catch (error) {
+    await within(3_000, subscriber.end());
+    await within(3_000, batcher.stop());
+    await within(3_000, writer.close());
+    throw error;
+  }
+
   const health = (): HealthReport => ({
     live: true,
     ready: mqttUp && subscriber.subscribed && (kafkaUp || batcher.size === 0),
     details: {
-      mqtt: { connected: mqttUp, subscribed: subscriber.subscribed },
+      mqtt: {
+        connected: mqttUp,
+        subscribed: subscriber.subscribed,
+        problem: subscriber.problem,
+      },
       kafka: { lastProduceOk: kafkaUp, queued: batcher.size },
       pendingAcks: ledger.pending,
       topicMismatches: mismatches,

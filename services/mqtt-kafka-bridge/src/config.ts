@@ -3,7 +3,15 @@ import {
   STREAMS,
   StreamName,
 } from '@homelab/plugin-streaming-common';
-import { brokerList, loadConfig, port } from '@homelab/service-kit';
+import {
+  brokerList,
+  kafkaSaslSchema,
+  kafkaSslSchema,
+  loadConfig,
+  mqttSecurityShape,
+  port,
+  resolveMqttSecurity,
+} from '@homelab/service-kit';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -89,8 +97,8 @@ export const bridgeConfigSchema = z.object({
         .default('mqtt://127.0.0.1:1883'),
       /** Stable across restarts: it names the persistent session that holds unacknowledged messages. */
       clientId: z.string().min(1).max(65535).default('mqtt-kafka-bridge'),
-      username: z.string().optional(),
-      password: z.string().optional(),
+      /** username, password or passwordFile, tls (CA, client cert and key): see docs/configuration.md. */
+      ...mqttSecurityShape('camel'),
       /** Set to split the load between replicas with `$share/<group>/<filter>`. */
       sharedGroup: z
         .string()
@@ -110,11 +118,18 @@ export const bridgeConfigSchema = z.object({
       receiveMaximum: z.coerce.number().int().min(1).max(65535).default(10_000),
       reconnectPeriodMs: positiveInt.default(1000),
     })
+    .transform((mqtt, ctx) => ({
+      ...mqtt,
+      security: resolveMqttSecurity(mqtt, 'camel', ctx),
+    }))
     .prefault({}),
   kafka: z
     .object({
       brokers: brokerList.default(['127.0.0.1:9092']),
       clientId: z.string().min(1).default('mqtt-kafka-bridge'),
+      /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
+      ssl: kafkaSslSchema('camel').optional(),
+      sasl: kafkaSaslSchema('camel').optional(),
       provisionTopics: flag.default(true),
       topics: z
         .object({

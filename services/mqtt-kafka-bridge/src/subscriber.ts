@@ -1,4 +1,9 @@
-import type { Logger } from '@homelab/service-kit';
+import {
+  explainMqttFailure,
+  firstMqttConnection,
+  type Logger,
+  type MqttSecurity,
+} from '@homelab/service-kit';
 import mqtt, { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { assertMqttInternals, takeOverPubacks } from './mqttInternals';
 import { MqttMessage } from './record';
@@ -6,8 +11,8 @@ import { MqttMessage } from './record';
 export interface SubscriberOptions {
   url: string;
   clientId: string;
-  username?: string;
-  password?: string;
+  /** Credentials and TLS, resolved from config (files already read). */
+  security: MqttSecurity;
   filters: string[];
   keepaliveSeconds: number;
   sessionExpirySeconds: number;
@@ -36,6 +41,13 @@ export interface Subscriber {
   /** Stops taking messages: later PUBLISHes stay unacknowledged at Mosquitto. */
   pause(): void;
   end(): Promise<void>;
+  /**
+   * The first connection: rejects with an error naming the setting when
+   * credentials or TLS are wrong; 'waiting' while Mosquitto is unreachable.
+   */
+  readonly firstConnection: Promise<'connected' | 'waiting'>;
+  /** The last failure a setting fixes (wrong password, CA …), until a connect succeeds. */
+  readonly problem: string | undefined;
   readonly connected: boolean;
   readonly subscribed: boolean;
 }
@@ -70,8 +82,7 @@ export function startSubscriber(
 
   const clientOptions: IClientOptions = {
     clientId: options.clientId,
-    username: options.username,
-    password: options.password,
+    ...options.security,
     clean: false,
     protocolVersion: 5,
     keepalive: options.keepaliveSeconds,
@@ -101,6 +112,14 @@ export function startSubscriber(
   };
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
   const writePuback = takeOverPubacks(client);
+  const settingNames = { prefix: 'mqtt', casing: 'camel' } as const;
+  const target = {
+    url: options.url,
+    username: options.security.username,
+    tls: /^(mqtts|wss|ssl|tls):/.test(options.url),
+  };
+  const firstConnection = firstMqttConnection(client, target, settingNames);
+  let problem: string | undefined;
 
   client.on('message', (topic, payload, packet: IPublishPacket) => {
     // QoS 1 and 2 went through customHandleAcks already.
@@ -122,6 +141,7 @@ export function startSubscriber(
   };
 
   client.on('connect', connack => {
+    problem = undefined;
     logger.info(
       { sessionPresent: connack.sessionPresent, clientId: options.clientId },
       'MQTT connected',
@@ -156,7 +176,12 @@ export function startSubscriber(
     release();
   });
   client.on('reconnect', () => logger.info('MQTT reconnecting'));
-  client.on('error', err => logger.warn({ err: err.message }, 'MQTT error'));
+  client.on('error', err => {
+    // Reconnecting cannot fix these: say which setting to change, in the log and in /health.
+    problem = explainMqttFailure(err, target, settingNames);
+    if (problem) logger.error({ setting: problem }, 'MQTT connection refused');
+    else logger.warn({ err: err.message }, 'MQTT error');
+  });
   client.on('disconnect', packet =>
     logger.warn(
       { reasonCode: packet.reasonCode },
@@ -187,6 +212,10 @@ export function startSubscriber(
     },
     end: () =>
       new Promise<void>(resolve => client.end(false, {}, () => resolve())),
+    firstConnection,
+    get problem() {
+      return problem;
+    },
     get connected() {
       return client.connected;
     },
