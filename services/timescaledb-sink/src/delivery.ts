@@ -89,6 +89,12 @@ export async function deliverChunk(
     attempts: ctx.recordAttempts,
     beforeRetry: ctx.heartbeat,
   });
+  const committedAt = Date.now();
+  for (const r of readings)
+    if (!rejected.some(x => x.item === r))
+      metrics.recordLatency.observe(
+        (committedAt - Date.parse(r.record.received_at)) / 1000,
+      );
   const refused: DeadLetter[] = rejected.map(r => ({
     message: r.item.message,
     errorClass: errorClassName(r.error),

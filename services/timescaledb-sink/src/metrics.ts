@@ -40,6 +40,12 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    recordLatency: new Histogram({
+      name: 'timescaledb_sink_record_latency_seconds',
+      help: "From the bridge's received_at to the record's database commit (the pipeline view's sink latency)",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     batchRows: new Histogram({
       name: 'timescaledb_sink_batch_rows',
       help: 'Records per batch',
