@@ -39,6 +39,11 @@ export function mqttSecurityShape(casing: ConfigCasing) {
 
 const TLS_SCHEMES = /^(mqtts|wss|ssl|tls):/;
 
+/** What error messages need to know about a connection: its URL, user, and whether it is TLS. */
+export function mqttTarget(url: string, security: MqttSecurity) {
+  return { url, username: security.username, tls: TLS_SCHEMES.test(url) };
+}
+
 /**
  * Resolves an `mqtt` block (already validated with mqttSecurityShape) into
  * mqtt.js options, reading the files. Use inside the block's superRefine or

@@ -1,4 +1,4 @@
-import { loadConfig, port } from '@homelab/service-kit';
+import { loadConfig, mqttSecurityShape, port, resolveMqttSecurity } from '@homelab/service-kit';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEVICE_KINDS, SEED_002_FLEET } from './fleet';
@@ -16,12 +16,13 @@ export const simulatorConfigSchema = z.object({
     .object({
       url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'must be an mqtt://host:port URL').default('mqtt://127.0.0.1:1883'),
       client_id: z.string().min(1).default('device-simulator'),
-      username: z.string().optional(),
-      password: z.string().optional(),
+      /** username, password or password_file, tls (ca_file, cert_file, key_file): see docs/configuration.md. */
+      ...mqttSecurityShape('snake'),
       /** Topics are `<topic_prefix>/<stream>/<device id>` (seed 002). */
       topic_prefix: z.string().regex(/^[^+#]+[^/+#]$/, 'must be a topic prefix without wildcards or a trailing /').default('homelab'),
       qos: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1), z.literal(2)])).default(1),
     })
+    .transform((mqtt, ctx) => ({ ...mqtt, security: resolveMqttSecurity(mqtt, 'snake', ctx) }))
     .prefault({}),
   /** Divides every interval: 10 sends ten times seed 002's traffic. */
   rate_multiplier: positive.max(100_000, 'must be at most 100000').default(1),

@@ -1,4 +1,11 @@
-import { Logger, RunningService, startOpsServer } from '@homelab/service-kit';
+import {
+  explainMqttFailure,
+  firstMqttConnection,
+  Logger,
+  mqttTarget,
+  RunningService,
+  startOpsServer,
+} from '@homelab/service-kit';
 import mqtt from 'mqtt';
 import { SimulatorConfig } from './config';
 import { Delivery } from './delivery';
@@ -22,10 +29,16 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
 
   const client = mqtt.connect(config.mqtt.url, {
     clientId: `${config.mqtt.client_id}-${process.pid}`,
-    username: config.mqtt.username || undefined,
-    password: config.mqtt.password || undefined,
+    ...config.mqtt.security,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+  });
+  const target = mqttTarget(config.mqtt.url, config.mqtt.security);
+  const settingNames = { prefix: 'mqtt', casing: 'snake' } as const;
+  // Wrong credentials or TLS settings stop the start naming the key; an unreachable broker is waited for.
+  const firstConnection = firstMqttConnection(client, target, settingNames).catch(async error => {
+    await client.endAsync(true);
+    throw error;
   });
   let delivery: Delivery | undefined;
   const metrics = createMetrics(() => delivery?.pending ?? 0);
@@ -39,7 +52,12 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
     logger.info({ broker: new URL(config.mqtt.url).host }, 'connected to MQTT');
   });
   client.on('close', () => metrics.connected.set(0));
-  client.on('error', err => logger.warn({ err: err.message }, 'MQTT error'));
+  client.on('error', err => {
+    const setting = explainMqttFailure(err, target, settingNames);
+    if (setting) logger.error({ setting }, 'MQTT connection refused');
+    else logger.warn({ err: err.message }, 'MQTT error');
+  });
+  await firstConnection;
 
   const schedule = new Schedule(
     devices,

@@ -1,6 +1,7 @@
 import {
   explainMqttFailure,
   firstMqttConnection,
+  mqttTarget,
   type Logger,
   type MqttSecurity,
 } from '@homelab/service-kit';
@@ -113,11 +114,7 @@ export function startSubscriber(
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
   const writePuback = takeOverPubacks(client);
   const settingNames = { prefix: 'mqtt', casing: 'camel' } as const;
-  const target = {
-    url: options.url,
-    username: options.security.username,
-    tls: /^(mqtts|wss|ssl|tls):/.test(options.url),
-  };
+  const target = mqttTarget(options.url, options.security);
   const firstConnection = firstMqttConnection(client, target, settingNames);
   let problem: string | undefined;
 
