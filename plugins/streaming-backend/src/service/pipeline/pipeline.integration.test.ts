@@ -101,8 +101,16 @@ let bridgeMetrics: {
   produced: Counter;
   delivery: Histogram;
   pending: Gauge;
+  /** Declared, never counted: the stage must read it as 0, not as missing. */
+  dead?: Counter;
 };
 let sinkMetrics: { records: Counter; rows: Counter; dead: Counter };
+
+const backends: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  // Stops the background scrapes before Jest tears the module registry down.
+  await Promise.all(backends.splice(0).map(b => b.stop()));
+});
 
 async function start(
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY,
@@ -174,12 +182,6 @@ async function start(
   backends.push(backend);
   return backend.server;
 }
-
-const backends: Array<{ stop(): Promise<void> }> = [];
-afterEach(async () => {
-  // Stops the background scrapes before Jest tears the module registry down.
-  await Promise.all(backends.splice(0).map(b => b.stop()));
-});
 
 const user = mockCredentials.user.header();
 const path = '/api/streaming/entities/system/default/homelab/pipeline';
@@ -269,7 +271,7 @@ beforeAll(async () => {
       registers: on(bridge),
     }),
   };
-  new Counter({
+  bridgeMetrics.dead = new Counter({
     name: 'bridge_dead_letters_total',
     help: 'h',
     labelNames: ['error_class'],

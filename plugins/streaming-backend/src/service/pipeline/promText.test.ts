@@ -43,7 +43,7 @@ describe('parsePrometheusText', () => {
 
   it('reads a declared labelled counter that counted nothing yet as 0', async () => {
     const registry = new Registry();
-    new Counter({
+    const dead = new Counter({
       name: 'dead_total',
       help: 'h',
       labelNames: ['error_class'],
@@ -51,6 +51,10 @@ describe('parsePrometheusText', () => {
     });
     expect(parsePrometheusText(await registry.metrics())).toEqual([
       { name: 'dead_total', labels: {}, value: 0 },
+    ]);
+    dead.inc({ error_class: 'schema' });
+    expect(parsePrometheusText(await registry.metrics())).toEqual([
+      { name: 'dead_total', labels: { error_class: 'schema' }, value: 1 },
     ]);
   });
 

@@ -98,13 +98,14 @@ function LatencyCells({ latency }: { latency?: PipelineLatency }) {
   );
 }
 
+const STATUS = {
+  ready: StatusOK,
+  'not-ready': StatusError,
+  unknown: StatusPending,
+};
+
 function Health({ health }: { health: PipelineStage['health'] }) {
-  const Status =
-    health.status === 'ready'
-      ? StatusOK
-      : health.status === 'not-ready'
-      ? StatusError
-      : StatusPending;
+  const Status = STATUS[health.status];
   return (
     <>
       <Status>{health.status}</Status>

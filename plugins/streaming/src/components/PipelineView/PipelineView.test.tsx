@@ -136,7 +136,9 @@ describe('PipelineView', () => {
         { timeout: 10_000 },
       ),
     ).toBeInTheDocument();
-    expect(screen.getByText(/permission streaming.pipeline.read denied/)).toBeInTheDocument();
+    expect(
+      screen.getByText(/permission streaming.pipeline.read denied/),
+    ).toBeInTheDocument();
   }, 30_000);
 
   it('says so when the pipeline has no stages', async () => {
