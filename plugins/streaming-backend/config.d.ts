@@ -74,6 +74,15 @@ export interface Config {
             };
         /** Pool size. Default 4. */
         maxConnections?: number;
+        /**
+         * TLS as libpq's sslmode: disable, require (encrypted, unverified),
+         * verify-ca or verify-full (verified against sslrootcert or ca).
+         */
+        sslmode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+        /** Path of the CA certificate file that signed the server's certificate. */
+        sslrootcert?: string;
+        /** The CA certificate as PEM, instead of sslrootcert. */
+        ca?: string;
       }>;
     };
     /**

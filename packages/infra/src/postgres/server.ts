@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { HOST, portOrFree } from '../ports';
@@ -17,6 +17,12 @@ export interface StartPostgresOptions {
   /** Keep fsync on (default off: the data is throwaway and tests run faster). */
   fsync?: boolean;
   startTimeoutMs?: number;
+  /**
+   * Turns on TLS (`ssl=on`) with this server certificate and key (PEM), e.g.
+   * from createCertificateAuthority(); clients may still connect without
+   * TLS. Absent: no TLS, as before.
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface PostgresServer {
@@ -91,6 +97,23 @@ export async function startPostgres(
   mkdirSync(dataDir, { mode: 0o700 });
   chownTo(user, dataDir);
   const asUser = { uid: user?.uid, gid: user?.gid, cwd: dir };
+  const tlsArgs: string[] = [];
+  if (options.tls) {
+    // PostgreSQL refuses a key that others can read, so it gets its own 0600 copy.
+    const certFile = path.join(dir, 'server.crt');
+    const keyFile = path.join(dir, 'server.key');
+    copyFileSync(options.tls.certFile, certFile);
+    writeSecretFile(keyFile, readFileSync(options.tls.keyFile, 'utf8'), user);
+    chownTo(user, certFile);
+    tlsArgs.push(
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${certFile}`,
+      '-c',
+      `ssl_key_file=${keyFile}`,
+    );
+  }
 
   let child: Supervised | undefined;
   async function launch() {
@@ -115,6 +138,7 @@ export async function startPostgres(
         `synchronous_commit=${options.fsync ? 'on' : 'off'}`,
         '-c',
         `full_page_writes=${options.fsync ? 'on' : 'off'}`,
+        ...tlsArgs,
       ],
       logFile: path.join(dir, 'postgres.log'),
       ...asUser,

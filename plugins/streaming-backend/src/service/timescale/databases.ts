@@ -1,12 +1,54 @@
 import type { Config } from '@backstage/config';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
+import { readFileSync } from 'node:fs';
 import { Pool, PoolConfig } from 'pg';
 
 export interface DatabaseSettings {
   name: string;
   connection: string | PoolConfig;
   maxConnections: number;
+  /** From `sslmode`; undefined leaves `connection` (and its own sslmode) alone. */
+  ssl?: PoolConfig['ssl'];
+}
+
+/** libpq's modes that pg can honour; `prefer`/`allow` need a fallback pg lacks. */
+const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
+
+/**
+ * `sslmode` with libpq's meaning: `require` encrypts without checking the
+ * certificate, `verify-ca` checks it against `sslrootcert` (a CA file) or
+ * `ca` (PEM), `verify-full` also checks the host name.
+ */
+function readSsl(c: Config, key: string): PoolConfig['ssl'] | undefined {
+  const mode = c.getOptionalString('sslmode');
+  if (mode === undefined) return undefined;
+  if (!SSL_MODES.includes(mode))
+    throw new Error(
+      `${key}.sslmode must be one of ${SSL_MODES.join(', ')}, got "${mode}"`,
+    );
+  if (mode === 'disable') return false;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  const file = c.getOptionalString('sslrootcert');
+  let ca = c.getOptionalString('ca');
+  if (file) {
+    try {
+      ca = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `${key}.sslrootcert: cannot read ${file}: ${
+          (error as NodeJS.ErrnoException).code ?? error
+        }`,
+      );
+    }
+  }
+  if (!ca)
+    throw new Error(
+      `${key}.sslrootcert: is required with sslmode ${mode}; give the file of the CA that signed the server's certificate`,
+    );
+  return mode === 'verify-ca'
+    ? { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }
+    : { rejectUnauthorized: true, ca };
 }
 
 export function readDatabaseSettings(config: Config): DatabaseSettings[] {
@@ -33,6 +75,7 @@ export function readDatabaseSettings(config: Config): DatabaseSettings[] {
       name,
       connection: raw as string | PoolConfig,
       maxConnections: c.getOptionalNumber('maxConnections') ?? 4,
+      ssl: readSsl(c, `streaming.timescale.databases[${name}]`),
     };
   });
 }
@@ -75,6 +118,7 @@ export class TimescaleDatabases {
         typeof s.connection === 'string'
           ? { connectionString: s.connection }
           : { ...s.connection };
+      if (s.ssl !== undefined) base.ssl = s.ssl;
       pool = new Pool({
         ...base,
         max: s.maxConnections,
