@@ -15,6 +15,7 @@ import {
   TopicReader,
   eventually,
   health,
+  spawnBridge,
   testConfig,
   uid,
   writeConfig,
@@ -201,6 +202,24 @@ describe('bridge over TLS and SASL', () => {
       expect(outcome.message).toMatch(message);
     },
   );
+
+  it('prints the setting to fix on one line and exits with code 2 when run as `yarn start`', async () => {
+    const { config } = secureConfig(c => {
+      c.kafka.sasl = {
+        ...c.kafka.sasl,
+        passwordFile: undefined,
+        password: '${KAFKA_SASL_PASSWORD}',
+      };
+    });
+    const bridge = spawnBridge(writeConfig(config), {
+      KAFKA_SASL_PASSWORD: 'wrong',
+      TEST_MQTT_PASSWORD: brokers.mqttUsers.service.password,
+    });
+    expect(await bridge.exited).toBe(2);
+    expect(bridge.stderr()).toMatch(
+      /^mqtt-kafka-bridge: connection error: kafka\.sasl\.password: authentication failed for user "svc-scram512"/m,
+    );
+  });
 
   it('delivers everything published during the refused starts once the settings are right', async () => {
     const { config, prefix } = secureConfig();
