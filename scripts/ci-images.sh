@@ -13,10 +13,14 @@ cd "$ROOT"
 # shellcheck source=bootstrap.sh
 source scripts/bootstrap.sh
 
-if ! command -v podman >/dev/null && ! command -v docker >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman mmdebstrap >/dev/null
+missing=()
+command -v podman >/dev/null || missing+=(podman)
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export CONTAINER_TOOL="${CONTAINER_TOOL:-podman}"
+export CONTAINER_TOOL=podman
 if [ -z "${BASE_IMAGE:-}" ]; then
   BASE_IMAGE=$(scripts/make-local-base-image.sh)
   export BASE_IMAGE

@@ -8,9 +8,9 @@
 # With a container engine that can run containers (docker, or podman with
 # cgroups) each image runs as a container. Where it cannot (sandboxes with
 # hybrid cgroups, like this project's build machine), the chroot mode runs
-# the image's own filesystem and entrypoint instead: the image is mounted by
-# podman, bind-mounted read-only with a tmpfs /tmp, and its Cmd runs in a
-# chroot as the image's User with the image's Env and WorkingDir. Needs root.
+# the image's own filesystem and entrypoint instead: the image's filesystem
+# (podman export), bind-mounted read-only with a tmpfs /tmp, and its Cmd run
+# in a chroot as the image's User with its Env and WorkingDir. Needs root.
 # SMOKE_MODE=container|chroot forces one; the default tries a container first.
 set -euo pipefail
 
@@ -81,8 +81,13 @@ run_container() { # <image-ref> <env...>
 }
 
 run_chroot() { # <image-ref> <env...>
-  local ref=$1 rootfs mnt cfg
-  rootfs=$(podman image mount "$ref") || return 1
+  local ref=$1 rootfs mnt cfg cid
+  # The flattened filesystem as `export` gives it (what a runtime would see);
+  # `image mount` shows incomplete merged layers in some sandboxes.
+  rootfs=$(mktemp -d -p "$work")
+  cid=$(podman create "$ref") || return 1
+  podman export "$cid" | tar xf - -C "$rootfs" && podman rm "$cid" >/dev/null || return 1
+  chmod 0755 "$rootfs" # mktemp's 0700 would shut the image's user out of its own /
   cfg=$(podman image inspect "$ref" --format '{{json .Config}}')
   mnt=$(mktemp -d -p "$work")
   # The image's own Env, User, WorkingDir and Cmd, as an engine would use them.
