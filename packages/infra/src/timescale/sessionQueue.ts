@@ -7,9 +7,10 @@ import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
  * while it is inside an explicit transaction. node-postgres sends every query
  * as Parse/Bind/Describe/Execute/Sync, so two clients' messages interleaved
  * and one client's Bind could meet another's Parse. This keeps the backend
- * with one client from its first extended-protocol message to its Sync, as a
- * real server's separate sessions would, and lets in-process work (the job
- * scheduler) queue as one more session.
+ * with one client from its first extended-protocol message to its Sync (and
+ * through a new connection's authentication), until the backend answers
+ * ReadyForQuery, as a real server's separate sessions would, and lets
+ * in-process work (the job scheduler) queue as one more session.
  */
 
 interface Queued {
@@ -34,6 +35,16 @@ interface QueryQueue {
 const EXTENDED = new Set(
   ['P', 'B', 'D', 'E', 'C', 'H'].map(c => c.charCodeAt(0)),
 );
+const READY_FOR_QUERY = 'Z'.charCodeAt(0);
+
+/** True when the backend's reply ends with ReadyForQuery: its turn is over. */
+function endsReady(reply: Uint8Array): boolean {
+  const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+  let last = -1;
+  for (let at = 0; at + 5 <= reply.length; at += 1 + view.getInt32(at + 1))
+    last = reply[at];
+  return last === READY_FOR_QUERY;
+}
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
 
 export interface Session {
@@ -73,8 +84,16 @@ export function keepSessionsApart(server: PGLiteSocketServer): Session {
             this.db.execProtocolRaw(item.message),
           );
           this.lastHandlerId = item.handlerId;
-          openSequence = EXTENDED.has(item.message[0]);
-          item.resolve(reply);
+          // A connection's start-up (an authentication request, then the
+          // password) is a sequence too: a query of another client in
+          // between is answered as if it were the password, and that
+          // client never sees ReadyForQuery. So the turn ends only with it.
+          openSequence =
+            !endsReady(reply) &&
+            (reply.length > 0 || EXTENDED.has(item.message[0]));
+          // The reply may be a view of PGlite's output buffer, which the next
+          // message overwrites before this client's socket write copies it.
+          item.resolve(reply.slice());
         } catch (error) {
           item.reject(error);
         }
