@@ -369,11 +369,15 @@ describe.each([
         deadOffsets.map(o => o.replace(/:(\d+)$/, ':0:$1')).sort(),
       );
       const t = await tally();
-      const conflicts = await f.sink.metrics.registry.getSingleMetricAsString(
-        'timescaledb_sink_conflicts_total',
-      );
-      expect(conflicts).toContain(
-        `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+      // The metric follows the offset commit, a moment after the rows.
+      await waitFor('the conflicts metric', async () =>
+        (
+          await f.sink.metrics.registry.getSingleMetricAsString(
+            'timescaledb_sink_conflicts_total',
+          )
+        ).includes(
+          `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+        ),
       );
       if (!(await sinkReplayed(f.sink))) {
         expect(letters).toHaveLength(deadOffsets.length);

@@ -104,11 +104,15 @@ describe.each([
     expect(Date.parse((t.last as { ts: string }).ts)).toBe(
       base + Math.floor((N - 1) / 3),
     );
-    const metric = await f.sink.metrics.registry.getSingleMetricAsString(
-      'timescaledb_sink_conflicts_total',
-    );
-    expect(metric).toContain(
-      `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+    // The metric follows the offset commit, a moment after the rows.
+    await waitFor('the metric to count them all', async () =>
+      (
+        await f.sink.metrics.registry.getSingleMetricAsString(
+          'timescaledb_sink_conflicts_total',
+        )
+      ).includes(
+        `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+      ),
     );
   });
 
