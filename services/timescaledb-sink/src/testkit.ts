@@ -93,9 +93,8 @@ export function testConfig(opts: {
       brokers: opts.brokers,
       group: `sink-${opts.id}`,
       dlqTopic: topics.dlq,
-      // Longer than the local TimescaleDB's occasional stalls of about 10 s
-      // (its job scheduler holds the one backend): a stall must not cost
-      // the group membership and turn into a replay.
+      // Generous on a loaded 2-core machine: a slow write must not cost the
+      // group membership and turn into a replay.
       sessionTimeoutMs: 30_000,
     },
     streams: {
@@ -224,10 +223,10 @@ export async function startTestSink(config: SinkConfig): Promise<Sink> {
 const clients = new Map<string, Promise<Client>>();
 
 /**
- * One connection per database for a test file's queries: polling with a new
- * connection every 200 ms is churn the local PGlite, whose one backend
- * serves every connection, copes with badly. A broken connection (a
- * restarted server) is dropped and the next query connects again.
+ * One connection per database for a test file's queries rather than one per
+ * poll: the local PGlite serves every connection from one backend, and each
+ * new connection's authentication holds it for everyone. A broken connection
+ * (a restarted server) is dropped and the next query connects again.
  */
 function clientFor(url: string): Promise<Client> {
   let pending = clients.get(url);
@@ -478,10 +477,9 @@ export function useSinkFixture(
 
 /**
  * Whether the sink paused a partition and replayed a chunk. Delivery is
- * at-least-once: after a lost answer (the local TimescaleDB's one backend
- * occasionally stalls past the query timeout) a committed chunk is written
- * again and its replays and conflicts are counted again. Tests assert exact
- * counts unless this says a replay happened.
+ * at-least-once: after a lost answer (a query timeout on a slow machine) a
+ * committed chunk is written again and its replays and conflicts are counted
+ * again. Tests assert exact counts unless this says a replay happened.
  */
 export async function sinkReplayed(sink: Sink): Promise<boolean> {
   const metric = await sink.metrics.registry
