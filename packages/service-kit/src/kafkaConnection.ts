@@ -168,6 +168,10 @@ export function explainKafkaFailure(
       }; give the CA that signed the brokers' certificates in ${prefix}.ssl.${k(
         'caFile',
       )}`;
+    if (tls.kind === 'clientCertificate')
+      return `${prefix}.ssl.${k('certFile')}: ${tls.detail}; give ${k(
+        'certFile',
+      )} and ${k('keyFile')} signed by a CA the server trusts`;
     if (tls.kind === 'hostname')
       return `${prefix}.ssl.servername: ${tls.detail}; connect by a name the certificate holds, or set ${prefix}.ssl.servername`;
     return `${prefix}.ssl: ${tls.detail}; is this a plaintext listener? Remove ${prefix}.ssl or use the broker's TLS port`;

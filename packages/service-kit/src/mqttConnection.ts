@@ -128,6 +128,10 @@ export function explainMqttFailure(
       }; give the CA that signed the broker's certificate in ${prefix}.tls.${k(
         'caFile',
       )}`;
+    if (tls.kind === 'clientCertificate')
+      return `${prefix}.tls.${k('certFile')}: ${tls.detail}; give ${k(
+        'certFile',
+      )} and ${k('keyFile')} signed by a CA the server trusts`;
     if (tls.kind === 'hostname')
       return `${prefix}.tls.servername: ${tls.detail}; connect by a name the certificate holds, or set ${prefix}.tls.servername`;
     return `${prefix}.url: ${tls.detail}; is this a plaintext listener? Use mqtt:// or the broker's TLS port`;

@@ -103,7 +103,8 @@ const UNTRUSTED_CERT_CODES = new Set([
 export type TlsFailure =
   | { kind: 'untrusted'; detail: string }
   | { kind: 'hostname'; detail: string }
-  | { kind: 'handshake'; detail: string };
+  | { kind: 'handshake'; detail: string }
+  | { kind: 'clientCertificate'; detail: string };
 
 /** Looks through wrappers (kafkajs' retry errors, mqtt.js) for Node's TLS error. */
 export function errorChain(error: unknown): Array<Error & { code?: unknown }> {
@@ -130,6 +131,19 @@ export function tlsFailure(error: unknown): TlsFailure | undefined {
       return {
         kind: 'untrusted',
         detail: `certificate verify failed (${code || message})`,
+      };
+    // The server's alerts about our certificate: none sent, or not one it trusts.
+    if (
+      /ALERT_(CERTIFICATE_REQUIRED|UNKNOWN_CA|BAD_CERTIFICATE|ACCESS_DENIED)/.test(
+        code,
+      ) ||
+      /alert (certificate required|unknown ca|bad certificate)/i.test(message)
+    )
+      return {
+        kind: 'clientCertificate',
+        detail: `the server refused the client certificate (${
+          code || message
+        })`,
       };
     if (
       code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||

@@ -2,7 +2,12 @@
  * The simulator over Mosquitto's TLS listener with a password file, a CA made
  * with openssl. Wrong settings stop the start naming the key to fix.
  */
-import { SecuredBrokers, startSecuredBrokers } from '@homelab/infra';
+import {
+  MosquittoServer,
+  SecuredBrokers,
+  startMosquitto,
+  startSecuredBrokers,
+} from '@homelab/infra';
 import { createLogger } from '@homelab/service-kit';
 import { randomUUID } from 'node:crypto';
 import mqtt, { MqttClient } from 'mqtt';
@@ -122,5 +127,80 @@ describe('device simulator over MQTT TLS', () => {
     } finally {
       await simulator.stop('test');
     }
+  });
+});
+
+describe('device simulator with a client certificate', () => {
+  let strict: MosquittoServer;
+  let strictReferee: MqttClient;
+  const seen = new Set<string>();
+
+  beforeAll(async () => {
+    // A second broker whose TLS listener also requires a certificate signed by the test CA.
+    strict = await startMosquitto({
+      tls: {
+        ...(await brokers.ca.issueServer('strict-broker')),
+        users: [brokers.mqttUsers.device],
+        clientCaFile: brokers.ca.caFile,
+      },
+    });
+    strictReferee = await mqtt.connectAsync(strict.url, { reconnectPeriod: 0 });
+    strictReferee.on('message', topic => seen.add(topic));
+    await strictReferee.subscribeAsync(`${prefix}/#`, { qos: 1 });
+  });
+
+  afterAll(async () => {
+    await strictReferee?.endAsync();
+    await strict?.stop();
+  });
+
+  const withClientCertificate = async (
+    issue: () => Promise<{ certFile: string; keyFile: string }>,
+  ) => {
+    const { certFile, keyFile } = await issue();
+    return secureConfig(m => {
+      m.url = strict.tlsUrl;
+      m.tls.cert_file = certFile;
+      m.tls.key_file = keyFile;
+    });
+  };
+
+  it('publishes with cert_file and key_file', async () => {
+    const config = await withClientCertificate(() =>
+      brokers.ca.issueClient('simulator'),
+    );
+    const simulator = await startSimulator(config, logger);
+    try {
+      const topics = simulator.devices.map(d => d.topic);
+      const deadline = Date.now() + 60_000;
+      while (!topics.every(t => seen.has(t))) {
+        if (Date.now() > deadline)
+          throw new Error('no message on every device topic');
+        await new Promise(r => setTimeout(r, 100));
+      }
+    } finally {
+      await simulator.stop('test');
+    }
+  });
+
+  it('stops at start naming tls.cert_file without a certificate, or with one from another CA', async () => {
+    const refusal = (config: Parameters<typeof startSimulator>[0]) =>
+      startSimulator(config, logger).then(
+        simulator =>
+          simulator.stop('test').then(() => new Error('the simulator started')),
+        (error: Error) => error,
+      );
+    const none = secureConfig(m => {
+      m.url = strict.tlsUrl;
+    });
+    expect((await refusal(none)).message).toMatch(
+      /^connection error: mqtt\.tls\.cert_file: the server refused the client certificate .*give cert_file and key_file/,
+    );
+    const foreign = await withClientCertificate(() =>
+      brokers.strangerCa.issueClient('simulator'),
+    );
+    expect((await refusal(foreign)).message).toMatch(
+      /^connection error: mqtt\.tls\.cert_file: the server refused the client certificate/,
+    );
   });
 });

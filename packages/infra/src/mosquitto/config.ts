@@ -15,6 +15,8 @@ export interface TlsListenerConfig {
   certFile: string;
   keyFile: string;
   passwordFile: string;
+  /** When set, clients must also present a certificate signed by this CA. */
+  clientCaFile?: string;
 }
 
 export function mosquittoConfig(
@@ -35,6 +37,9 @@ export function mosquittoConfig(
         `keyfile ${tls.keyFile}`,
         'allow_anonymous false',
         `password_file ${tls.passwordFile}`,
+        ...(tls.clientCaFile
+          ? [`cafile ${tls.clientCaFile}`, 'require_certificate true']
+          : []),
       ]
     : [`listener ${port} ${HOST}`, 'allow_anonymous true'];
   return [

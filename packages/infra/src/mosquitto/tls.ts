@@ -14,6 +14,8 @@ export interface MosquittoTlsOptions {
   certFile: string;
   keyFile: string;
   users: Array<{ username: string; password: string }>;
+  /** Require a client certificate signed by this CA (PEM file), besides the password. */
+  clientCaFile?: string;
   port?: number;
 }
 
@@ -50,11 +52,20 @@ export async function prepareTlsListener(
       u.password,
     ]);
   }
-  chownTo(user, certFile, keyFile, passwordFile);
+  const clientCaFile = options.clientCaFile && path.join(dir, 'client-ca.crt');
+  if (clientCaFile) copyFileSync(options.clientCaFile!, clientCaFile);
+  chownTo(
+    user,
+    certFile,
+    keyFile,
+    passwordFile,
+    ...(clientCaFile ? [clientCaFile] : []),
+  );
   return {
     port: options.port ?? (await freePort()),
     certFile,
     keyFile,
     passwordFile,
+    clientCaFile,
   };
 }
