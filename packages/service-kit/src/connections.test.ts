@@ -153,6 +153,13 @@ describe('kafka ssl and sasl', () => {
     expect(explainKafkaFailure(untrusted, security, names)).toMatch(
       /^kafka\.ssl\.ca: certificate verify failed \(SELF_SIGNED_CERT_IN_CHAIN\)/,
     );
+    const alert = Object.assign(
+      new Error('ssl3_read_bytes:tlsv13 alert certificate required'),
+      { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' },
+    );
+    expect(explainKafkaFailure(alert, security, names)).toMatch(
+      /^kafka\.ssl\.cert_file: the server refused the client certificate .*give cert_file and key_file/,
+    );
     expect(
       explainKafkaFailure(new Error('Closed connection'), {}, names),
     ).toMatch(/^kafka\.ssl: the broker closed the connection/);
