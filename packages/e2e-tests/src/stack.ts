@@ -87,6 +87,11 @@ export async function startStack(): Promise<Stack> {
         TIMESCALE_URL: infra.timescale,
         JWT_SECRET: jwtSecret,
         ENERGY_WS_URL: `ws://127.0.0.1:${wsPort}/ws/energy`,
+        // The pipeline view scrapes these (app-config streaming.pipeline); no simulator runs here.
+        BRIDGE_OPS_PORT: String(bridgePort),
+        SINK_OPS_PORT: String(sinkPort),
+        ENERGY_WS_PORT: String(wsPort),
+        SIMULATOR_OPS_PORT: String(await freePort()),
       },
     });
     return {

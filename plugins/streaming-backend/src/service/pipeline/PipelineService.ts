@@ -142,7 +142,10 @@ export class PipelineService {
           if (topics.includes(t.topic)) values[`hw:${t.topic}`] = hw;
           if (!pipeline.topics.includes(t.topic)) continue;
           lag += t.totalLag;
-          uncommitted += t.partitions.filter(p => p.lag === null).length;
+          // A group commits nothing on a partition it never got a record from: an empty one has nothing waiting.
+          uncommitted += t.partitions.filter(
+            p => p.lag === null && p.highWatermark > p.logStartOffset,
+          ).length;
         }
         // Partitions without a committed offset have no lag to add: say so rather than count them as 0.
         if (uncommitted === 0) values[`lag:${c.consumerGroup}`] = lag;

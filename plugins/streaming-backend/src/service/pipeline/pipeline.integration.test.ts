@@ -25,6 +25,8 @@ const { kafkaBrokers, timescaleUrl } = testInfra();
 const id = randomUUID().slice(0, 8);
 const topic = `pipeline-${id}`;
 const dlqTopic = `pipeline-dlq-${id}`;
+/** A stream nothing was sent on: the group has no offset there, and nothing waits. */
+const emptyTopic = `pipeline-empty-${id}`;
 const sinkGroup = `pipeline-sink-${id}`;
 const table = `pipeline_${id}`;
 const databases = pluginTestDatabases();
@@ -147,7 +149,7 @@ async function start(
               pipelines: {
                 [`p-${id}`]: {
                   kafkaCluster: 'local',
-                  topics: [topic],
+                  topics: [topic, emptyTopic],
                   dlqTopic,
                   database: 'timescale',
                   hypertables: [table],
@@ -215,6 +217,7 @@ beforeAll(async () => {
     topics: [
       { topic, numPartitions: 1 },
       { topic: dlqTopic, numPartitions: 1 },
+      { topic: emptyTopic, numPartitions: 1 },
     ],
   });
   await producer.connect();
@@ -319,7 +322,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer.disconnect();
   await admin
-    .deleteTopics({ topics: [topic, dlqTopic] })
+    .deleteTopics({ topics: [topic, dlqTopic, emptyTopic] })
     .catch(() => undefined);
   await admin.disconnect();
   await Promise.all([bridge, sink, devices].map(s => s?.close()));
@@ -371,6 +374,11 @@ describe('GET /entities/:kind/:namespace/:name/pipeline', () => {
 
     // Kafka: the group's real lag and the DLQ topic's new records.
     expect(stages['timescaledb-sink'].backlog).toMatchObject({ value: 3 });
+    // The live group never committed on a partition holding records: unknown, not 0.
+    expect(stages['energy-ws'].backlog).toMatchObject({
+      value: null,
+      reason: expect.stringContaining('no committed offset yet on 1 partition'),
+    });
     expect(stages.kafka.health.status).toBe('ready');
 
     // Health with the reason the sink gives.

@@ -106,7 +106,7 @@ function gaugeOf(src: Source, key: string, source = key): PipelineFigure {
   if (uncommitted !== undefined)
     return {
       ...unknown(
-        `consumer group ${group} has no committed offset on ${uncommitted} partition(s) yet`,
+        `consumer group ${group} has no committed offset yet on ${uncommitted} partition(s) holding records`,
       ),
       source,
     };
