@@ -141,14 +141,17 @@ describe('the pipeline view', () => {
     await step(page, 'pipeline-view-card', async () => {
       await open(
         '/catalog/default/component/timescaledb-sink',
-        'tr[data-stage="timescaledb-sink"]',
+        '[data-stage="timescaledb-sink"]',
       );
       await page
         .getByText('Pipeline stage')
         .first()
         .waitFor({ timeout: 60_000 });
-      await row('timescaledb-sink').waitFor({ timeout: 60_000 });
-      expect(await row('mqtt-kafka-bridge').count()).toBe(0);
+      const card = page.locator('[data-stage="timescaledb-sink"]');
+      await card.getByText(/\/s/).first().waitFor({ timeout: 60_000 });
+      expect(
+        await page.locator('[data-stage="mqtt-kafka-bridge"]').count(),
+      ).toBe(0);
     });
   }, 120_000);
 });

@@ -104,7 +104,7 @@ const STATUS = {
   unknown: StatusPending,
 };
 
-function Health({ health }: { health: PipelineStage['health'] }) {
+export function Health({ health }: { health: PipelineStage['health'] }) {
   const Status = STATUS[health.status];
   return (
     <>

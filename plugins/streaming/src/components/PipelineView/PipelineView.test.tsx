@@ -165,5 +165,12 @@ describe('PipelineView', () => {
       await screen.findByText('timescaledb-sink', {}, { timeout: 10_000 }),
     ).toBeInTheDocument();
     expect(screen.queryByText('mqtt-kafka-bridge')).toBeNull();
+    expect(screen.getByText('1,234')).toBeInTheDocument();
+    expect(
+      screen.getByText('partitionsWaitingForDatabase: homelab.energy/0'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('no records observed in the last 300 s'),
+    ).toBeInTheDocument();
   }, 30_000);
 });

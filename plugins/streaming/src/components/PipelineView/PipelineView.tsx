@@ -2,6 +2,7 @@ import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { ErrorState } from '../common';
 import { PipelineTable } from './PipelineTable';
+import { StageFigures } from './StageFigures';
 import { PIPELINE_REFRESH_MS, usePipeline } from './usePipeline';
 
 function Body({
@@ -25,7 +26,15 @@ function Body({
         description={`Pipeline "${value.pipeline}" names no services, topics or hypertables under streaming.pipeline.pipelines in app-config.`}
       />
     );
-  return <PipelineTable stages={stages} />;
+  return only ? (
+    <>
+      {stages.map(stage => (
+        <StageFigures key={stage.id} stage={stage} />
+      ))}
+    </>
+  ) : (
+    <PipelineTable stages={stages} />
+  );
 }
 
 /**
