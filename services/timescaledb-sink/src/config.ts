@@ -5,6 +5,10 @@ import {
   loadConfig,
   parseConfig,
   port,
+  kafkaSaslSchema,
+  kafkaSslSchema,
+  postgresTlsShape,
+  resolvePostgresSsl,
 } from '@homelab/service-kit';
 import {
   DEFAULT_GROUPS,
@@ -115,6 +119,9 @@ export const configSchema = z
       .object({
         brokers: brokerList,
         clientId: z.string().min(1).default('timescaledb-sink'),
+        /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
+        ssl: kafkaSslSchema('camel').optional(),
+        sasl: kafkaSaslSchema('camel').optional(),
         group: z.string().min(1).default(DEFAULT_GROUPS.sink),
         /** Where a new group starts; a committed offset always wins. */
         fromBeginning: flag.default(true),
@@ -162,6 +169,8 @@ export const configSchema = z
         name: z.string().default('postgres'),
         user: z.string().default('postgres'),
         password: z.string().optional(),
+        /** sslmode (libpq's meaning) with sslrootcert or ca; see docs/configuration.md. */
+        ...postgresTlsShape('camel'),
         schema: identifier.default('public'),
         poolMax: z.coerce.number().int().min(1).max(100).default(4),
         statementTimeoutMs: z.coerce.number().int().min(0).default(60000),
@@ -172,6 +181,10 @@ export const configSchema = z
         queryTimeoutMs: z.coerce.number().int().min(0).default(90000),
       })
       .strict()
+      .transform((db, ctx) => ({
+        ...db,
+        ssl: resolvePostgresSsl(db, 'camel', ctx),
+      }))
       .prefault({}),
     batch: z
       .object({
@@ -297,12 +310,15 @@ export function parseSinkConfig(
 
 /** pg connection options from either the URL or the discrete fields. */
 export function connectionOptions(db: SinkConfig['database']) {
-  if (db.url) return { connectionString: db.url };
+  // sslmode disable (the default) leaves TLS to the URL's own sslmode or PGSSLMODE, as before.
+  const ssl = db.ssl === false ? {} : { ssl: db.ssl };
+  if (db.url) return { connectionString: db.url, ...ssl };
   return {
     host: db.host,
     port: db.port,
     database: db.name,
     user: db.user,
     password: db.password,
+    ...ssl,
   };
 }

@@ -14,6 +14,11 @@ import type {
   Logger,
   RunningService,
 } from '@homelab/service-kit';
+import {
+  connectKafka,
+  ConnectionSettingError,
+  explainPostgresFailure,
+} from '@homelab/service-kit';
 import { chunk } from './batch';
 import { backoffDelay, retryForever } from './backoff';
 import type { SinkConfig } from './config';
@@ -65,6 +70,9 @@ interface PartitionWait {
   timer?: NodeJS.Timeout;
 }
 
+/** Where the database settings sit, for errors that name the key to fix. */
+const DATABASE_SETTINGS = { prefix: 'database', casing: 'camel' } as const;
+
 export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const logger = options.logger;
   const metrics = options.metrics ?? createMetrics();
@@ -78,6 +86,8 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const kafka = new Kafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
+    ssl: config.kafka.ssl,
+    sasl: config.kafka.sasl,
     logLevel: logLevel.WARN,
     logCreator: () => entry => {
       const { message, ...extra } = entry.log;
@@ -142,15 +152,24 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     sink.migration = await retryForever(() => migrate(pool, config, logger), {
       initialMs: config.retry.initialBackoffMs,
       maxMs: config.retry.maxBackoffMs,
-      shouldRetry: e => classifyDbError(e) === 'transient',
+      shouldRetry: e =>
+        !explainPostgresFailure(e, DATABASE_SETTINGS) &&
+        classifyDbError(e) === 'transient',
       onRetry: (e, attempt) =>
         logger.warn(
           { err: (e as Error).message, attempt },
           'database not reachable; retrying migrations',
         ),
       abortReason: () => (stopping ? 'stopping' : undefined),
+    }).catch(error => {
+      // A password, CA or sslmode that waiting cannot fix: name the key.
+      const setting = explainPostgresFailure(error, DATABASE_SETTINGS);
+      throw setting ? new ConnectionSettingError(setting) : error;
     });
-    await ensureTopics();
+    await connectKafka(() => ensureTopics(), config.kafka, {
+      prefix: 'kafka',
+      casing: 'camel',
+    });
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({
