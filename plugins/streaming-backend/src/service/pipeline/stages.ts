@@ -230,10 +230,6 @@ export function buildStages(inputs: StageInputs): PipelineStage[] {
     ),
   });
 
-  const bridgeLatency = pickHistogram(bridge, [
-    'bridge_device_to_kafka_seconds',
-    'bridge_delivery_duration_seconds',
-  ]);
   stages.push({
     id: 'mqtt-kafka-bridge',
     title: 'mqtt-kafka-bridge',
@@ -250,10 +246,8 @@ export function buildStages(inputs: StageInputs): PipelineStage[] {
     deadLetters: countOf(bridge, ['bridge_dead_letters_total']),
     latency: latencyOf(
       bridge,
-      bridgeLatency,
-      bridgeLatency === 'bridge_delivery_duration_seconds'
-        ? 'MQTT receive → PUBACK after the Kafka acknowledgement'
-        : 'device ts → Kafka acknowledgement',
+      'bridge_delivery_duration_seconds',
+      'MQTT receive → PUBACK after the Kafka acknowledgement',
     ),
   });
 
