@@ -1,4 +1,9 @@
-import { isStreamingKafkaAvailable, isStreamingKafkaLagAvailable, isStreamingTimescaleAvailable } from './conditions';
+import {
+  isStreamingKafkaAvailable,
+  isStreamingKafkaLagAvailable,
+  isStreamingPipelineAvailable,
+  isStreamingTimescaleAvailable,
+} from './conditions';
 import { entity } from './__testUtils__/fixtures';
 
 const bare = { ...entity, metadata: { name: 'plain' } };
@@ -16,5 +21,11 @@ describe('entity conditions', () => {
   it('shows the TimescaleDB tab and freshness card only with hypertables', () => {
     expect(isStreamingTimescaleAvailable(entity)).toBe(true);
     expect(isStreamingTimescaleAvailable(topicsOnly)).toBe(false);
+  });
+
+  it('shows the pipeline view only on entities that name a pipeline', () => {
+    const system = { ...entity, kind: 'System', metadata: { name: 'homelab-streaming', annotations: { 'streaming.homelab.dev/pipeline': 'homelab-streaming' } } };
+    expect(isStreamingPipelineAvailable(system)).toBe(true);
+    expect(isStreamingPipelineAvailable(entity)).toBe(false);
   });
 });
