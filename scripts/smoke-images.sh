@@ -48,7 +48,7 @@ for _ in $(seq 1 300); do [ -s "$work/infra.env" ] && break; sleep 1; done
 # shellcheck disable=SC1091
 set -a; source "$work/infra.env"; set +a
 
-secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+secret=$(openssl rand -hex 32) # energy-ws wants at least 32 bytes
 # Per image: its health URL and the variables that point it at the infra.
 # Ports are moved off the defaults so that the five can run side by side.
 image_env() {
@@ -80,14 +80,20 @@ run_container() { # <image-ref> <env...>
   "$TOOL" run "${args[@]}" "$1"
 }
 
-run_chroot() { # <image-ref> <env...>
-  local ref=$1 rootfs mnt cfg cid
-  # The flattened filesystem as `export` gives it (what a runtime would see);
-  # `image mount` shows incomplete merged layers in some sandboxes.
+# The flattened filesystem as `export` gives it (what a runtime would see);
+# `image mount` shows incomplete merged layers in some sandboxes.
+export_rootfs() { # <image-ref> -> prints the directory
+  local rootfs cid
   rootfs=$(mktemp -d -p "$work")
-  cid=$(podman create "$ref") || return 1
-  podman export "$cid" | tar xf - -C "$rootfs" && podman rm "$cid" >/dev/null || return 1
+  cid=$(podman create "$1") || return 1
+  podman export "$cid" | tar xf - -C "$rootfs" || return 1
+  podman rm "$cid" >/dev/null
   chmod 0755 "$rootfs" # mktemp's 0700 would shut the image's user out of its own /
+  echo "$rootfs"
+}
+
+run_chroot() { # <image-ref> <rootfs> <env...>
+  local ref=$1 rootfs=$2 mnt cfg
   cfg=$(podman image inspect "$ref" --format '{{json .Config}}')
   mnt=$(mktemp -d -p "$work")
   # The image's own Env, User, WorkingDir and Cmd, as an engine would use them.
@@ -97,7 +103,7 @@ run_chroot() { # <image-ref> <env...>
   cmd=$(node -e 'const c=JSON.parse(process.argv[1]);console.log([...(c.Entrypoint||[]),...(c.Cmd||[])].map(a=>`'"'"'${a}'"'"'`).join(" "))' "$cfg")
   env=$(node -e 'const c=JSON.parse(process.argv[1]);console.log((c.Env||[]).map(a=>`'"'"'${a}'"'"'`).join(" "))' "$cfg")
   local extra=""
-  for kv in "${@:2}"; do extra+=" '$kv'"; done
+  for kv in "${@:3}"; do extra+=" '$kv'"; done
   exec unshare -m --propagation private -- sh -c "
     mount --bind '$rootfs' '$mnt' && mount -o remount,bind,ro '$mnt' &&
     mount -t tmpfs tmpfs '$mnt/tmp' && mount -t proc proc '$mnt/proc' && mount --rbind /dev '$mnt/dev' &&
@@ -110,13 +116,16 @@ for name in "${images[@]}"; do
   # shellcheck disable=SC2046
   set -- $(image_env "$name")
   log="$work/$name.log"
-  if [ "$MODE" = chroot ]; then setsid bash -c "$(declare -f run_chroot); work='$work'; run_chroot \"\$@\"" _ "$ref" "$@" >"$log" 2>&1 &
+  if [ "$MODE" = chroot ]; then
+    # Unpacked before the health clock starts: on a busy machine it takes a while.
+    rootfs=$(export_rootfs "$ref") || { echo "[smoke] FAIL $name: cannot export $ref"; failed=1; continue; }
+    setsid bash -c "$(declare -f run_chroot); work='$work'; run_chroot \"\$@\"" _ "$ref" "$rootfs" "$@" >"$log" 2>&1 &
   else setsid bash -c "$(declare -f run_container); TOOL='$TOOL'; run_container \"\$@\"" _ "$ref" "$@" >"$log" 2>&1 &
   fi
   pids+=($!)
   url=$(health_url "$name")
   status=000
-  for _ in $(seq 1 180); do
+  for _ in $(seq 1 300); do
     status=$(curl -s -o "$work/$name.health" -w '%{http_code}' "$url")
     [ "$status" = 200 ] && break
     sleep 1
@@ -129,4 +138,20 @@ for name in "${images[@]}"; do
     failed=1
   fi
 done
+
+# With the simulator, the bridge and the sink all up, readings must travel
+# from one image to the next: MQTT -> Kafka -> TimescaleDB.
+if [ $failed = 0 ] && [[ " ${images[*]} " == *" device-simulator "* && " ${images[*]} " == *" mqtt-kafka-bridge "* && " ${images[*]} " == *" timescaledb-sink "* ]]; then
+  rows=0
+  for _ in $(seq 1 120); do
+    # The sink's own count of committed rows: the local TimescaleDB (PGlite)
+    # serves one query at a time, so a second client would queue behind it.
+    rows=$(curl -s http://127.0.0.1:19465/metrics | awk '/^timescaledb_sink_rows_written_total/ {n += $NF} END {print n + 0}')
+    [ "${rows:-0}" -gt 0 ] && break
+    sleep 1
+  done
+  if [ "${rows:-0}" -gt 0 ]; then echo "[smoke] ok   end to end: the sink committed $rows rows the simulator published"
+  else echo "[smoke] FAIL end to end: no reading reached TimescaleDB"; failed=1
+  fi
+fi
 exit $failed
