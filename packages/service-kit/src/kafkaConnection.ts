@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './config';
-import { resolveTlsFiles, tlsFileFields } from './tlsFiles';
+import { describeTlsFailure, resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
   ConfigCasing,
   errorChain,
@@ -161,21 +161,13 @@ export function explainKafkaFailure(
     )}) and ${prefix}.sasl.mechanism (${message})`;
   }
   const tls = tlsFailure(error);
-  if (tls && security.ssl) {
-    if (tls.kind === 'untrusted')
-      return `${prefix}.ssl.ca: ${
-        tls.detail
-      }; give the CA that signed the brokers' certificates in ${prefix}.ssl.${k(
-        'caFile',
-      )}`;
-    if (tls.kind === 'clientCertificate')
-      return `${prefix}.ssl.${k('certFile')}: ${tls.detail}; give ${k(
-        'certFile',
-      )} and ${k('keyFile')} signed by a CA the server trusts`;
-    if (tls.kind === 'hostname')
-      return `${prefix}.ssl.servername: ${tls.detail}; connect by a name the certificate holds, or set ${prefix}.ssl.servername`;
-    return `${prefix}.ssl: ${tls.detail}; is this a plaintext listener? Remove ${prefix}.ssl or use the broker's TLS port`;
-  }
+  if (tls && security.ssl)
+    return describeTlsFailure(
+      tls,
+      `${prefix}.ssl`,
+      names.casing,
+      `${prefix}.ssl`,
+    );
   // A plaintext client on a TLS or SASL listener: the broker drops the connection without a Kafka answer.
   const dropped =
     /Closed connection|Connection closed|ECONNRESET|socket hang up/i.test(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConnectionSettingError } from './kafkaConnection';
-import { resolveTlsFiles, tlsFileFields } from './tlsFiles';
+import { describeTlsFailure, resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
   ConfigCasing,
   errorChain,
@@ -121,21 +121,13 @@ export function explainMqttFailure(
         : `${prefix}.username: the broker refuses anonymous clients; set ${prefix}.username and ${prefix}.password (${e.message})`;
   }
   const tls = tlsFailure(error);
-  if (tls && settings.tls) {
-    if (tls.kind === 'untrusted')
-      return `${prefix}.tls.ca: ${
-        tls.detail
-      }; give the CA that signed the broker's certificate in ${prefix}.tls.${k(
-        'caFile',
-      )}`;
-    if (tls.kind === 'clientCertificate')
-      return `${prefix}.tls.${k('certFile')}: ${tls.detail}; give ${k(
-        'certFile',
-      )} and ${k('keyFile')} signed by a CA the server trusts`;
-    if (tls.kind === 'hostname')
-      return `${prefix}.tls.servername: ${tls.detail}; connect by a name the certificate holds, or set ${prefix}.tls.servername`;
-    return `${prefix}.url: ${tls.detail}; is this a plaintext listener? Use mqtt:// or the broker's TLS port`;
-  }
+  if (tls && settings.tls)
+    return describeTlsFailure(
+      tls,
+      `${prefix}.tls`,
+      names.casing,
+      `${prefix}.url`,
+    );
   return undefined;
 }
 

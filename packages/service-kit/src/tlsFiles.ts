@@ -4,6 +4,7 @@ import {
   inlineOrFile,
   keyName,
   optionalText,
+  TlsFailure,
 } from './secretSource';
 
 /** The TLS material of a client: what Node's tls.connect takes. */
@@ -75,4 +76,36 @@ export function resolveTlsFiles(
     ...(key && { key }),
     ...(block.servername && { servername: block.servername }),
   };
+}
+
+/**
+ * The setting behind a TLS failure of a block built with tlsFileFields
+ * (`block` is its key, e.g. `kafka.ssl`); `handshake` names what to change
+ * when the other side does not speak TLS at all.
+ */
+export function describeTlsFailure(
+  failure: TlsFailure,
+  block: string,
+  casing: ConfigCasing,
+  handshake: string,
+): string {
+  const k = (name: string) => keyName(casing, name);
+  switch (failure.kind) {
+    case 'untrusted':
+      return `${block}.ca: ${
+        failure.detail
+      }; give the CA that signed the server's certificate in ${block}.${k(
+        'caFile',
+      )}`;
+    case 'clientCertificate':
+      return `${block}.${k('certFile')}: ${failure.detail}; give ${k(
+        'certFile',
+      )} and ${k('keyFile')} signed by a CA the server trusts`;
+    case 'hostname':
+      return `${block}.servername: ${failure.detail}; connect by a name the certificate holds, or set ${block}.servername`;
+    default:
+      return `${handshake}: ${failure.detail}; is this a plaintext listener? ${
+        handshake === block ? `Remove ${block}` : 'Use the plain scheme'
+      } or the server's TLS port`;
+  }
 }
