@@ -74,7 +74,13 @@ const components = [
   {
     name: 'timescaledb-sink',
     cmd: workspace('timescaledb-sink'),
-    env: { OPS_HOST: host, OPS_PORT: ports.sink },
+    env: {
+      OPS_HOST: host,
+      OPS_PORT: ports.sink,
+      // Short chunks so the local job scheduler compresses real data within minutes.
+      SINK_CHUNK_INTERVAL: process.env.SINK_CHUNK_INTERVAL ?? '5 minutes',
+      SINK_COMPRESS_AFTER: process.env.SINK_COMPRESS_AFTER ?? '10 minutes',
+    },
     health: `http://${probe}:${ports.sink}/health`,
   },
   {
