@@ -3,7 +3,10 @@ import type { Entity } from '@backstage/catalog-model';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
 
-import { testTimescaleService } from '../../__testUtils__/timescale';
+import {
+  ownDatabase,
+  testTimescaleService,
+} from '../../__testUtils__/timescale';
 
 const infra = testInfra();
 const DEVICES = ['meter1', 'meter2', 'meter3'];
@@ -213,12 +216,16 @@ describe('TimescaleDB stats in PGlite', () => {
 
 describe('table stats on plain PostgreSQL', () => {
   const table = `readings_${randomUUID().slice(0, 8)}`;
-  const { databases, timescale } = service(infra.databaseUrl);
+  const db = ownDatabase(infra.databaseUrl, 'stats');
+  const { databases, timescale } = service(db.url);
 
-  beforeAll(() => createAndFill(infra.databaseUrl, table, false), 60_000);
+  beforeAll(async () => {
+    await db.create();
+    await createAndFill(db.url, table, false);
+  }, 60_000);
   afterAll(async () => {
     await databases.close();
-    await dropTable(infra.databaseUrl, table, false);
+    await db.drop();
   }, 30_000);
 
   it("shows PostgreSQL's own statistics and says the TimescaleDB views are absent", async () => {

@@ -4,7 +4,10 @@ import type { HypertableStats } from '@homelab/plugin-streaming-common';
 import { Client } from 'pg';
 import { testInfra } from '@homelab/infra';
 import type { TimescaleService } from './TimescaleService';
-import { testTimescaleService } from '../../__testUtils__/timescale';
+import {
+  ownDatabase,
+  testTimescaleService,
+} from '../../__testUtils__/timescale';
 
 /*
  * Issue 13, items 2 to 4 and the sink's conflict counts: what the
@@ -203,19 +206,23 @@ describe('the TimescaleDB tab tells the truth (PGlite)', () => {
 });
 
 describe('row counts on plain PostgreSQL', () => {
-  const { databases, timescale } = service(infra.databaseUrl, 2);
+  const db = ownDatabase(infra.databaseUrl, 'truth');
+  const { databases, timescale } = service(db.url, 2);
   const table = `readings_${id}`;
 
-  beforeAll(() => sql(infra.databaseUrl, createReadings(table)), 60_000);
+  beforeAll(async () => {
+    await db.create();
+    await sql(db.url, createReadings(table));
+  }, 60_000);
   afterAll(async () => {
     await databases.close();
-    await sql(infra.databaseUrl, [`DROP TABLE IF EXISTS ${table}`]);
+    await db.drop();
   }, 30_000);
 
   it('counts a small table exactly, before and after ANALYZE', async () => {
     const before = (await timescale.forEntity(entity(table))).tables[0];
     expect(before.rows).toEqual({ count: ROWS, kind: 'exact' });
-    await sql(infra.databaseUrl, [`ANALYZE ${table}`]);
+    await sql(db.url, [`ANALYZE ${table}`]);
     const after = (await timescale.forEntity(entity(table))).tables[0];
     expect(after.rowEstimate).toBe(ROWS);
     expect(after.rows).toEqual({ count: ROWS, kind: 'exact' });
