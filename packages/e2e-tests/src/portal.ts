@@ -39,12 +39,16 @@ export interface StartPortalOptions {
  * PostgreSQL, with a database prefix of its own so parallel runs never share
  * tables. The backend serves packages/app/dist, which bin/test builds first.
  */
-export async function startPortal(options: StartPortalOptions): Promise<Portal> {
+export async function startPortal(
+  options: StartPortalOptions,
+): Promise<Portal> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'portal-'));
   const configFile = join(dir, 'app-config.test.yaml');
-  const prefix = `e2e_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}_`;
+  const prefix = `e2e_${Date.now().toString(36)}_${Math.floor(
+    Math.random() * 1e6,
+  )}_`;
   writeFileSync(
     configFile,
     [
@@ -69,7 +73,17 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
   const child: ChildProcess = spawn(
     process.execPath,
     // Guest sign-in, as in bin/dev: only the local stack loads app-config.local-stack.yaml.
-    [cli, 'package', 'start', '--config', '../../app-config.yaml', '--config', '../../app-config.local-stack.yaml', '--config', configFile],
+    [
+      cli,
+      'package',
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      '../../app-config.local-stack.yaml',
+      '--config',
+      configFile,
+    ],
     {
       cwd: join(repoRoot, 'packages/backend'),
       env: { ...process.env, ...options.env, NODE_ENV: 'development' },
@@ -86,7 +100,11 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
       return;
     }
     const deadline = Date.now() + 10_000;
-    while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+    while (
+      child.exitCode === null &&
+      child.signalCode === null &&
+      Date.now() < deadline
+    ) {
       await new Promise(r => setTimeout(r, 100));
     }
     try {
@@ -99,7 +117,9 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
   const deadline = Date.now() + (options.timeoutMs ?? 240_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`backend exited with ${child.exitCode}:\n${tail(logFile)}`);
+      throw new Error(
+        `backend exited with ${child.exitCode}:\n${tail(logFile)}`,
+      );
     }
     try {
       const res = await fetch(`${baseUrl}/.backstage/health/v1/readiness`);
@@ -109,7 +129,9 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`backend not ready within the deadline:\n${tail(logFile)}`);
+      throw new Error(
+        `backend not ready within the deadline:\n${tail(logFile)}`,
+      );
     }
     await new Promise(r => setTimeout(r, 1000));
   }
@@ -119,11 +141,19 @@ export async function startPortal(options: StartPortalOptions): Promise<Portal> 
     logFile,
     stop,
     async guestToken() {
-      const res = await fetch(`${baseUrl}/api/auth/guest/refresh?env=development`, {
-        headers: { 'x-requested-with': 'XMLHttpRequest' },
-      });
-      if (!res.ok) throw new Error(`guest sign-in failed: ${res.status} ${await res.text()}`);
-      const body = (await res.json()) as { backstageIdentity: { token: string } };
+      const res = await fetch(
+        `${baseUrl}/api/auth/guest/refresh?env=development`,
+        {
+          headers: { 'x-requested-with': 'XMLHttpRequest' },
+        },
+      );
+      if (!res.ok)
+        throw new Error(
+          `guest sign-in failed: ${res.status} ${await res.text()}`,
+        );
+      const body = (await res.json()) as {
+        backstageIdentity: { token: string };
+      };
       return body.backstageIdentity.token;
     },
   };

@@ -103,7 +103,11 @@ export interface SubscribedMessage {
   replayFrom?: string[];
 }
 
-export type ServerMessage = DataMessage | PongMessage | ErrorMessage | SubscribedMessage;
+export type ServerMessage =
+  | DataMessage
+  | PongMessage
+  | ErrorMessage
+  | SubscribedMessage;
 
 /** Close codes the server uses, so clients can tell why without parsing text. */
 export const WS_CLOSE = {

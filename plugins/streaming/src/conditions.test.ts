@@ -7,7 +7,15 @@ import {
 import { entity } from './__testUtils__/fixtures';
 
 const bare = { ...entity, metadata: { name: 'plain' } };
-const topicsOnly = { ...entity, metadata: { name: 'bridge', annotations: { 'streaming.homelab.dev/produces-topics': 'local/homelab.energy' } } };
+const topicsOnly = {
+  ...entity,
+  metadata: {
+    name: 'bridge',
+    annotations: {
+      'streaming.homelab.dev/produces-topics': 'local/homelab.energy',
+    },
+  },
+};
 
 describe('entity conditions', () => {
   it('shows the Kafka tab for groups or topics, the lag card only for groups', () => {
@@ -24,7 +32,14 @@ describe('entity conditions', () => {
   });
 
   it('shows the pipeline view only on entities that name a pipeline', () => {
-    const system = { ...entity, kind: 'System', metadata: { name: 'homelab-streaming', annotations: { 'streaming.homelab.dev/pipeline': 'homelab-streaming' } } };
+    const system = {
+      ...entity,
+      kind: 'System',
+      metadata: {
+        name: 'homelab-streaming',
+        annotations: { 'streaming.homelab.dev/pipeline': 'homelab-streaming' },
+      },
+    };
     expect(isStreamingPipelineAvailable(system)).toBe(true);
     expect(isStreamingPipelineAvailable(entity)).toBe(false);
   });

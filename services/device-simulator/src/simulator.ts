@@ -20,11 +20,22 @@ export interface Simulator extends RunningService {
 }
 
 /** Connects to Mosquitto, serves /metrics and /health, and starts every device's schedule. */
-export async function startSimulator(config: SimulatorConfig, logger: Logger): Promise<Simulator> {
+export async function startSimulator(
+  config: SimulatorConfig,
+  logger: Logger,
+): Promise<Simulator> {
   const seed = config.seed ?? Date.now() % 2 ** 31;
   const devices = buildFleet(
-    config.devices.map(d => ({ id: d.id, kind: d.kind, intervalMs: d.interval_ms })),
-    { topicPrefix: config.mqtt.topic_prefix, rateMultiplier: config.rate_multiplier, seed },
+    config.devices.map(d => ({
+      id: d.id,
+      kind: d.kind,
+      intervalMs: d.interval_ms,
+    })),
+    {
+      topicPrefix: config.mqtt.topic_prefix,
+      rateMultiplier: config.rate_multiplier,
+      seed,
+    },
   );
 
   const client = mqtt.connect(config.mqtt.url, {
@@ -36,16 +47,26 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
   const target = mqttTarget(config.mqtt.url, config.mqtt.security);
   const settingNames = { prefix: 'mqtt', casing: 'snake' } as const;
   // Wrong credentials or TLS settings stop the start naming the key; an unreachable broker is waited for.
-  const firstConnection = firstMqttConnection(client, target, settingNames).catch(async error => {
+  const firstConnection = firstMqttConnection(
+    client,
+    target,
+    settingNames,
+  ).catch(async error => {
     await client.endAsync(true);
     throw error;
   });
   let delivery: Delivery | undefined;
   const metrics = createMetrics(() => delivery?.pending ?? 0);
-  delivery = new Delivery(client, metrics, config.mqtt.qos, config.limits.max_pending);
+  delivery = new Delivery(
+    client,
+    metrics,
+    config.mqtt.qos,
+    config.limits.max_pending,
+  );
 
   metrics.rateMultiplier.set(config.rate_multiplier);
-  for (const [stream, rate] of Object.entries(expectedRates(devices))) metrics.expectedRate.set({ stream }, rate);
+  for (const [stream, rate] of Object.entries(expectedRates(devices)))
+    metrics.expectedRate.set({ stream }, rate);
 
   client.on('connect', () => {
     metrics.connected.set(1);
@@ -61,10 +82,17 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
 
   const schedule = new Schedule(
     devices,
-    (device, ms) => delivery!.send(device.stream, device.topic, device.sample(ms)),
+    (device, ms) =>
+      delivery!.send(device.stream, device.topic, device.sample(ms)),
     (device, count) => {
-      metrics.dropped.inc({ stream: device.stream, reason: 'behind-schedule' }, count);
-      logger.warn({ device: device.id, skipped: count }, 'fell behind schedule; skipped samples');
+      metrics.dropped.inc(
+        { stream: device.stream, reason: 'behind-schedule' },
+        count,
+      );
+      logger.warn(
+        { device: device.id, skipped: count },
+        'fell behind schedule; skipped samples',
+      );
     },
   );
 
@@ -75,14 +103,22 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
     health: () => ({
       live: true,
       ready: client.connected,
-      details: { mqtt: client.connected ? 'connected' : 'disconnected', pending: delivery!.pending },
+      details: {
+        mqtt: client.connected ? 'connected' : 'disconnected',
+        pending: delivery!.pending,
+      },
     }),
   });
 
   // Samples taken while the broker is away are queued by mqtt.js and sent on connect.
   schedule.start();
   logger.info(
-    { devices: devices.length, rateMultiplier: config.rate_multiplier, seed, opsPort: ops.port },
+    {
+      devices: devices.length,
+      rateMultiplier: config.rate_multiplier,
+      seed,
+      opsPort: ops.port,
+    },
     'simulating devices',
   );
 
@@ -92,8 +128,14 @@ export async function startSimulator(config: SimulatorConfig, logger: Logger): P
     seed,
     async stop() {
       schedule.stop();
-      const drained = client.connected ? await delivery!.drain(5000) : delivery!.pending === 0;
-      if (!drained) logger.warn({ pending: delivery!.pending }, 'stopping with messages not acknowledged');
+      const drained = client.connected
+        ? await delivery!.drain(5000)
+        : delivery!.pending === 0;
+      if (!drained)
+        logger.warn(
+          { pending: delivery!.pending },
+          'stopping with messages not acknowledged',
+        );
       await client.endAsync(!drained);
       await ops.close();
     },

@@ -8,14 +8,17 @@ import Typography from '@material-ui/core/Typography';
  * who can fix it.
  */
 export function ErrorState({ error, what }: { error: Error; what: string }) {
-  const status = error instanceof ResponseError ? error.response.status : undefined;
-  const message = error instanceof ResponseError ? error.body.error.message : error.message;
+  const status =
+    error instanceof ResponseError ? error.response.status : undefined;
+  const message =
+    error instanceof ResponseError ? error.body.error.message : error.message;
   let title: string;
   let hint: string;
   switch (status) {
     case 400:
       title = `The entity's ${what} annotations cannot be used`;
-      hint = 'Fix the annotation in catalog-info.yaml, or add the cluster or database to app-config.';
+      hint =
+        'Fix the annotation in catalog-info.yaml, or add the cluster or database to app-config.';
       break;
     case 401:
     case 403: {
@@ -23,7 +26,9 @@ export function ErrorState({ error, what }: { error: Error; what: string }) {
       const permission = /permission (\S+) denied/.exec(message)?.[1];
       const owner = /ask an owner of (\S+?)[;,.]? /.exec(`${message} `)?.[1];
       title = `You may not read ${what} data for this entity`;
-      hint = `You need the ${permission ?? `${what} read`} permission on this entity; ${
+      hint = `You need the ${
+        permission ?? `${what} read`
+      } permission on this entity; ${
         owner
           ? `ask an owner of ${owner} to add you to that group, or a portal admin.`
           : 'ask an owner of this entity, or a portal admin.'
@@ -32,12 +37,15 @@ export function ErrorState({ error, what }: { error: Error; what: string }) {
     }
     case 404:
       title = 'Entity not found by the streaming backend';
-      hint = 'The catalog may not have processed this entity yet; refresh it and try again.';
+      hint =
+        'The catalog may not have processed this entity yet; refresh it and try again.';
       break;
     default:
-      if (status !== undefined && status < 500) return <ResponseErrorPanel error={error} />;
+      if (status !== undefined && status < 500)
+        return <ResponseErrorPanel error={error} />;
       title = `The streaming backend cannot read ${what} right now`;
-      hint = 'Check that the streaming backend plugin is installed and its clusters and databases are reachable.';
+      hint =
+        'Check that the streaming backend plugin is installed and its clusters and databases are reachable.';
   }
   return (
     <WarningPanel severity="error" title={title} defaultExpanded>
