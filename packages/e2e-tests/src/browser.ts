@@ -52,7 +52,11 @@ export async function signInAsGuest(page: Page): Promise<void> {
  * Runs one step of a browser test and saves a screenshot named after it,
  * also when the step fails, so a red run shows what the page looked like.
  */
-export async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
+export async function step(
+  page: Page,
+  name: string,
+  fn: () => Promise<void>,
+): Promise<void> {
   try {
     await fn();
   } catch (e) {

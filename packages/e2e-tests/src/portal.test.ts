@@ -10,7 +10,9 @@ describe('the portal', () => {
 
   beforeAll(async () => {
     if (!databaseUrl) {
-      throw new Error('DATABASE_URL is not set: run the tests through bin/test');
+      throw new Error(
+        'DATABASE_URL is not set: run the tests through bin/test',
+      );
     }
     portal = await startPortal({ databaseUrl });
     browser = await launchBrowser();
@@ -35,7 +37,8 @@ describe('the portal', () => {
         break;
       }
       // The catalog ingests its locations a few seconds after start.
-      if (Date.now() > deadline) throw new Error(`catalog never served the system: ${res.status}`);
+      if (Date.now() > deadline)
+        throw new Error(`catalog never served the system: ${res.status}`);
       await new Promise(r => setTimeout(r, 1000));
     }
     expect(body).toMatchObject({
@@ -67,12 +70,16 @@ describe('the portal', () => {
       status?: { items?: { level: string; message: string }[] };
     };
     const ref = (e: Entity) =>
-      `${e.kind.toLowerCase()}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`;
+      `${e.kind.toLowerCase()}:${e.metadata.namespace ?? 'default'}/${
+        e.metadata.name
+      }`;
     const deadline = Date.now() + 120_000;
     let entities: Entity[] = [];
     // Locations are read one level per processing round; wait for all of them.
     while (Date.now() < deadline) {
-      const res = await fetch(`${portal.baseUrl}/api/catalog/entities`, { headers });
+      const res = await fetch(`${portal.baseUrl}/api/catalog/entities`, {
+        headers,
+      });
       entities = (await res.json()) as Entity[];
       const refs = new Set(entities.map(ref));
       const apisProcessed = entities.some(
@@ -103,7 +110,10 @@ describe('the portal', () => {
     await link.waitFor({ timeout: 60_000 });
     await screenshot(page, '01-catalog-system');
     await link.click();
-    await page.getByText(/IoT data pipeline/).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByText(/IoT data pipeline/)
+      .first()
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, '02-system-page');
     await page.close();
   }, 150_000);

@@ -59,10 +59,14 @@ export async function startService(
     const deadline = Date.now() + timeoutMs;
     while (!(await healthy(healthUrl))) {
       if (exited(child)) {
-        throw new Error(`${name} exited with ${child.exitCode}:\n${tail(logFile)}`);
+        throw new Error(
+          `${name} exited with ${child.exitCode}:\n${tail(logFile)}`,
+        );
       }
       if (Date.now() > deadline) {
-        throw new Error(`${name} not healthy at ${healthUrl}:\n${tail(logFile)}`);
+        throw new Error(
+          `${name} not healthy at ${healthUrl}:\n${tail(logFile)}`,
+        );
       }
       await new Promise(r => setTimeout(r, 500));
     }

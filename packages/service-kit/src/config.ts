@@ -23,28 +23,43 @@ export function substituteEnv(
   if (typeof node === 'string') {
     return node.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
-      (_m, braced: string | undefined, fallback: string | undefined, paren: string | undefined) => {
+      (
+        _m,
+        braced: string | undefined,
+        fallback: string | undefined,
+        paren: string | undefined,
+      ) => {
         const name = (braced ?? paren)!;
         const value = env[name];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
         throw new ConfigError(
-          `config error: ${path.join('.') || '(root)'}: environment variable ${name} is not set`,
+          `config error: ${
+            path.join('.') || '(root)'
+          }: environment variable ${name} is not set`,
         );
       },
     );
   }
-  if (Array.isArray(node)) return node.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(node))
+    return node.map((v, i) => substituteEnv(v, env, [...path, String(i)]));
   if (node && typeof node === 'object') {
     return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [k, substituteEnv(v, env, [...path, k])]),
+      Object.entries(node).map(([k, v]) => [
+        k,
+        substituteEnv(v, env, [...path, k]),
+      ]),
     );
   }
   return node;
 }
 
 /** Sets `value` at a dotted path, creating objects on the way. */
-export function setPath(target: Record<string, unknown>, dotted: string, value: unknown) {
+export function setPath(
+  target: Record<string, unknown>,
+  dotted: string,
+  value: unknown,
+) {
   const keys = dotted.split('.');
   let node: Record<string, unknown> = target;
   for (const key of keys.slice(0, -1)) {
@@ -69,14 +84,19 @@ export interface LoadConfigOptions<T extends z.ZodType> {
    * Environment variables that override a config key, e.g. the seeds'
    * `REDPANDA_BROKERS` → `kafka.brokers`. Applied after the file.
    */
-  envOverrides?: Record<string, string | ((value: string) => [string, unknown])>;
+  envOverrides?: Record<
+    string,
+    string | ((value: string) => [string, unknown])
+  >;
 }
 
 /**
  * Reads YAML, substitutes environment variables, applies env overrides and
  * validates with zod. Throws ConfigError whose message names the bad key.
  */
-export function loadConfig<T extends z.ZodType>(options: LoadConfigOptions<T>): z.infer<T> {
+export function loadConfig<T extends z.ZodType>(
+  options: LoadConfigOptions<T>,
+): z.infer<T> {
   const env = options.env ?? process.env;
   const source = options.file ?? 'defaults';
   let raw: Record<string, unknown> = {};
@@ -85,10 +105,20 @@ export function loadConfig<T extends z.ZodType>(options: LoadConfigOptions<T>): 
     try {
       parsed = parseYaml(readFileSync(options.file, 'utf8'));
     } catch (e) {
-      throw new ConfigError(`config error: ${options.file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      throw new ConfigError(
+        `config error: ${options.file} is not valid YAML: ${
+          (e as Error).message.split('\n')[0]
+        }`,
+      );
     }
-    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-      throw new ConfigError(`config error: ${options.file} must hold a mapping at its top level`);
+    if (
+      parsed !== null &&
+      parsed !== undefined &&
+      (typeof parsed !== 'object' || Array.isArray(parsed))
+    ) {
+      throw new ConfigError(
+        `config error: ${options.file} must hold a mapping at its top level`,
+      );
     }
     raw = (substituteEnv(parsed ?? {}, env) as Record<string, unknown>) ?? {};
   } else if (options.file && !options.optional) {
@@ -125,10 +155,14 @@ export function parseConfig<T extends z.ZodType>(
 /** `"a:1,b:2"` or `["a:1"]` → `["a:1","b:2"]`; the seeds use comma lists. */
 export const brokerList = z
   .union([z.string(), z.array(z.string())])
-  .transform(v => (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(Boolean))
+  .transform(v =>
+    (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(Boolean),
+  )
   .pipe(
     z
-      .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'))
+      .array(
+        z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'),
+      )
       .min(1, 'at least one broker is required'),
   );
 

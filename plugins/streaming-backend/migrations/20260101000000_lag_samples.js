@@ -13,11 +13,17 @@ exports.up = async function up(knex) {
     table.string('group_id').notNullable();
     table.string('topic').notNullable();
     table.integer('partition').notNullable();
-    table.bigInteger('committed_offset').nullable().comment('null: the group has no committed offset');
+    table
+      .bigInteger('committed_offset')
+      .nullable()
+      .comment('null: the group has no committed offset');
     table.bigInteger('log_start_offset').notNullable();
     table.bigInteger('high_watermark').notNullable();
     table.timestamp('sampled_at', { useTz: true }).notNullable();
-    table.index(['cluster', 'group_id', 'sampled_at'], 'lag_samples_group_time_idx');
+    table.index(
+      ['cluster', 'group_id', 'sampled_at'],
+      'lag_samples_group_time_idx',
+    );
     table.index(['sampled_at'], 'lag_samples_time_idx');
   });
 };

@@ -29,7 +29,9 @@ export const DLQ_HEADERS = {
 
 /** Reads a header value from kafkajs' loosely typed header map. */
 export function headerValue(
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+  headers:
+    | Record<string, Buffer | string | (Buffer | string)[] | undefined>
+    | undefined,
   name: string,
 ): string | undefined {
   const raw = headers?.[name];

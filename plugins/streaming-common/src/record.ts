@@ -9,7 +9,10 @@ export const canonicalRecordSchema = z.object({
   stream: z.enum(STREAMS),
   device_id: z.string().min(1),
   ts: z.string().datetime({ offset: true }),
-  fields: z.record(z.string(), z.number().refine(Number.isFinite, 'must be finite')),
+  fields: z.record(
+    z.string(),
+    z.number().refine(Number.isFinite, 'must be finite'),
+  ),
   received_at: z.string().datetime({ offset: true }),
   source: z.object({
     mqtt_topic: z.string(),
@@ -36,13 +39,19 @@ export class RecordDecodeError extends Error {
  */
 export function decodeRecord(value: Buffer | string | null): CanonicalRecord {
   if (value === null) {
-    throw new RecordDecodeError('invalid-record', 'record has no value (tombstone)');
+    throw new RecordDecodeError(
+      'invalid-record',
+      'record has no value (tombstone)',
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(value.toString());
   } catch (e) {
-    throw new RecordDecodeError('not-json', `value is not JSON: ${(e as Error).message}`);
+    throw new RecordDecodeError(
+      'not-json',
+      `value is not JSON: ${(e as Error).message}`,
+    );
   }
   const result = canonicalRecordSchema.safeParse(parsed);
   if (!result.success) {

@@ -8,7 +8,9 @@ export const STREAMS = ['energy', 'heatpump', 'temperature'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
 export function isStreamName(value: unknown): value is StreamName {
-  return typeof value === 'string' && (STREAMS as readonly string[]).includes(value);
+  return (
+    typeof value === 'string' && (STREAMS as readonly string[]).includes(value)
+  );
 }
 
 export interface TopicSpec {
@@ -26,9 +28,21 @@ const MINUTE = 60_000;
  * defaults only: every service lets config rename them.
  */
 export const DEFAULT_TOPICS: Record<StreamName | 'dlq', TopicSpec> = {
-  energy: { name: 'homelab.energy', retentionMs: 24 * HOUR, segmentMs: 15 * MINUTE },
-  heatpump: { name: 'homelab.heatpump', retentionMs: HOUR, segmentMs: 5 * MINUTE },
-  temperature: { name: 'homelab.temperature', retentionMs: 24 * HOUR, segmentMs: 15 * MINUTE },
+  energy: {
+    name: 'homelab.energy',
+    retentionMs: 24 * HOUR,
+    segmentMs: 15 * MINUTE,
+  },
+  heatpump: {
+    name: 'homelab.heatpump',
+    retentionMs: HOUR,
+    segmentMs: 5 * MINUTE,
+  },
+  temperature: {
+    name: 'homelab.temperature',
+    retentionMs: 24 * HOUR,
+    segmentMs: 15 * MINUTE,
+  },
   dlq: { name: 'homelab.dlq', retentionMs: 7 * 24 * HOUR },
 };
 

@@ -4,8 +4,15 @@ import { maxOf, maxStep, minOf } from './testing';
 
 const START = Date.parse('2026-01-03T00:00:00');
 
-function samples<T>(sample: (ms: number) => T, stepMs: number, count: number): Array<{ ms: number; value: T }> {
-  return Array.from({ length: count }, (_, i) => ({ ms: START + i * stepMs, value: sample(START + i * stepMs) }));
+function samples<T>(
+  sample: (ms: number) => T,
+  stepMs: number,
+  count: number,
+): Array<{ ms: number; value: T }> {
+  return Array.from({ length: count }, (_, i) => ({
+    ms: START + i * stepMs,
+    value: sample(START + i * stepMs),
+  }));
 }
 
 describe("seed 000's heat pump", () => {
@@ -14,7 +21,13 @@ describe("seed 000's heat pump", () => {
 
   it('sends {device_id, timestamp: <epoch seconds>, d0, d5, d6}', () => {
     const { ms, value } = day[1];
-    expect(Object.keys(value)).toEqual(['device_id', 'timestamp', 'd0', 'd5', 'd6']);
+    expect(Object.keys(value)).toEqual([
+      'device_id',
+      'timestamp',
+      'd0',
+      'd5',
+      'd6',
+    ]);
     expect(value.device_id).toBe('heatpump1');
     expect(value.timestamp).toBe(ms / 1000);
     expect(Number.isInteger(value.timestamp)).toBe(true);
@@ -34,8 +47,11 @@ describe("seed 000's heat pump", () => {
   it('heats harder when it is colder outside (weather compensation)', () => {
     const sorted = [...day].sort((a, b) => a.value.d0 - b.value.d0);
     const tenth = Math.floor(sorted.length / 10);
-    const flow = (xs: typeof sorted) => xs.reduce((s, x) => s + x.value.d5, 0) / xs.length;
-    expect(flow(sorted.slice(0, tenth))).toBeGreaterThan(flow(sorted.slice(-tenth)));
+    const flow = (xs: typeof sorted) =>
+      xs.reduce((s, x) => s + x.value.d5, 0) / xs.length;
+    expect(flow(sorted.slice(0, tenth))).toBeGreaterThan(
+      flow(sorted.slice(-tenth)),
+    );
   });
 
   it('keeps sub-second timestamps distinct when a load test sends faster than 1/s', () => {
@@ -50,8 +66,16 @@ describe("seed 000's heat pump", () => {
 describe('temperature sensors', () => {
   it('send {timestamp, temperature_c, humidity_pct} drifting slowly between 5-minute samples', () => {
     for (let index = 0; index < 5; index++) {
-      const week = samples(temperatureSensor(seededRandom(index), index), 300_000, 7 * 288);
-      expect(Object.keys(week[0].value)).toEqual(['timestamp', 'temperature_c', 'humidity_pct']);
+      const week = samples(
+        temperatureSensor(seededRandom(index), index),
+        300_000,
+        7 * 288,
+      );
+      expect(Object.keys(week[0].value)).toEqual([
+        'timestamp',
+        'temperature_c',
+        'humidity_pct',
+      ]);
       expect(week[0].value.timestamp).toBe(new Date(START).toISOString());
       const temps = week.map(s => s.value.temperature_c);
       const humidity = week.map(s => s.value.humidity_pct);

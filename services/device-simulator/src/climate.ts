@@ -26,14 +26,16 @@ export function heatpump(random: Random, deviceId: string) {
   const interval = new Interval();
   return (ms: number, intervalMs: number): HeatpumpPayload => {
     const dtS = interval.seconds(ms);
-    const outdoor = outdoorTemperatureC(hourOfDay(ms), 5, 3.5) + weather.next(dtS);
+    const outdoor =
+      outdoorTemperatureC(hourOfDay(ms), 5, 3.5) + weather.next(dtS);
     const supply = 27 + 0.55 * (20 - outdoor) + flow.next(dtS);
     const ret = supply - Math.max(1.5, 4.5 + spread.next(dtS));
     return {
       device_id: deviceId,
       // Epoch seconds as in the seed; below one sample per second whole
       // seconds would collide on the sink's (device_id, ts) key, so keep ms.
-      timestamp: intervalMs >= 1000 ? Math.floor(ms / 1000) : round(ms / 1000, 3),
+      timestamp:
+        intervalMs >= 1000 ? Math.floor(ms / 1000) : round(ms / 1000, 3),
       d0: round(outdoor, 1),
       d5: round(supply, 1),
       d6: round(ret, 1),
@@ -65,12 +67,16 @@ export function temperatureSensor(random: Random, index: number) {
   return (ms: number): TemperaturePayload => {
     const dtS = interval.seconds(ms);
     // Rooms are warmest in the evening, a few hours after the outdoor peak.
-    const daily = place.swingC * Math.cos(((hourOfDay(ms) - 19) / 24) * 2 * Math.PI);
+    const daily =
+      place.swingC * Math.cos(((hourOfDay(ms) - 19) / 24) * 2 * Math.PI);
     const celsius = place.baseC + daily + temp.next(dtS);
     return {
       timestamp: new Date(ms).toISOString(),
       temperature_c: round(celsius, 2),
-      humidity_pct: round(Math.min(95, Math.max(20, place.humidity + humidity.next(dtS))), 1),
+      humidity_pct: round(
+        Math.min(95, Math.max(20, place.humidity + humidity.next(dtS))),
+        1,
+      ),
     };
   };
 }

@@ -6,7 +6,12 @@
 /** Hour of the day in the process's local time zone, as a fraction. */
 export function hourOfDay(ms: number): number {
   const d = new Date(ms);
-  return d.getHours() + d.getMinutes() / 60 + d.getSeconds() / 3600 + d.getMilliseconds() / 3_600_000;
+  return (
+    d.getHours() +
+    d.getMinutes() / 60 +
+    d.getSeconds() / 3600 +
+    d.getMilliseconds() / 3_600_000
+  );
 }
 
 function bump(hour: number, centre: number, width: number): number {
@@ -21,10 +26,19 @@ function bump(hour: number, centre: number, width: number): number {
  * washing), as in a typical residential load profile.
  */
 export function householdLoadKw(hour: number): number {
-  return 0.35 + 1.4 * bump(hour, 7.5, 1.2) + 0.5 * bump(hour, 12.5, 1.5) + 2.6 * bump(hour, 18.5, 1.8);
+  return (
+    0.35 +
+    1.4 * bump(hour, 7.5, 1.2) +
+    0.5 * bump(hour, 12.5, 1.5) +
+    2.6 * bump(hour, 18.5, 1.8)
+  );
 }
 
 /** Outdoor temperature in °C: coldest before dawn, warmest mid-afternoon. */
-export function outdoorTemperatureC(hour: number, meanC: number, amplitudeC: number): number {
+export function outdoorTemperatureC(
+  hour: number,
+  meanC: number,
+  amplitudeC: number,
+): number {
   return meanC + amplitudeC * Math.cos(((hour - 15) / 24) * 2 * Math.PI);
 }

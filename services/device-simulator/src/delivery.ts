@@ -29,15 +29,21 @@ export class Delivery {
     }
     this.inFlight++;
     const stopTimer = this.metrics.ackLatency.startTimer();
-    this.client.publish(topic, JSON.stringify(payload), { qos: this.qos }, err => {
-      this.inFlight--;
-      if (err) this.metrics.failed.inc({ stream });
-      else {
-        stopTimer();
-        this.metrics.published.inc({ stream });
-      }
-      if (this.inFlight === 0) this.idle.splice(0).forEach(resolve => resolve());
-    });
+    this.client.publish(
+      topic,
+      JSON.stringify(payload),
+      { qos: this.qos },
+      err => {
+        this.inFlight--;
+        if (err) this.metrics.failed.inc({ stream });
+        else {
+          stopTimer();
+          this.metrics.published.inc({ stream });
+        }
+        if (this.inFlight === 0)
+          this.idle.splice(0).forEach(resolve => resolve());
+      },
+    );
     return true;
   }
 

@@ -4,7 +4,12 @@ import { fieldsMeter, flatMeter } from './meter';
 import { Random, seededRandom } from './random';
 
 /** The payload shapes the pipeline accepts (DESIGN.md, "MQTT"). */
-export const DEVICE_KINDS = ['energy-meter-flat', 'energy-meter-fields', 'heatpump', 'temperature-sensor'] as const;
+export const DEVICE_KINDS = [
+  'energy-meter-flat',
+  'energy-meter-fields',
+  'heatpump',
+  'temperature-sensor',
+] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 const STREAM_OF: Record<DeviceKind, StreamName> = {
@@ -26,7 +31,11 @@ export const SEED_002_FLEET: DeviceSpec[] = [
   { id: 'meter1', kind: 'energy-meter-flat', intervalMs: 1000 },
   { id: 'meter2', kind: 'energy-meter-fields', intervalMs: 1000 },
   { id: 'heatpump1', kind: 'heatpump', intervalMs: 30_000 },
-  ...[1, 2, 3, 4, 5].map(n => ({ id: `sensor${n}`, kind: 'temperature-sensor' as const, intervalMs: 300_000 })),
+  ...[1, 2, 3, 4, 5].map(n => ({
+    id: `sensor${n}`,
+    kind: 'temperature-sensor' as const,
+    intervalMs: 300_000,
+  })),
 ];
 
 export interface Device {
@@ -87,8 +96,11 @@ export function buildFleet(
 }
 
 /** Messages per second each stream should carry, for the dashboards to compare against. */
-export function expectedRates(devices: Device[]): Partial<Record<StreamName, number>> {
+export function expectedRates(
+  devices: Device[],
+): Partial<Record<StreamName, number>> {
   const rates: Partial<Record<StreamName, number>> = {};
-  for (const d of devices) rates[d.stream] = (rates[d.stream] ?? 0) + 1000 / d.intervalMs;
+  for (const d of devices)
+    rates[d.stream] = (rates[d.stream] ?? 0) + 1000 / d.intervalMs;
   return rates;
 }

@@ -7,6 +7,11 @@ export { startSimulator } from './simulator';
 export type { Simulator } from './simulator';
 export { loadSimulatorConfig, simulatorConfigSchema } from './config';
 export type { SimulatorConfig } from './config';
-export { buildFleet, expectedRates, SEED_002_FLEET, DEVICE_KINDS } from './fleet';
+export {
+  buildFleet,
+  expectedRates,
+  SEED_002_FLEET,
+  DEVICE_KINDS,
+} from './fleet';
 export type { Device, DeviceKind, DeviceSpec } from './fleet';
 export { Schedule } from './schedule';

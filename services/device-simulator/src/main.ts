@@ -19,8 +19,19 @@ runService({
         },
       }));
     } catch (e) {
-      throw new ConfigError(`${(e as Error).message}; usage: device-simulator [--rate <multiplier>] [--seed <n>] [--config <file>]`);
+      throw new ConfigError(
+        `${
+          (e as Error).message
+        }; usage: device-simulator [--rate <multiplier>] [--seed <n>] [--config <file>]`,
+      );
     }
-    return startSimulator(loadSimulatorConfig({ rate: values.rate, seed: values.seed, configFile: values.config }), logger);
+    return startSimulator(
+      loadSimulatorConfig({
+        rate: values.rate,
+        seed: values.seed,
+        configFile: values.config,
+      }),
+      logger,
+    );
   },
 });

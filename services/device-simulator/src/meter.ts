@@ -18,7 +18,10 @@ class PowerModel {
 
   kw(ms: number, dtS: number): number {
     const curve = householdLoadKw(hourOfDay(ms)) * this.scale;
-    return Math.max(0.05, curve * Math.exp(this.busy.next(dtS)) + this.flicker.next(dtS));
+    return Math.max(
+      0.05,
+      curve * Math.exp(this.busy.next(dtS)) + this.flicker.next(dtS),
+    );
   }
 }
 
@@ -85,7 +88,10 @@ export function fieldsMeter(random: Random) {
     const dtS = interval.seconds(ms);
     const watts = power.kw(ms, dtS) * 1000;
     const l1Share = Math.min(0.85, Math.max(0.3, 0.6 + shares[0].next(dtS)));
-    const l2Share = Math.min(1 - l1Share - 0.02, Math.max(0.02, 0.25 + shares[1].next(dtS)));
+    const l2Share = Math.min(
+      1 - l1Share - 0.02,
+      Math.max(0.02, 0.25 + shares[1].next(dtS)),
+    );
     const l1 = Math.round(watts * l1Share);
     const l2 = Math.round(watts * l2Share);
     const l3 = Math.max(0, Math.round(watts) - l1 - l2);

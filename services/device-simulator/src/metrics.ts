@@ -1,8 +1,17 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 
 export type SimulatorMetrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics(readPending: () => number, registry = new Registry()) {
+export function createMetrics(
+  readPending: () => number,
+  registry = new Registry(),
+) {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -28,7 +37,9 @@ export function createMetrics(readPending: () => number, registry = new Registry
     ackLatency: new Histogram({
       name: 'simulator_publish_ack_duration_seconds',
       help: 'Time from publish to PUBACK',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
+      ],
       registers,
     }),
     pending: new Gauge({

@@ -42,7 +42,9 @@ export class Drift {
   next(dtS: number): number {
     if (dtS <= 0) return this.value;
     const decay = Math.exp(-dtS / this.timeConstantS);
-    this.value = this.value * decay + this.sigma * Math.sqrt(1 - decay * decay) * gaussian(this.random);
+    this.value =
+      this.value * decay +
+      this.sigma * Math.sqrt(1 - decay * decay) * gaussian(this.random);
     return this.value;
   }
 }
@@ -52,7 +54,8 @@ export class Interval {
   private last: number | undefined;
 
   seconds(ms: number): number {
-    const dt = this.last === undefined ? 0 : Math.max(0, (ms - this.last) / 1000);
+    const dt =
+      this.last === undefined ? 0 : Math.max(0, (ms - this.last) / 1000);
     this.last = ms;
     return dt;
   }

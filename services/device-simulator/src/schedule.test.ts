@@ -4,7 +4,11 @@ import { Schedule } from './schedule';
 const T0 = Date.parse('2026-01-03T16:00:00Z');
 
 function fleet(rateMultiplier: number) {
-  return buildFleet(SEED_002_FLEET, { topicPrefix: 'homelab', rateMultiplier, seed: 1 });
+  return buildFleet(SEED_002_FLEET, {
+    topicPrefix: 'homelab',
+    rateMultiplier,
+    seed: 1,
+  });
 }
 
 /** Runs the fleet's schedule for `ms` of fake time and returns the sample times per topic. */
@@ -26,7 +30,9 @@ describe('Schedule', () => {
 
   it("sends seed 002's rates: meters 1/s, the heat pump every 30 s, sensors every 5 min", () => {
     const sent = run(fleet(1), 10 * 60_000);
-    const counts = Object.fromEntries([...sent].map(([topic, times]) => [topic, times.length]));
+    const counts = Object.fromEntries(
+      [...sent].map(([topic, times]) => [topic, times.length]),
+    );
     expect(counts).toEqual({
       'homelab/energy/meter1': 601,
       'homelab/energy/meter2': 601,
@@ -61,10 +67,15 @@ describe('Schedule', () => {
     const emitted: number[] = [];
     let skipped = 0;
     let now = T0;
-    const schedule = new Schedule(devices, (_d, ms) => emitted.push(ms), (_d, n) => (skipped += n), {
-      now: () => now,
-      maxCatchUp: 10,
-    });
+    const schedule = new Schedule(
+      devices,
+      (_d, ms) => emitted.push(ms),
+      (_d, n) => (skipped += n),
+      {
+        now: () => now,
+        maxCatchUp: 10,
+      },
+    );
     schedule.start();
     schedule.stop();
     now += 3_600_000;

@@ -60,7 +60,10 @@ export class Schedule<T extends Scheduled> {
         this.sent[i] = due - this.maxCatchUp;
       }
       for (; this.sent[i] < due; this.sent[i]++) {
-        this.emit(device, this.startMs + Math.round(this.sent[i] * device.intervalMs));
+        this.emit(
+          device,
+          this.startMs + Math.round(this.sent[i] * device.intervalMs),
+        );
       }
     });
   }

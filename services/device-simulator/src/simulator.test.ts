@@ -7,7 +7,11 @@ import { startSimulator } from './simulator';
 
 jest.setTimeout(60_000);
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -37,17 +41,25 @@ describe('device simulator against Mosquitto', () => {
       seed: 42,
       ops: { host: '127.0.0.1', port: 0 },
     });
-    const simulator = await startSimulator(config, createLogger('device-simulator-test', 'warn'));
+    const simulator = await startSimulator(
+      config,
+      createLogger('device-simulator-test', 'warn'),
+    );
     try {
       const topics = simulator.devices.map(d => d.topic);
       expect(topics).toHaveLength(8);
-      await until('a message on every device topic', () => (topics.every(t => received.has(t)) ? true : undefined));
+      await until('a message on every device topic', () =>
+        topics.every(t => received.has(t)) ? true : undefined,
+      );
 
-      const first = (device: string, stream: string) => received.get(`${prefix}/${stream}/${device}`)![0];
+      const first = (device: string, stream: string) =>
+        received.get(`${prefix}/${stream}/${device}`)![0];
       expect(first('meter1', 'energy')).toEqual({
         qos: 1,
         payload: {
-          timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          timestamp: expect.stringMatching(
+            /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+          ),
           total_energy_kwh: expect.any(Number),
           power_kw: expect.any(Number),
           voltage: expect.any(Number),
@@ -67,7 +79,13 @@ describe('device simulator against Mosquitto', () => {
         },
       });
       const heat = first('heatpump1', 'heatpump').payload;
-      expect(heat).toEqual({ device_id: 'heatpump1', timestamp: expect.any(Number), d0: expect.any(Number), d5: expect.any(Number), d6: expect.any(Number) });
+      expect(heat).toEqual({
+        device_id: 'heatpump1',
+        timestamp: expect.any(Number),
+        d0: expect.any(Number),
+        d5: expect.any(Number),
+        d6: expect.any(Number),
+      });
       expect(Math.abs(heat.timestamp - Date.now() / 1000)).toBeLessThan(60);
       for (let n = 1; n <= 5; n++) {
         expect(first(`sensor${n}`, 'temperature').payload).toEqual({
@@ -80,15 +98,23 @@ describe('device simulator against Mosquitto', () => {
       // At 100× the meters send every 10 ms: the counter keeps growing across messages.
       const meter1 = await until('20 messages from meter1', () => {
         const list = received.get(`${prefix}/energy/meter1`)!;
-        return list.length >= 20 ? list.map(m => m.payload.total_energy_kwh as number) : undefined;
+        return list.length >= 20
+          ? list.map(m => m.payload.total_energy_kwh as number)
+          : undefined;
       });
-      expect(meter1.every((kwh, i) => i === 0 || kwh >= meter1[i - 1])).toBe(true);
+      expect(meter1.every((kwh, i) => i === 0 || kwh >= meter1[i - 1])).toBe(
+        true,
+      );
 
       const ops = `http://127.0.0.1:${simulator.opsPort}`;
       expect((await fetch(`${ops}/health`)).status).toBe(200);
       const metrics = await (await fetch(`${ops}/metrics`)).text();
-      expect(metrics).toMatch(/^simulator_messages_published_total\{stream="energy"\} [1-9]\d*$/m);
-      expect(metrics).toMatch(/^simulator_expected_messages_per_second\{stream="energy"\} 200$/m);
+      expect(metrics).toMatch(
+        /^simulator_messages_published_total\{stream="energy"\} [1-9]\d*$/m,
+      );
+      expect(metrics).toMatch(
+        /^simulator_expected_messages_per_second\{stream="energy"\} 200$/m,
+      );
       expect(metrics).toMatch(/^simulator_rate_multiplier 100$/m);
     } finally {
       await simulator.stop('test');

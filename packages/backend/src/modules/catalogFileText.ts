@@ -45,7 +45,9 @@ export default createBackendModule({
         config: coreServices.rootConfig,
       },
       async init({ catalog, config }) {
-        const root = resolve(config.getOptionalString('catalog.fileText.root') ?? '../..');
+        const root = resolve(
+          config.getOptionalString('catalog.fileText.root') ?? '../..',
+        );
         catalog.addPlaceholderResolver('text', createFileTextResolver(root));
       },
     });

@@ -24,7 +24,9 @@ export interface LifecycleOptions {
  * leaves nothing behind when it fails, a final stop that removes the data,
  * and a restart that keeps it (for the outage tests).
  */
-export async function startLifecycle(options: LifecycleOptions): Promise<ServerLifecycle> {
+export async function startLifecycle(
+  options: LifecycleOptions,
+): Promise<ServerLifecycle> {
   const { dir, launch, current } = options;
   try {
     await (options.firstStart ?? launch)();

@@ -4,9 +4,15 @@
  * databases once per TTL instead of once per request. Failures are not kept.
  */
 export class TtlCache<T> {
-  private readonly entries = new Map<string, { expires: number; value: Promise<T> }>();
+  private readonly entries = new Map<
+    string,
+    { expires: number; value: Promise<T> }
+  >();
 
-  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get(key: string, load: () => Promise<T>): Promise<T> {
     const t = this.now();

@@ -9,7 +9,11 @@ export function useEntityKafka(intervalMs = DEFAULT_REFRESH_MS) {
   const api = useApi(streamingApiRef);
   const { entity } = useEntity();
   const ref = getCompoundEntityRef(entity);
-  return usePolling(() => api.getKafka(ref), [api, ref.kind, ref.namespace, ref.name], intervalMs);
+  return usePolling(
+    () => api.getKafka(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+    intervalMs,
+  );
 }
 
 /** The current entity's TimescaleDB view, refreshed every `intervalMs`. */
@@ -17,5 +21,9 @@ export function useEntityTimescale(intervalMs = DEFAULT_REFRESH_MS) {
   const api = useApi(streamingApiRef);
   const { entity } = useEntity();
   const ref = getCompoundEntityRef(entity);
-  return usePolling(() => api.getTimescale(ref), [api, ref.kind, ref.namespace, ref.name], intervalMs);
+  return usePolling(
+    () => api.getTimescale(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+    intervalMs,
+  );
 }

@@ -2,12 +2,23 @@
  * @jest-environment node
  */
 import type { DataMessage } from '@homelab/plugin-streaming-common';
-import { LiveConnection, LiveConnectionOptions, LiveConnectionState } from './LiveConnection';
+import {
+  LiveConnection,
+  LiveConnectionOptions,
+  LiveConnectionState,
+} from './LiveConnection';
 import { EnergyWsTestServer, eventually } from './testing';
 
-const fast = { backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, openTimeoutMs: 2000, pingIntervalMs: 1000 };
+const fast = {
+  backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+  openTimeoutMs: 2000,
+  pingIntervalMs: 1000,
+};
 
-function client(server: EnergyWsTestServer, overrides: Partial<LiveConnectionOptions> = {}) {
+function client(
+  server: EnergyWsTestServer,
+  overrides: Partial<LiveConnectionOptions> = {},
+) {
   const received: DataMessage[] = [];
   const states: LiveConnectionState[] = [];
   const connection = new LiveConnection({
@@ -20,7 +31,13 @@ function client(server: EnergyWsTestServer, overrides: Partial<LiveConnectionOpt
   });
   connection.start();
   const status = () => states[states.length - 1]?.status;
-  return { connection, received, states, status, values: () => received.map(m => m.data.fields.v) };
+  return {
+    connection,
+    received,
+    states,
+    status,
+    values: () => received.map(m => m.data.fields.v),
+  };
 }
 
 jest.setTimeout(20_000);
@@ -42,7 +59,11 @@ describe('LiveConnection', () => {
     await eventually(() => c.status() === 'live', 'live');
     expect(c.states[0].status).toBe('connecting');
     expect(server.offeredTokens[0]).toMatch(/^test\.1\./);
-    expect(server.subscribes[0]).toEqual({ streams: ['energy'], devices: ['meter1'], resume: undefined });
+    expect(server.subscribes[0]).toEqual({
+      streams: ['energy'],
+      devices: ['meter1'],
+      resume: undefined,
+    });
     server.publish('meter1', { v: 1 });
     server.publish('meter2', { v: 2 });
     server.publish('meter1', { v: 3 });
@@ -60,8 +81,13 @@ describe('LiveConnection', () => {
     // The server goes away abruptly; records keep arriving in Kafka meanwhile.
     await server.kill();
     await eventually(() => c.status() === 'reconnecting', 'reconnecting');
-    expect(c.states[c.states.length - 1].reason).toBe('the connection to energy-ws was lost (close code 1006)');
-    await eventually(() => c.states.find(s => s.reason?.startsWith('cannot reach energy-ws')), 'a failed reconnect');
+    expect(c.states[c.states.length - 1].reason).toBe(
+      'the connection to energy-ws was lost (close code 1006)',
+    );
+    await eventually(
+      () => c.states.find(s => s.reason?.startsWith('cannot reach energy-ws')),
+      'a failed reconnect',
+    );
     const restarted = new EnergyWsTestServer();
     // The same log: a restarted energy-ws still has Kafka behind it.
     (restarted as any).log = (server as any).log;
@@ -80,10 +106,20 @@ describe('LiveConnection', () => {
     stopClient = () => c.connection.stop();
     await eventually(() => c.status() === 'live', 'live');
     let v = 0;
-    const producer = setInterval(() => server.publish('meter1', { v: ++v }), 20);
+    const producer = setInterval(
+      () => server.publish('meter1', { v: ++v }),
+      20,
+    );
     try {
-      await eventually(() => server.offeredTokens.length >= 3, 'two refreshes', 15_000);
-      await eventually(() => c.received.length >= v - 1 && v > 60, 'records after refresh');
+      await eventually(
+        () => server.offeredTokens.length >= 3,
+        'two refreshes',
+        15_000,
+      );
+      await eventually(
+        () => c.received.length >= v - 1 && v > 60,
+        'records after refresh',
+      );
     } finally {
       clearInterval(producer);
     }
@@ -106,7 +142,10 @@ describe('LiveConnection', () => {
       },
     });
     stopClient = () => c.connection.stop();
-    await eventually(() => server.offeredTokens.length === 2 && c.status() === 'live', 'second connection live');
+    await eventually(
+      () => server.offeredTokens.length === 2 && c.status() === 'live',
+      'second connection live',
+    );
     expect(c.states.some(s => s.code === 'TOKEN_EXPIRED')).toBe(true);
   });
 
@@ -114,26 +153,44 @@ describe('LiveConnection', () => {
     server.rejectTokens = true;
     const c = client(server);
     stopClient = () => c.connection.stop();
-    const state = await eventually(() => c.states.find(s => s.status === 'error'), 'error');
-    expect(state).toMatchObject({ code: 'UNAUTHORIZED', reason: 'energy-ws refused the token: Invalid token (UNAUTHORIZED)' });
+    const state = await eventually(
+      () => c.states.find(s => s.status === 'error'),
+      'error',
+    );
+    expect(state).toMatchObject({
+      code: 'UNAUTHORIZED',
+      reason: 'energy-ws refused the token: Invalid token (UNAUTHORIZED)',
+    });
     expect(state.retryAt).toBeDefined();
     server.rejectTokens = false;
-    await eventually(() => c.status() === 'live', 'live once tokens are accepted');
+    await eventually(
+      () => c.status() === 'live',
+      'live once tokens are accepted',
+    );
   });
 
   it('stops at a refusal from the token route and retries when asked', async () => {
     let allowed = false;
     const c = client(server, {
       fetchToken: async () => {
-        if (!allowed) throw Object.assign(new Error('permission streaming.live.read denied'), { response: { status: 403 } });
+        if (!allowed)
+          throw Object.assign(
+            new Error('permission streaming.live.read denied'),
+            { response: { status: 403 } },
+          );
         return server.token();
       },
     });
     stopClient = () => c.connection.stop();
-    const state = await eventually(() => c.states.find(s => s.status === 'error'), 'error');
+    const state = await eventually(
+      () => c.states.find(s => s.status === 'error'),
+      'error',
+    );
     expect(state.code).toBe('TOKEN_ROUTE');
     expect(state.retryAt).toBeUndefined();
-    expect(state.reason).toBe('the streaming backend gave no live token (HTTP 403): permission streaming.live.read denied');
+    expect(state.reason).toBe(
+      'the streaming backend gave no live token (HTTP 403): permission streaming.live.read denied',
+    );
     allowed = true;
     c.connection.retryNow();
     await eventually(() => c.status() === 'live', 'live after retry');
@@ -144,8 +201,14 @@ describe('LiveConnection', () => {
     stopClient = () => c.connection.stop();
     await eventually(() => c.status() === 'live', 'live');
     await server.kill();
-    const state = await eventually(() => c.states.find(s => s.status === 'error'), 'error', 5000);
+    const state = await eventually(
+      () => c.states.find(s => s.status === 'error'),
+      'error',
+      5000,
+    );
     expect(state).toMatchObject({ code: 'UNREACHABLE', attempt: 3 });
-    expect(state.reason).toContain(`cannot reach energy-ws at ws://127.0.0.1:${server.port}/ws/energy`);
+    expect(state.reason).toContain(
+      `cannot reach energy-ws at ws://127.0.0.1:${server.port}/ws/energy`,
+    );
   });
 });

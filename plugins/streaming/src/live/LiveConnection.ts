@@ -72,7 +72,10 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 function errorText(error: unknown): string {
-  const e = error as { body?: { error?: { message?: unknown } }; message?: unknown };
+  const e = error as {
+    body?: { error?: { message?: unknown } };
+    message?: unknown;
+  };
   const message = e?.body?.error?.message ?? e?.message;
   return typeof message === 'string' ? message : String(error);
 }
@@ -112,7 +115,10 @@ export class LiveConnection {
 
   start(): void {
     this.emit({ status: 'connecting', attempt: 0 });
-    this.pingTimer = setInterval(() => this.keepalive(), this.options.pingIntervalMs ?? 20_000);
+    this.pingTimer = setInterval(
+      () => this.keepalive(),
+      this.options.pingIntervalMs ?? 20_000,
+    );
     void this.connect();
   }
 
@@ -121,7 +127,8 @@ export class LiveConnection {
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
     clearInterval(this.pingTimer);
-    for (const link of [this.current, this.standby]) if (link) this.close(link, 1000, 'client closed');
+    for (const link of [this.current, this.standby])
+      if (link) this.close(link, 1000, 'client closed');
     this.current = this.standby = undefined;
   }
 
@@ -138,7 +145,9 @@ export class LiveConnection {
   }
 
   private emit(state: LiveConnectionState): void {
-    const warning = state.warning ?? (state.status === 'live' ? this.state.warning : undefined);
+    const warning =
+      state.warning ??
+      (state.status === 'live' ? this.state.warning : undefined);
     this.state = warning ? { ...state, warning } : state;
     this.options.onState(this.state);
   }
@@ -146,7 +155,12 @@ export class LiveConnection {
   private async obtainToken(force: boolean): Promise<HeldToken> {
     const held = this.token;
     // A token with less than a refresh margin left would expire right after connecting.
-    if (!force && held && held.expiresAtMs - Date.now() > this.refreshMargin(held)) return held;
+    if (
+      !force &&
+      held &&
+      held.expiresAtMs - Date.now() > this.refreshMargin(held)
+    )
+      return held;
     const receivedAt = Date.now();
     const response = await this.options.fetchToken();
     const lifetimeMs = Math.max(1000, response.expiresInSeconds * 1000);
@@ -167,9 +181,16 @@ export class LiveConnection {
     } catch (error) {
       if (this.stopped || generation !== this.generation) return;
       const status = httpStatus(error);
-      const reason = `the streaming backend gave no live token${status ? ` (HTTP ${status})` : ''}: ${errorText(error)}`;
+      const reason = `the streaming backend gave no live token${
+        status ? ` (HTTP ${status})` : ''
+      }: ${errorText(error)}`;
       if (status !== undefined && FINAL_TOKEN_STATUSES.has(status)) {
-        this.emit({ status: 'error', code: 'TOKEN_ROUTE', reason, attempt: ++this.attempt });
+        this.emit({
+          status: 'error',
+          code: 'TOKEN_ROUTE',
+          reason,
+          attempt: ++this.attempt,
+        });
       } else {
         this.retry('TOKEN_ROUTE', reason);
       }
@@ -181,19 +202,46 @@ export class LiveConnection {
 
   private open(token: HeldToken): Link {
     const url = token.response.websocketUrl;
-    const protocols = [WS_SUBPROTOCOL, `${WS_TOKEN_SUBPROTOCOL_PREFIX}${token.response.token}`];
-    const ws = this.options.createSocket ? this.options.createSocket(url, protocols) : new WebSocket(url, protocols);
-    const link: Link = { ws, url, subscribed: false, done: false, lastFrameAt: Date.now() };
+    const protocols = [
+      WS_SUBPROTOCOL,
+      `${WS_TOKEN_SUBPROTOCOL_PREFIX}${token.response.token}`,
+    ];
+    const ws = this.options.createSocket
+      ? this.options.createSocket(url, protocols)
+      : new WebSocket(url, protocols);
+    const link: Link = {
+      ws,
+      url,
+      subscribed: false,
+      done: false,
+      lastFrameAt: Date.now(),
+    };
     ws.onopen = () => {
       const { streams, devices } = this.options;
-      const resume = this.resumePositions().filter(p => streams.includes(p.split(':')[0] as StreamName));
-      ws.send(JSON.stringify({ type: 'subscribe', streams, ...(devices?.length ? { devices } : {}), ...(resume.length ? { resume } : {}) }));
+      const resume = this.resumePositions().filter(p =>
+        streams.includes(p.split(':')[0] as StreamName),
+      );
+      ws.send(
+        JSON.stringify({
+          type: 'subscribe',
+          streams,
+          ...(devices?.length ? { devices } : {}),
+          ...(resume.length ? { resume } : {}),
+        }),
+      );
     };
     ws.onmessage = event => this.onFrame(link, event.data);
     ws.onclose = event => this.onClose(link, event.code);
     ws.onerror = () => undefined;
     link.openTimer = setTimeout(() => {
-      if (!link.subscribed) this.lost(link, 'UNREACHABLE', `energy-ws at ${url} did not answer within ${(this.options.openTimeoutMs ?? 10_000) / 1000} s`);
+      if (!link.subscribed)
+        this.lost(
+          link,
+          'UNREACHABLE',
+          `energy-ws at ${url} did not answer within ${
+            (this.options.openTimeoutMs ?? 10_000) / 1000
+          } s`,
+        );
     }, this.options.openTimeoutMs ?? 10_000);
     return link;
   }
@@ -224,7 +272,9 @@ export class LiveConnection {
   }
 
   private isNew(message: DataMessage): boolean {
-    const position = message.position ? parsePosition(message.position) : undefined;
+    const position = message.position
+      ? parsePosition(message.position)
+      : undefined;
     if (!position) return true;
     const key = `${position.stream}:${position.partition}`;
     const offset = Number(position.offset);
@@ -254,19 +304,29 @@ export class LiveConnection {
 
   private onServerError(link: Link, message: ErrorMessage): void {
     if (message.code === 'POSITION_EXPIRED') {
-      this.emit({ ...this.state, warning: `Some readings are no longer in Kafka and cannot be shown: ${message.message}` });
+      this.emit({
+        ...this.state,
+        warning: `Some readings are no longer in Kafka and cannot be shown: ${message.message}`,
+      });
       return;
     }
     link.error = message;
-    if (message.code === 'UNAUTHORIZED' || message.code === 'TOKEN_EXPIRED') this.token = undefined;
+    if (message.code === 'UNAUTHORIZED' || message.code === 'TOKEN_EXPIRED')
+      this.token = undefined;
   }
 
   private onClose(link: Link, closeCode: number): void {
     if (link.done) return;
     const error = link.error;
     if (error) this.lost(link, error.code, `${error.message} (${error.code})`);
-    else if (!link.subscribed) this.lost(link, 'UNREACHABLE', `cannot reach energy-ws at ${link.url}`);
-    else this.lost(link, 'LOST', `the connection to energy-ws was lost (close code ${closeCode})`);
+    else if (!link.subscribed)
+      this.lost(link, 'UNREACHABLE', `cannot reach energy-ws at ${link.url}`);
+    else
+      this.lost(
+        link,
+        'LOST',
+        `the connection to energy-ws was lost (close code ${closeCode})`,
+      );
   }
 
   /** A link failed: a standby is just retried later; the current link means reconnecting. */
@@ -288,14 +348,24 @@ export class LiveConnection {
         this.retry(code, reason, code === 'TOKEN_EXPIRED' ? 0 : undefined);
         return;
       case 'UNAUTHORIZED':
-        this.retry(code, `energy-ws refused the token: ${reason}`, undefined, 'error');
+        this.retry(
+          code,
+          `energy-ws refused the token: ${reason}`,
+          undefined,
+          'error',
+        );
         return;
       default:
         this.retry(code, reason);
     }
   }
 
-  private retry(code: string, reason: string, delayMs?: number, status?: LiveStatus): void {
+  private retry(
+    code: string,
+    reason: string,
+    delayMs?: number,
+    status?: LiveStatus,
+  ): void {
     this.attempt++;
     const delay = delayMs ?? this.backoff.next();
     const persistent = this.attempt >= (this.options.errorAfterAttempts ?? 5);
@@ -315,7 +385,10 @@ export class LiveConnection {
     const token = this.token;
     if (!token) return;
     const wait = token.expiresAtMs - this.refreshMargin(token) - Date.now();
-    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, wait));
+    this.refreshTimer = setTimeout(
+      () => void this.refresh(),
+      Math.max(0, wait),
+    );
   }
 
   private async refresh(): Promise<void> {
@@ -337,10 +410,17 @@ export class LiveConnection {
     if (!link?.subscribed || link.done) return;
     const interval = this.options.pingIntervalMs ?? 20_000;
     if (Date.now() - link.lastFrameAt > interval * 2.5) {
-      this.lost(link, 'LOST', `energy-ws stopped answering (nothing for ${Math.round((interval * 2.5) / 1000)} s)`);
+      this.lost(
+        link,
+        'LOST',
+        `energy-ws stopped answering (nothing for ${Math.round(
+          (interval * 2.5) / 1000,
+        )} s)`,
+      );
       return;
     }
-    if (link.ws.readyState === 1) link.ws.send(JSON.stringify({ type: 'ping' }));
+    if (link.ws.readyState === 1)
+      link.ws.send(JSON.stringify({ type: 'ping' }));
   }
 
   private close(link: Link, code: number, reason: string): void {

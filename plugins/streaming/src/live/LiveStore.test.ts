@@ -2,7 +2,8 @@ import type { DataMessage } from '@homelab/plugin-streaming-common';
 import { LiveStore } from './LiveStore';
 import { RingBuffer } from './RingBuffer';
 
-const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s)).toISOString();
+const at = (s: number) =>
+  new Date(Date.UTC(2026, 0, 1, 12, 0, s)).toISOString();
 const data = (device: string, s: number, v: number): DataMessage => ({
   type: 'data',
   stream: 'energy',
@@ -30,15 +31,35 @@ describe('LiveStore', () => {
     const store = new LiveStore();
     store.addLive(data('m1', 10, 10));
     store.addLive(data('m1', 11, 11));
-    store.backfill('energy', [8, 9, 10, 11].map(s => ({ ts: at(s), deviceId: 'm1', fields: { power_kw: s } })));
-    expect(store.allSeries()[0].points.map(p => p.fields.power_kw)).toEqual([8, 9, 10, 11]);
-    expect(store.latestValues()).toEqual([expect.objectContaining({ deviceId: 'm1', ts: at(11), fields: { power_kw: 11 } })]);
+    store.backfill(
+      'energy',
+      [8, 9, 10, 11].map(s => ({
+        ts: at(s),
+        deviceId: 'm1',
+        fields: { power_kw: s },
+      })),
+    );
+    expect(store.allSeries()[0].points.map(p => p.fields.power_kw)).toEqual([
+      8, 9, 10, 11,
+    ]);
+    expect(store.latestValues()).toEqual([
+      expect.objectContaining({
+        deviceId: 'm1',
+        ts: at(11),
+        fields: { power_kw: 11 },
+      }),
+    ]);
   });
 
   it('shows history in the latest-value table until live data arrives', () => {
     const store = new LiveStore();
-    store.backfill('energy', [{ ts: at(1), deviceId: 'm2', fields: { voltage_l1: 230 } }]);
-    expect(store.latestValues()[0]).toMatchObject({ deviceId: 'm2', fields: { voltage_l1: 230 } });
+    store.backfill('energy', [
+      { ts: at(1), deviceId: 'm2', fields: { voltage_l1: 230 } },
+    ]);
+    expect(store.latestValues()[0]).toMatchObject({
+      deviceId: 'm2',
+      fields: { voltage_l1: 230 },
+    });
   });
 
   it('stays bounded at 20 msg/s: readings within a slot keep only the newest, and old points fall out', () => {
@@ -46,7 +67,13 @@ describe('LiveStore', () => {
     const start = Date.UTC(2026, 0, 1);
     for (let i = 0; i < 20 * 600; i++) {
       const ts = new Date(start + i * 50).toISOString();
-      store.addLive({ type: 'data', stream: 'energy', timestamp: ts, data: { ts, fields: { v: i } }, device_id: 'fast' });
+      store.addLive({
+        type: 'data',
+        stream: 'energy',
+        timestamp: ts,
+        data: { ts, fields: { v: i } },
+        device_id: 'fast',
+      });
     }
     const [series] = store.allSeries();
     expect(series.points).toHaveLength(100);

@@ -1,4 +1,8 @@
-import type { DataMessage, LiveHistoryPoint, StreamName } from '@homelab/plugin-streaming-common';
+import type {
+  DataMessage,
+  LiveHistoryPoint,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
 import { RingBuffer } from './RingBuffer';
 
 export interface ChartPoint {
@@ -67,7 +71,13 @@ export class LiveStore {
     if (!buffer) return;
     const previous = this.latest.get(key);
     if (!previous || Date.parse(previous.ts) <= t) {
-      this.latest.set(key, { key, stream: message.stream, deviceId, ts: message.data.ts, fields: message.data.fields });
+      this.latest.set(key, {
+        key,
+        stream: message.stream,
+        deviceId,
+        ts: message.data.ts,
+        fields: message.data.fields,
+      });
     }
     this.append(buffer, { t, fields: message.data.fields });
     this.version++;
@@ -100,7 +110,13 @@ export class LiveStore {
       for (const p of live) this.append(buffer, p);
       if (!this.latest.has(key) && older.length) {
         const newest = older[older.length - 1];
-        this.latest.set(key, { key, stream, deviceId, ts: new Date(newest.t).toISOString(), fields: newest.fields });
+        this.latest.set(key, {
+          key,
+          stream,
+          deviceId,
+          ts: new Date(newest.t).toISOString(),
+          fields: newest.fields,
+        });
       }
     }
     this.version++;
@@ -108,7 +124,8 @@ export class LiveStore {
 
   /** Forgets chart points older than `cutoffMs`. */
   prune(cutoffMs: number): void {
-    for (const buffer of this.series.values()) buffer.dropWhile(p => p.t < cutoffMs);
+    for (const buffer of this.series.values())
+      buffer.dropWhile(p => p.t < cutoffMs);
   }
 
   latestValues(): DeviceLatest[] {
@@ -132,7 +149,8 @@ export class LiveStore {
   /** Every numeric field seen, for the chart's field picker. */
   fieldNames(): string[] {
     const names = new Set<string>();
-    for (const l of this.latest.values()) for (const f of Object.keys(l.fields)) names.add(f);
+    for (const l of this.latest.values())
+      for (const f of Object.keys(l.fields)) names.add(f);
     return [...names].sort();
   }
 
@@ -152,7 +170,11 @@ export class LiveStore {
   private append(buffer: RingBuffer<ChartPoint>, point: ChartPoint): void {
     const last = buffer.last();
     if (last && point.t <= last.t) return;
-    if (last && Math.floor(last.t / this.slotMs) === Math.floor(point.t / this.slotMs)) buffer.replaceLast(point);
+    if (
+      last &&
+      Math.floor(last.t / this.slotMs) === Math.floor(point.t / this.slotMs)
+    )
+      buffer.replaceLast(point);
     else buffer.push(point);
   }
 }

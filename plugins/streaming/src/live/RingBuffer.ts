@@ -9,7 +9,10 @@ export class RingBuffer<T> {
   private count = 0;
 
   constructor(readonly capacity: number) {
-    if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!(Number.isInteger(capacity) && capacity > 0))
+      throw new RangeError(
+        `capacity must be a positive integer, got ${capacity}`,
+      );
     this.items = new Array(capacity);
   }
 
@@ -51,7 +54,8 @@ export class RingBuffer<T> {
 
   toArray(): T[] {
     const out: T[] = new Array(this.count);
-    for (let i = 0; i < this.count; i++) out[i] = this.items[(this.start + i) % this.capacity] as T;
+    for (let i = 0; i < this.count; i++)
+      out[i] = this.items[(this.start + i) % this.capacity] as T;
     return out;
   }
 

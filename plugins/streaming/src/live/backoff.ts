@@ -25,7 +25,10 @@ export class Backoff {
   }
 
   next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
+    const base = Math.min(
+      this.maxMs,
+      this.initialMs * this.factor ** this.attempt,
+    );
     this.attempt++;
     return Math.round(base * (1 + this.jitter * (this.random() * 2 - 1)));
   }

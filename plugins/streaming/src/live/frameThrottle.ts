@@ -4,8 +4,14 @@
  * update per frame. Falls back to a 16 ms timer where there is no
  * requestAnimationFrame (tests, background tabs still get timers).
  */
-export function frameThrottle(render: () => void): { schedule(): void; cancel(): void } {
-  const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : undefined;
+export function frameThrottle(render: () => void): {
+  schedule(): void;
+  cancel(): void;
+} {
+  const raf =
+    typeof requestAnimationFrame === 'function'
+      ? requestAnimationFrame
+      : undefined;
   let handle: number | ReturnType<typeof setTimeout> | undefined;
   const run = () => {
     handle = undefined;

@@ -1,5 +1,9 @@
 export { LiveConnection } from './LiveConnection';
-export type { LiveConnectionOptions, LiveConnectionState, LiveStatus } from './LiveConnection';
+export type {
+  LiveConnectionOptions,
+  LiveConnectionState,
+  LiveStatus,
+} from './LiveConnection';
 export { LiveStore, UNKNOWN_DEVICE } from './LiveStore';
 export type { ChartPoint, DeviceLatest, DeviceSeries } from './LiveStore';
 export { RingBuffer } from './RingBuffer';

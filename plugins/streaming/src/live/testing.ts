@@ -20,13 +20,29 @@ import {
  */
 export class EnergyWsTestServer {
   private wss?: WebSocketServer;
-  private readonly log: Array<{ stream: StreamName; partition: number; offset: number; deviceId: string; ts: string; fields: Record<string, number> }> = [];
-  private readonly sessions = new Set<{ socket: WebSocket; streams?: Set<string>; devices?: Set<string>; cursor: Map<string, number> }>();
+  private readonly log: Array<{
+    stream: StreamName;
+    partition: number;
+    offset: number;
+    deviceId: string;
+    ts: string;
+    fields: Record<string, number>;
+  }> = [];
+  private readonly sessions = new Set<{
+    socket: WebSocket;
+    streams?: Set<string>;
+    devices?: Set<string>;
+    cursor: Map<string, number>;
+  }>();
   private tokenCount = 0;
   port = 0;
   rejectTokens = false;
   /** Every subscribe frame received, in order. */
-  readonly subscribes: Array<{ streams: string[]; devices?: string[]; resume?: string[] }> = [];
+  readonly subscribes: Array<{
+    streams: string[];
+    devices?: string[];
+    resume?: string[];
+  }> = [];
   /** Tokens offered on each upgrade, in order. */
   readonly offeredTokens: string[] = [];
 
@@ -35,7 +51,8 @@ export class EnergyWsTestServer {
       port,
       host: '127.0.0.1',
       path: WS_PATH,
-      handleProtocols: offered => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+      handleProtocols: offered =>
+        offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false,
     });
     await new Promise<void>((resolve, reject) => {
       wss.once('listening', resolve);
@@ -43,7 +60,9 @@ export class EnergyWsTestServer {
     });
     this.wss = wss;
     this.port = (wss.address() as AddressInfo).port;
-    wss.on('connection', (socket, req) => this.admit(socket, String(req.headers['sec-websocket-protocol'] ?? '')));
+    wss.on('connection', (socket, req) =>
+      this.admit(socket, String(req.headers['sec-websocket-protocol'] ?? '')),
+    );
     return this;
   }
 
@@ -68,10 +87,24 @@ export class EnergyWsTestServer {
   }
 
   /** Appends a record to the log (partition by device) and sends it to subscribed clients. */
-  publish(deviceId: string, fields: Record<string, number>, ts = new Date(), stream: StreamName = 'energy') {
+  publish(
+    deviceId: string,
+    fields: Record<string, number>,
+    ts = new Date(),
+    stream: StreamName = 'energy',
+  ) {
     const partition = deviceId.length % 3;
-    const offset = this.log.filter(r => r.stream === stream && r.partition === partition).length;
-    const record = { stream, partition, offset, deviceId, ts: ts.toISOString(), fields };
+    const offset = this.log.filter(
+      r => r.stream === stream && r.partition === partition,
+    ).length;
+    const record = {
+      stream,
+      partition,
+      offset,
+      deviceId,
+      ts: ts.toISOString(),
+      fields,
+    };
     this.log.push(record);
     for (const session of this.sessions) this.deliver(session, record);
     return record;
@@ -80,7 +113,13 @@ export class EnergyWsTestServer {
   /** Seed 003 graceful shutdown: tell clients to reconnect, then stop listening. */
   async shutdown(): Promise<void> {
     for (const { socket } of this.sessions) {
-      socket.send(JSON.stringify({ type: 'error', code: 'SHUTTING_DOWN', message: 'Server is shutting down; reconnect' }));
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'SHUTTING_DOWN',
+          message: 'Server is shutting down; reconnect',
+        }),
+      );
       socket.close(1001, 'SHUTTING_DOWN');
     }
     await this.close();
@@ -104,11 +143,23 @@ export class EnergyWsTestServer {
 
   private admit(socket: WebSocket, header: string) {
     const offered = header.split(',').map(s => s.trim());
-    const token = offered.find(p => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length);
+    const token = offered
+      .find(p => p.startsWith(WS_TOKEN_SUBPROTOCOL_PREFIX))
+      ?.slice(WS_TOKEN_SUBPROTOCOL_PREFIX.length);
     if (token) this.offeredTokens.push(token);
     const expiresAt = Number(token?.split('.')[2]);
-    if (this.rejectTokens || !token?.startsWith('test.') || !(expiresAt > Date.now())) {
-      socket.send(JSON.stringify({ type: 'error', code: 'UNAUTHORIZED', message: 'Invalid token' }));
+    if (
+      this.rejectTokens ||
+      !token?.startsWith('test.') ||
+      !(expiresAt > Date.now())
+    ) {
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'UNAUTHORIZED',
+          message: 'Invalid token',
+        }),
+      );
       socket.close(1008, 'UNAUTHORIZED');
       return;
     }
@@ -120,7 +171,13 @@ export class EnergyWsTestServer {
     };
     this.sessions.add(session);
     const expiry = setTimeout(() => {
-      socket.send(JSON.stringify({ type: 'error', code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a new token' }));
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'TOKEN_EXPIRED',
+          message: 'Token expired; reconnect with a new token',
+        }),
+      );
       socket.close(1008, 'TOKEN_EXPIRED');
     }, expiresAt - Date.now());
     socket.on('close', () => {
@@ -130,26 +187,52 @@ export class EnergyWsTestServer {
     socket.on('message', raw => {
       const message = JSON.parse(raw.toString());
       if (message.type === 'ping') {
-        socket.send(JSON.stringify({ type: 'pong', timestamp: new Date().toISOString() }));
+        socket.send(
+          JSON.stringify({ type: 'pong', timestamp: new Date().toISOString() }),
+        );
         return;
       }
       if (message.type !== 'subscribe') return;
-      this.subscribes.push({ streams: message.streams, devices: message.devices, resume: message.resume });
+      this.subscribes.push({
+        streams: message.streams,
+        devices: message.devices,
+        resume: message.resume,
+      });
       session.streams = new Set(message.streams);
       session.devices = message.devices ? new Set(message.devices) : undefined;
       session.cursor.clear();
-      socket.send(JSON.stringify({ type: 'subscribed', streams: message.streams, ...(message.resume ? { replayFrom: message.resume } : {}) }));
+      socket.send(
+        JSON.stringify({
+          type: 'subscribed',
+          streams: message.streams,
+          ...(message.resume ? { replayFrom: message.resume } : {}),
+        }),
+      );
       for (const text of message.resume ?? []) {
         const p = parsePosition(text)!;
         session.cursor.set(`${p.stream}:${p.partition}`, Number(p.offset) + 1);
       }
       // Replay what each resumed partition missed, then live continues from the cursor.
-      for (const record of this.log) if (session.cursor.has(`${record.stream}:${record.partition}`)) this.deliver(session, record);
+      for (const record of this.log)
+        if (session.cursor.has(`${record.stream}:${record.partition}`))
+          this.deliver(session, record);
     });
   }
 
-  private deliver(session: { socket: WebSocket; streams?: Set<string>; devices?: Set<string>; cursor: Map<string, number> }, record: EnergyWsTestServer['log'][number]) {
-    if (!session.streams?.has(record.stream) || session.socket.readyState !== WebSocket.OPEN) return;
+  private deliver(
+    session: {
+      socket: WebSocket;
+      streams?: Set<string>;
+      devices?: Set<string>;
+      cursor: Map<string, number>;
+    },
+    record: EnergyWsTestServer['log'][number],
+  ) {
+    if (
+      !session.streams?.has(record.stream) ||
+      session.socket.readyState !== WebSocket.OPEN
+    )
+      return;
     const key = `${record.stream}:${record.partition}`;
     const next = session.cursor.get(key);
     if (next !== undefined && record.offset < next) return;
@@ -168,12 +251,17 @@ export class EnergyWsTestServer {
 }
 
 /** Polls until `probe` holds, or fails naming `what` after the deadline. */
-export async function eventually<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise(r => setTimeout(r, 20));
   }
 }

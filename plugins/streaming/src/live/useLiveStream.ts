@@ -1,7 +1,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
-import type { DataMessage, LiveStreamRef, StreamName } from '@homelab/plugin-streaming-common';
-import { LiveConnection, LiveConnectionOptions, LiveConnectionState } from './LiveConnection';
+import type {
+  DataMessage,
+  LiveStreamRef,
+  StreamName,
+} from '@homelab/plugin-streaming-common';
+import {
+  LiveConnection,
+  LiveConnectionOptions,
+  LiveConnectionState,
+} from './LiveConnection';
 import { DeviceLatest, DeviceSeries, LiveStore } from './LiveStore';
 import { frameThrottle } from './frameThrottle';
 import type { StreamingLiveApi } from './LiveApi';
@@ -26,7 +34,16 @@ export interface UseLiveStreamOptions {
   windowMinutes: number;
   paused: boolean;
   /** For tests: faster backoff, shorter timeouts. */
-  connection?: Partial<Pick<LiveConnectionOptions, 'backoff' | 'pingIntervalMs' | 'openTimeoutMs' | 'errorAfterAttempts' | 'createSocket'>>;
+  connection?: Partial<
+    Pick<
+      LiveConnectionOptions,
+      | 'backoff'
+      | 'pingIntervalMs'
+      | 'openTimeoutMs'
+      | 'errorAfterAttempts'
+      | 'createSocket'
+    >
+  >;
 }
 
 /** What to subscribe to, and which records to keep, for an annotation like `energy,heatpump:hp1`. */
@@ -35,7 +52,10 @@ export function subscriptionFor(refs: LiveStreamRef[], device?: string) {
   const allowed = new Map<StreamName, Set<string> | undefined>();
   for (const stream of streams) {
     const own = refs.filter(r => r.stream === stream);
-    allowed.set(stream, own.some(r => !r.device) ? undefined : new Set(own.map(r => r.device!)));
+    allowed.set(
+      stream,
+      own.some(r => !r.device) ? undefined : new Set(own.map(r => r.device!)),
+    );
   }
   // energy-ws filters devices across all streams of a subscribe, so it can
   // only filter when every stream is limited; otherwise the tab filters.
@@ -43,8 +63,8 @@ export function subscriptionFor(refs: LiveStreamRef[], device?: string) {
   const devices = device
     ? [device]
     : everyLimited
-      ? [...new Set([...allowed.values()].flatMap(s => [...s!]))]
-      : undefined;
+    ? [...new Set([...allowed.values()].flatMap(s => [...s!]))]
+    : undefined;
   const accepts = (m: DataMessage) => {
     if (device) return m.device_id === device;
     const set = allowed.get(m.stream);
@@ -61,8 +81,16 @@ export function useLiveStream(options: UseLiveStreamOptions) {
   const { api, entity, refs, device, windowMinutes, paused } = options;
   const entityKey = `${entity.kind}:${entity.namespace}/${entity.name}`;
   const refsKey = refs.map(r => `${r.stream}:${r.device ?? ''}`).join(',');
-  const [state, setState] = useState<LiveConnectionState>({ status: 'connecting', attempt: 0 });
-  const [view, setView] = useState<LiveView>({ latest: [], series: [], fields: [], at: Date.now() });
+  const [state, setState] = useState<LiveConnectionState>({
+    status: 'connecting',
+    attempt: 0,
+  });
+  const [view, setView] = useState<LiveView>({
+    latest: [],
+    series: [],
+    fields: [],
+    at: Date.now(),
+  });
   const [historyError, setHistoryError] = useState<Error | undefined>();
   const storeRef = useRef(new LiveStore());
   const connectionRef = useRef<LiveConnection | undefined>();
@@ -123,10 +151,19 @@ export function useLiveStream(options: UseLiveStreamOptions) {
     setHistoryError(undefined);
     Promise.all(
       streams.map(async stream => {
-        const history = await api.getLiveHistory(entity, { stream, minutes: windowMinutes });
+        const history = await api.getLiveHistory(entity, {
+          stream,
+          minutes: windowMinutes,
+        });
         if (cancelled || store !== storeRef.current) return;
         const kept = history.points.filter(p =>
-          accepts({ type: 'data', stream, timestamp: p.ts, data: { ts: p.ts, fields: p.fields }, device_id: p.deviceId }),
+          accepts({
+            type: 'data',
+            stream,
+            timestamp: p.ts,
+            data: { ts: p.ts, fields: p.fields },
+            device_id: p.deviceId,
+          }),
         );
         store.backfill(stream, kept);
         throttle.schedule();

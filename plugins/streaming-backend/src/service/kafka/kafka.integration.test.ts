@@ -3,7 +3,12 @@ import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
-import { CONSUMER_GROUP_COMMAND, kafkaTool, parseConsumerGroupDescribe, testInfra } from '@homelab/infra';
+import {
+  CONSUMER_GROUP_COMMAND,
+  kafkaTool,
+  parseConsumerGroupDescribe,
+  testInfra,
+} from '@homelab/infra';
 import { KafkaClusters, readKafkaSettings } from './clusters';
 import { KafkaService } from './KafkaService';
 import { LagStore } from './LagStore';
@@ -17,7 +22,11 @@ const topic = `streaming-lag-${id}`;
 const group = `streaming-lag-group-${id}`;
 const databases = pluginTestDatabases();
 
-const kafka = new Kafka({ clientId: `streaming-test-${id}`, brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: `streaming-test-${id}`,
+  brokers: kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
 const admin = kafka.admin();
 let producer: Producer;
 let consumer: Consumer;
@@ -35,11 +44,19 @@ function entity(annotations: Record<string, string>): Entity {
 async function produce(partition: number, count: number) {
   await producer.send({
     topic,
-    messages: Array.from({ length: count }, (_, i) => ({ partition, key: `k${i}`, value: `v${i}` })),
+    messages: Array.from({ length: count }, (_, i) => ({
+      partition,
+      key: `k${i}`,
+      value: `v${i}`,
+    })),
   });
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -50,7 +67,13 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
 }
 
 async function referee(groupId: string) {
-  const out = await kafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', kafkaBrokers.join(','), '--describe', '--group', groupId]);
+  const out = await kafkaTool(CONSUMER_GROUP_COMMAND, [
+    '--bootstrap-server',
+    kafkaBrokers.join(','),
+    '--describe',
+    '--group',
+    groupId,
+  ]);
   return parseConsumerGroupDescribe(out).filter(r => r.topic === topic);
 }
 
@@ -92,7 +115,14 @@ beforeAll(async () => {
   ]);
 
   clusters = new KafkaClusters(
-    readKafkaSettings(new ConfigReader({ kafka: { clientId: 'backstage-test', clusters: [{ name: 'local', brokers: kafkaBrokers }] } })),
+    readKafkaSettings(
+      new ConfigReader({
+        kafka: {
+          clientId: 'backstage-test',
+          clusters: [{ name: 'local', brokers: kafkaBrokers }],
+        },
+      }),
+    ),
     logger,
   );
 }, 120_000);
@@ -106,36 +136,58 @@ afterAll(async () => {
 }, 60_000);
 
 describe('Kafka lag against a real broker', () => {
-  it('matches Kafka\'s own consumer-group command and flags the never-committed partition', async () => {
+  it("matches Kafka's own consumer-group command and flags the never-committed partition", async () => {
     const service = new KafkaService(clusters, undefined, logger, 0);
     const [ours, theirs] = await Promise.all([
-      service.forEntity(entity({ 'kafka.apache.org/consumer-groups': `local/${group}` })),
+      service.forEntity(
+        entity({ 'kafka.apache.org/consumer-groups': `local/${group}` }),
+      ),
       referee(group),
     ]);
     const g = ours.groups[0];
     expect(g.error).toBeUndefined();
     expect(g.state).toBe('Stable');
     expect(g.members).toHaveLength(1);
-    expect(g.members[0].assignments).toEqual([{ topic, partitions: [0, 1, 2] }]);
+    expect(g.members[0].assignments).toEqual([
+      { topic, partitions: [0, 1, 2] },
+    ]);
 
     const partitions = g.topics.find(t => t.topic === topic)!.partitions;
     expect(theirs).toHaveLength(3);
     for (const row of theirs) {
       const p = partitions.find(x => x.partition === row.partition)!;
-      expect({ partition: p.partition, committed: p.committedOffset, end: p.highWatermark, lag: p.lag }).toEqual({
+      expect({
+        partition: p.partition,
+        committed: p.committedOffset,
+        end: p.highWatermark,
+        lag: p.lag,
+      }).toEqual({
         partition: row.partition,
         committed: row.currentOffset,
         end: row.logEndOffset,
         lag: row.lag,
       });
     }
-    expect(partitions.map(p => [p.partition, p.committedOffset, p.highWatermark, p.lag, p.state])).toEqual([
+    expect(
+      partitions.map(p => [
+        p.partition,
+        p.committedOffset,
+        p.highWatermark,
+        p.lag,
+        p.state,
+      ]),
+    ).toEqual([
       [0, 4, 10, 6, 'ok'],
       [1, 7, 7, 0, 'ok'],
       [2, null, 5, null, 'no-committed-offset'],
     ]);
     expect(g.totalLag).toBe(6);
-    expect(g.worstPartition).toEqual({ topic, partition: 0, lag: 6, state: 'ok' });
+    expect(g.worstPartition).toEqual({
+      topic,
+      partition: 0,
+      lag: 6,
+      state: 'ok',
+    });
     expect(g.stateCounts).toEqual({ ok: 2, 'no-committed-offset': 1 });
 
     const details = ours.topics.find(t => t.topic === topic)!;
@@ -150,20 +202,45 @@ describe('Kafka lag against a real broker', () => {
 
   it('flags a committed offset that retention deleted, with the records lost', async () => {
     const lost = `${group}-lost`;
-    await admin.setOffsets({ groupId: lost, topic, partitions: [{ partition: 0, offset: '2' }] });
-    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '5' }] });
+    await admin.setOffsets({
+      groupId: lost,
+      topic,
+      partitions: [{ partition: 0, offset: '2' }],
+    });
+    await admin.deleteTopicRecords({
+      topic,
+      partitions: [{ partition: 0, offset: '5' }],
+    });
     const service = new KafkaService(clusters, undefined, logger, 0);
     const [ours, theirs] = await Promise.all([
-      service.forEntity(entity({ 'kafka.apache.org/consumer-groups': `local/${lost}` })),
+      service.forEntity(
+        entity({ 'kafka.apache.org/consumer-groups': `local/${lost}` }),
+      ),
       referee(lost),
     ]);
-    const p0 = ours.groups[0].topics[0].partitions.find(p => p.partition === 0)!;
-    expect(p0).toMatchObject({ committedOffset: 2, logStartOffset: 5, highWatermark: 10, lag: 8, state: 'below-log-start', lostRecords: 3 });
-    expect(theirs.find(r => r.partition === 0)).toMatchObject({ currentOffset: 2, logEndOffset: 10, lag: 8 });
-    expect(ours.groups[0].worstPartition).toMatchObject({ partition: 0, state: 'below-log-start' });
+    const p0 = ours.groups[0].topics[0].partitions.find(
+      p => p.partition === 0,
+    )!;
+    expect(p0).toMatchObject({
+      committedOffset: 2,
+      logStartOffset: 5,
+      highWatermark: 10,
+      lag: 8,
+      state: 'below-log-start',
+      lostRecords: 3,
+    });
+    expect(theirs.find(r => r.partition === 0)).toMatchObject({
+      currentOffset: 2,
+      logEndOffset: 10,
+      lag: 8,
+    });
+    expect(ours.groups[0].worstPartition).toMatchObject({
+      partition: 0,
+      state: 'below-log-start',
+    });
   }, 120_000);
 
-  it('reports a partial result when one group\'s topic is gone', async () => {
+  it("reports a partial result when one group's topic is gone", async () => {
     const service = new KafkaService(clusters, undefined, logger, 0);
     const result = await service.forEntity(
       entity({
@@ -174,16 +251,33 @@ describe('Kafka lag against a real broker', () => {
     const g = result.groups[0];
     // Partition 0 is below the log start after the previous test; its lag still counts.
     expect(g.topics.find(t => t.topic === topic)!.totalLag).toBe(6);
-    expect(g.topics.find(t => t.topic === `missing-${id}`)!.error).toBe(`topic missing-${id} does not exist on the cluster`);
-    expect(result.topics.find(t => t.topic === `missing-${id}`)!.error).toBeDefined();
-    expect(result.topics.find(t => t.topic === topic)!.roles).toEqual(['consumes', 'group']);
+    expect(g.topics.find(t => t.topic === `missing-${id}`)!.error).toBe(
+      `topic missing-${id} does not exist on the cluster`,
+    );
+    expect(
+      result.topics.find(t => t.topic === `missing-${id}`)!.error,
+    ).toBeDefined();
+    expect(result.topics.find(t => t.topic === topic)!.roles).toEqual([
+      'consumes',
+      'group',
+    ]);
   }, 120_000);
 
   it('samples lag into the plugin database and estimates trend and lag in seconds', async () => {
     const store = await LagStore.create(await databases.init('POSTGRES_15'));
-    const sampler = new LagSampler({ clusters, store, configuredGroups: [`local/${group}`], retentionMs: 3_600_000, logger });
+    const sampler = new LagSampler({
+      clusters,
+      store,
+      configuredGroups: [`local/${group}`],
+      retentionMs: 3_600_000,
+      logger,
+    });
     const t0 = new Date(Date.now() - 60_000);
-    expect(await sampler.run(t0)).toMatchObject({ groups: 1, rows: 3, failed: 0 });
+    expect(await sampler.run(t0)).toMatchObject({
+      groups: 1,
+      rows: 3,
+      failed: 0,
+    });
     await produce(0, 6);
     const t1 = new Date(Date.now() - 30_000);
     await sampler.run(t1);
@@ -193,7 +287,11 @@ describe('Kafka lag against a real broker', () => {
     expect((await sampler.run(new Date(Date.now() - 20_000))).pruned).toBe(3);
 
     const service = new KafkaService(clusters, store, logger, 0);
-    const g = (await service.forEntity(entity({ 'kafka.apache.org/consumer-groups': `local/${group}` }))).groups[0];
+    const g = (
+      await service.forEntity(
+        entity({ 'kafka.apache.org/consumer-groups': `local/${group}` }),
+      )
+    ).groups[0];
     expect(g.totalLag).toBe(12);
     expect(g.trend!.samples.map(s => s.lag)).toEqual([6, 12, 12, 12]);
     expect(g.trend!.direction).toBe('growing');

@@ -3,7 +3,12 @@ import { partitionLag, stateCounts, topicTotal, worstPartition } from './lag';
 describe('partitionLag', () => {
   it('measures lag from the committed offset like Kafka does', () => {
     expect(partitionLag(0, 40, 0, 100)).toEqual({
-      partition: 0, committedOffset: 40, logStartOffset: 0, highWatermark: 100, lag: 60, state: 'ok',
+      partition: 0,
+      committedOffset: 40,
+      logStartOffset: 0,
+      highWatermark: 100,
+      lag: 60,
+      state: 'ok',
     });
   });
 
@@ -32,8 +37,16 @@ describe('partitionLag', () => {
 
 describe('group summaries', () => {
   const topics = [
-    { topic: 'a', totalLag: 0, partitions: [partitionLag(0, 5, 0, 50), partitionLag(1, null, 0, 80)] },
-    { topic: 'b', totalLag: 0, partitions: [partitionLag(0, 2, 10, 12), partitionLag(1, 20, 0, 10)] },
+    {
+      topic: 'a',
+      totalLag: 0,
+      partitions: [partitionLag(0, 5, 0, 50), partitionLag(1, null, 0, 80)],
+    },
+    {
+      topic: 'b',
+      totalLag: 0,
+      partitions: [partitionLag(0, 2, 10, 12), partitionLag(1, 20, 0, 10)],
+    },
   ];
 
   it('totals only real, positive lag', () => {
@@ -42,11 +55,26 @@ describe('group summaries', () => {
   });
 
   it('puts data loss first, then the largest lag', () => {
-    expect(worstPartition(topics)).toEqual({ topic: 'b', partition: 0, lag: 10, state: 'below-log-start' });
-    expect(worstPartition([topics[0]])).toEqual({ topic: 'a', partition: 0, lag: 45, state: 'ok' });
+    expect(worstPartition(topics)).toEqual({
+      topic: 'b',
+      partition: 0,
+      lag: 10,
+      state: 'below-log-start',
+    });
+    expect(worstPartition([topics[0]])).toEqual({
+      topic: 'a',
+      partition: 0,
+      lag: 45,
+      state: 'ok',
+    });
   });
 
   it('counts partitions per state', () => {
-    expect(stateCounts(topics)).toEqual({ ok: 1, 'no-committed-offset': 1, 'below-log-start': 1, negative: 1 });
+    expect(stateCounts(topics)).toEqual({
+      ok: 1,
+      'no-committed-offset': 1,
+      'below-log-start': 1,
+      negative: 1,
+    });
   });
 });

@@ -17,13 +17,27 @@ export function partitionLag(
   highWatermark: number,
 ): PartitionLag {
   if (committed === null || committed < 0) {
-    return { partition, committedOffset: null, logStartOffset, highWatermark, lag: null, state: 'no-committed-offset' };
+    return {
+      partition,
+      committedOffset: null,
+      logStartOffset,
+      highWatermark,
+      lag: null,
+      state: 'no-committed-offset',
+    };
   }
   // Lag is measured from the committed offset as Kafka's own tool does, so the
   // figures match it; the state says when that number is not the whole story.
   const lag = highWatermark - committed;
   let state: LagState = 'ok';
-  const result: PartitionLag = { partition, committedOffset: committed, logStartOffset, highWatermark, lag, state };
+  const result: PartitionLag = {
+    partition,
+    committedOffset: committed,
+    logStartOffset,
+    highWatermark,
+    lag,
+    state,
+  };
   if (committed > highWatermark) {
     state = 'negative';
   } else if (committed < logStartOffset) {
@@ -35,7 +49,10 @@ export function partitionLag(
 }
 
 export function topicTotal(partitions: PartitionLag[]): number {
-  return partitions.reduce((sum, p) => sum + (p.lag !== null && p.lag > 0 ? p.lag : 0), 0);
+  return partitions.reduce(
+    (sum, p) => sum + (p.lag !== null && p.lag > 0 ? p.lag : 0),
+    0,
+  );
 }
 
 const STATE_RANK: Record<LagState, number> = {
@@ -53,7 +70,12 @@ export function worstPartition(topics: TopicLag[]): WorstPartition | undefined {
   let worst: WorstPartition | undefined;
   for (const t of topics) {
     for (const p of t.partitions) {
-      const candidate = { topic: t.topic, partition: p.partition, lag: p.lag ?? 0, state: p.state };
+      const candidate = {
+        topic: t.topic,
+        partition: p.partition,
+        lag: p.lag ?? 0,
+        state: p.state,
+      };
       if (!worst || isWorse(candidate, worst)) worst = candidate;
     }
   }
@@ -68,7 +90,9 @@ function isWorse(a: WorstPartition, b: WorstPartition): boolean {
   return STATE_RANK[a.state] > STATE_RANK[b.state];
 }
 
-export function stateCounts(topics: TopicLag[]): Partial<Record<LagState, number>> {
+export function stateCounts(
+  topics: TopicLag[],
+): Partial<Record<LagState, number>> {
   const counts: Partial<Record<LagState, number>> = {};
   for (const t of topics) {
     for (const p of t.partitions) counts[p.state] = (counts[p.state] ?? 0) + 1;

@@ -1,4 +1,7 @@
-import type { LagTrend, LagTrendDirection } from '@homelab/plugin-streaming-common';
+import type {
+  LagTrend,
+  LagTrendDirection,
+} from '@homelab/plugin-streaming-common';
 
 /** One stored reading of one partition, as the sampler writes it. */
 export interface OffsetSample {
@@ -19,7 +22,8 @@ export interface CurrentOffsets {
 
 export const TREND_WINDOW_MS = 5 * 60_000;
 
-export const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+export const partitionKey = (topic: string, partition: number) =>
+  `${topic}\u0000${partition}`;
 const key = partitionKey;
 
 function knownLag(committed: number | null, high: number): number {
@@ -52,7 +56,10 @@ export function partitionLagSeconds(
       // written after prev; assume a steady rate between the two readings.
       const fraction = (committed - prev.high + 1) / (next.high - prev.high);
       const writtenAt = prev.at + fraction * (next.at - prev.at);
-      return { seconds: Math.max(0, (now - writtenAt) / 1000), lowerBound: false };
+      return {
+        seconds: Math.max(0, (now - writtenAt) / 1000),
+        lowerBound: false,
+      };
     }
   }
   return null;
@@ -74,7 +81,11 @@ function slopePerSecond(points: { at: number; lag: number }[]): number | null {
   return den === 0 ? null : num / den;
 }
 
-function direction(slope: number | null, windowSeconds: number, meanLag: number): LagTrendDirection {
+function direction(
+  slope: number | null,
+  windowSeconds: number,
+  meanLag: number,
+): LagTrendDirection {
   if (slope === null) return 'unknown';
   // A change smaller than 5 % of the lag (or one record) over the window is noise.
   const change = slope * windowSeconds;
@@ -100,7 +111,10 @@ export function computeTrend(
     if (!byPartition.has(k)) byPartition.set(k, []);
     byPartition.get(k)!.push(s);
   }
-  const currentLag = current.reduce((sum, c) => sum + knownLag(c.committed, c.high), 0);
+  const currentLag = current.reduce(
+    (sum, c) => sum + knownLag(c.committed, c.high),
+    0,
+  );
   const series = [...byTime.entries()]
     .filter(([at]) => at < now)
     .sort((a, b) => a[0] - b[0])
@@ -110,8 +124,10 @@ export function computeTrend(
   const windowStart = now - TREND_WINDOW_MS;
   const windowPoints = series.filter(p => p.at >= windowStart);
   const slope = slopePerSecond(windowPoints);
-  const windowSeconds = windowPoints.length > 1 ? (now - windowPoints[0].at) / 1000 : 0;
-  const meanLag = windowPoints.reduce((a, p) => a + p.lag, 0) / windowPoints.length;
+  const windowSeconds =
+    windowPoints.length > 1 ? (now - windowPoints[0].at) / 1000 : 0;
+  const meanLag =
+    windowPoints.reduce((a, p) => a + p.lag, 0) / windowPoints.length;
 
   let consumed = 0;
   let produced = 0;
@@ -119,15 +135,21 @@ export function computeTrend(
   let lagSeconds: number | null = null;
   let lowerBound = false;
   for (const c of current) {
-    const history = (byPartition.get(key(c.topic, c.partition)) ?? []).sort((a, b) => a.at - b.at);
+    const history = (byPartition.get(key(c.topic, c.partition)) ?? []).sort(
+      (a, b) => a.at - b.at,
+    );
     const base = history.find(s => s.at >= windowStart);
     if (base && base.at < now) {
       produced += c.high - base.high;
-      if (c.committed !== null && base.committed !== null) consumed += c.committed - base.committed;
+      if (c.committed !== null && base.committed !== null)
+        consumed += c.committed - base.committed;
       rateSeconds = Math.max(rateSeconds, (now - base.at) / 1000);
     }
     const est = partitionLagSeconds(
-      [...history.map(s => ({ at: s.at, high: s.high })), { at: now, high: c.high }],
+      [
+        ...history.map(s => ({ at: s.at, high: s.high })),
+        { at: now, high: c.high },
+      ],
       c.committed,
       now,
     );
@@ -142,7 +164,11 @@ export function computeTrend(
 
   let timeToCatchUp: number | null = null;
   if (currentLag === 0) timeToCatchUp = 0;
-  else if (consumeRate !== null && produceRate !== null && consumeRate > produceRate) {
+  else if (
+    consumeRate !== null &&
+    produceRate !== null &&
+    consumeRate > produceRate
+  ) {
     timeToCatchUp = currentLag / (consumeRate - produceRate);
   }
 
@@ -154,7 +180,10 @@ export function computeTrend(
     lagSeconds,
     lagSecondsIsLowerBound: lowerBound,
     timeToCatchUpSeconds: timeToCatchUp,
-    samples: series.map(p => ({ at: new Date(p.at).toISOString(), lag: p.lag })),
+    samples: series.map(p => ({
+      at: new Date(p.at).toISOString(),
+      lag: p.lag,
+    })),
   };
   return { trend, partitionSeconds };
 }

@@ -12,12 +12,20 @@ import { ErrorState, formatAge, formatRate } from '../common';
 const STALE_MS = 15 * 60_000;
 
 /** Overview card: how fresh is this entity's data? */
-export function FreshnessCard({ refreshIntervalMs }: { refreshIntervalMs?: number }) {
+export function FreshnessCard({
+  refreshIntervalMs,
+}: {
+  refreshIntervalMs?: number;
+}) {
   const { value, loading, error } = useEntityTimescale(refreshIntervalMs);
   const now = Date.now();
-  const stale = (iso?: string | null) => !iso || now - Date.parse(iso) > STALE_MS;
+  const stale = (iso?: string | null) =>
+    !iso || now - Date.parse(iso) > STALE_MS;
   return (
-    <InfoCard title="Data freshness" subheader="Newest rows in this entity's hypertables">
+    <InfoCard
+      title="Data freshness"
+      subheader="Newest rows in this entity's hypertables"
+    >
       {loading && <Progress />}
       {error && <ErrorState error={error} what="TimescaleDB" />}
       {value && (
@@ -32,7 +40,8 @@ export function FreshnessCard({ refreshIntervalMs }: { refreshIntervalMs?: numbe
           </TableHead>
           <TableBody>
             {value.tables.map(t => {
-              const staleDevices = t.freshness?.perDevice.filter(d => stale(d.newestTs)) ?? [];
+              const staleDevices =
+                t.freshness?.perDevice.filter(d => stale(d.newestTs)) ?? [];
               return (
                 <TableRow key={`${t.database}/${t.table}`}>
                   <TableCell>{`${t.database}/${t.table}`}</TableCell>
@@ -42,15 +51,27 @@ export function FreshnessCard({ refreshIntervalMs }: { refreshIntervalMs?: numbe
                         {t.error}
                       </Typography>
                     ) : (
-                      <Typography variant="body2" color={stale(t.freshness?.newestTs) ? 'error' : 'textPrimary'}>
+                      <Typography
+                        variant="body2"
+                        color={
+                          stale(t.freshness?.newestTs) ? 'error' : 'textPrimary'
+                        }
+                      >
                         {formatAge(t.freshness?.newestTs, now)}
                       </Typography>
                     )}
                   </TableCell>
-                  <TableCell align="right">{formatRate(t.ingest?.ratePerSecond)}</TableCell>
+                  <TableCell align="right">
+                    {formatRate(t.ingest?.ratePerSecond)}
+                  </TableCell>
                   <TableCell>
                     {staleDevices.length
-                      ? staleDevices.map(d => `${d.deviceId} (${formatAge(d.newestTs, now)})`).join(', ')
+                      ? staleDevices
+                          .map(
+                            d =>
+                              `${d.deviceId} (${formatAge(d.newestTs, now)})`,
+                          )
+                          .join(', ')
                       : 'none'}
                   </TableCell>
                 </TableRow>

@@ -7,14 +7,23 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import type { EntityKafkaResponse } from '@homelab/plugin-streaming-common';
 import { useEntityKafka } from '../../hooks';
-import { catchUpText, describeStateCounts, ErrorState, formatCount, lagSecondsText, Sparkline, TrendIcon } from '../common';
+import {
+  catchUpText,
+  describeStateCounts,
+  ErrorState,
+  formatCount,
+  lagSecondsText,
+  Sparkline,
+  TrendIcon,
+} from '../common';
 
 /** One row per consumer group: lag in records and time, trend and time to catch up. */
 export function LagSummary({ data }: { data: EntityKafkaResponse }) {
   if (!data.groups.length) {
     return (
       <Typography variant="body2" color="textSecondary">
-        This entity names no consumer groups (annotation kafka.apache.org/consumer-groups).
+        This entity names no consumer groups (annotation
+        kafka.apache.org/consumer-groups).
       </Typography>
     );
   }
@@ -40,16 +49,25 @@ export function LagSummary({ data }: { data: EntityKafkaResponse }) {
                 </Typography>
               )}
               {describeStateCounts(g.stateCounts).map(w => (
-                <Typography key={w} variant="caption" color="error" display="block">
+                <Typography
+                  key={w}
+                  variant="caption"
+                  color="error"
+                  display="block"
+                >
                   {w}
                 </Typography>
               ))}
             </TableCell>
-            <TableCell align="right">{g.error ? '–' : formatCount(g.totalLag)}</TableCell>
+            <TableCell align="right">
+              {g.error ? '–' : formatCount(g.totalLag)}
+            </TableCell>
             <TableCell align="right">{lagSecondsText(g.trend)}</TableCell>
             <TableCell>
               <TrendIcon trend={g.trend} />
-              {g.trend && <Sparkline samples={g.trend.samples} width={100} height={28} />}
+              {g.trend && (
+                <Sparkline samples={g.trend.samples} width={100} height={28} />
+              )}
             </TableCell>
             <TableCell>{g.error ? '–' : catchUpText(g.trend)}</TableCell>
           </TableRow>
@@ -60,7 +78,11 @@ export function LagSummary({ data }: { data: EntityKafkaResponse }) {
 }
 
 /** Overview card: does this entity's pipeline keep up? */
-export function LagSummaryCard({ refreshIntervalMs }: { refreshIntervalMs?: number }) {
+export function LagSummaryCard({
+  refreshIntervalMs,
+}: {
+  refreshIntervalMs?: number;
+}) {
   const { value, loading, error } = useEntityKafka(refreshIntervalMs);
   return (
     <InfoCard title="Kafka lag" subheader="Consumer groups of this entity">

@@ -20,12 +20,14 @@ export function TrendIcon({ trend }: { trend?: LagTrend }) {
 export function catchUpText(trend?: LagTrend): string {
   if (!trend) return 'no history yet';
   if (trend.timeToCatchUpSeconds === 0) return 'caught up';
-  if (trend.timeToCatchUpSeconds !== null) return `≈ ${formatDuration(trend.timeToCatchUpSeconds)}`;
+  if (trend.timeToCatchUpSeconds !== null)
+    return `≈ ${formatDuration(trend.timeToCatchUpSeconds)}`;
   return trend.direction === 'unknown' ? 'no history yet' : 'not catching up';
 }
 
 export function lagSecondsText(trend?: LagTrend): string {
   if (!trend || trend.lagSeconds === null) return '–';
-  return `${trend.lagSecondsIsLowerBound ? '≥ ' : ''}${formatDuration(trend.lagSeconds)}`;
+  return `${trend.lagSecondsIsLowerBound ? '≥ ' : ''}${formatDuration(
+    trend.lagSeconds,
+  )}`;
 }
-
