@@ -43,3 +43,9 @@ export { startInfra, planInfra, ENV_VARS } from './infra';
 export type { Component, Infra, InfraPlan, StartInfraOptions } from './infra';
 export { testInfra } from './testInfra';
 export type { TestInfra } from './testInfra';
+export {
+  checkQuietMachine,
+  reportLoadAtEnd,
+  ALLOW_BUSY_ENV,
+} from './bench/machine';
+export type { MachineFacts } from './bench/machine';
