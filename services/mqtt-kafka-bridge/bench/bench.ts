@@ -7,33 +7,70 @@
  * Kafka consumer, an upper bound of publish → Kafka ack. The bridge's own
  * receive → PUBACK histogram is printed beside it.
  *
+ * Then the saturation run: the bridge is stopped (SIGSTOP) while a backlog
+ * is published into its Mosquitto session, and continued; the rate at which
+ * the backlog reaches Kafka is what the bridge alone can do, without the
+ * publishers competing for the same cores, and its peak RSS is the bridge's
+ * memory at saturation.
+ *
+ * Last, the limit: `kcat -P` (librdkafka) producing the same canonical
+ * records (same keys and values, built by the bridge's own code) with
+ * idempotence and acks=all into a topic of the same shape. The benchmark
+ * prints `bridge / kcat`.
+ *
  * Uses KAFKA_BROKERS / MQTT_URL when set, otherwise starts its own Kafka and
  * Mosquitto with @homelab/infra.
  *
- *   yarn workspace mqtt-kafka-bridge bench [--steps 1000,2000,4000,8000,12000,20000] [--seconds 10]
+ *   yarn workspace mqtt-kafka-bridge bench [--steps 5000,10000,15000,20000,25000] [--seconds 10]
+ *     [--drain 200000] [--kcat 300000]
  *     [--batch <kafka.batch.maxMessages>] [--window <mqtt.receiveMaximum>]
  */
-import { startKafka, startMosquitto } from '@homelab/infra';
+import {
+  checkQuietMachine,
+  reportLoadAtEnd,
+  startKafka,
+  startMosquitto,
+} from '@homelab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { MqttClient } from 'mqtt';
-import { cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import {
   spawnBridge,
   testConfig,
   uid,
   writeConfig,
 } from '../src/__testUtils__/harness';
+import { timeKcat } from './kcat';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-const STEPS = arg('steps', '1000,2000,4000,8000,12000,20000')
+const STEPS = arg('steps', '5000,10000,15000,20000,25000')
   .split(',')
   .map(Number);
 const SECONDS = Number(arg('seconds', '10'));
+const DRAIN = Number(arg('drain', '200000'));
+const KCAT = Number(arg('kcat', '300000'));
 const PUBLISHERS = 2;
+const NAME = 'mqtt-kafka-bridge';
+
+/** CPU seconds (user + system) of a process, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may contain spaces: utime is the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Peak resident set size of a process in MB (VmHWM), from /proc (Linux). */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
+  return m ? Number(m[1]) / 1024 : NaN;
+}
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -87,6 +124,9 @@ class PublishWindow {
   get open() {
     return this.outstanding < this.max;
   }
+  get pending() {
+    return this.outstanding;
+  }
   publish(client: MqttClient, topic: string, payload: string) {
     this.outstanding++;
     client.publish(topic, payload, { qos: 1 }, () => this.outstanding--);
@@ -94,6 +134,7 @@ class PublishWindow {
 }
 
 async function main() {
+  const facts = checkQuietMachine(NAME);
   const ownKafka = process.env.KAFKA_BROKERS ? undefined : await startKafka();
   // Above the bridge's pace, the excess waits in Mosquitto's queue; the stock
   // 1000 would drop it and the benchmark would measure loss, not throughput.
@@ -109,6 +150,9 @@ async function main() {
     mqttUrl,
   });
   config.kafka.topics.energy.partitions = 3;
+  // The saturation run stops the bridge while its backlog is published; a
+  // keepalive longer than that pause keeps its connection.
+  config.mqtt.keepaliveSeconds = 120;
   // Knobs for tuning runs; the defaults are the shipped config's.
   if (process.argv.includes('--batch'))
     Object.assign(config.kafka, {
@@ -122,7 +166,9 @@ async function main() {
   const bridge = spawnBridge(writeConfig(config), {
     NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '',
   });
+  const bridgePid = bridge.child.pid!;
   const cleanup = async () => {
+    bridge.child.kill('SIGCONT');
     await bridge.kill('SIGTERM');
     await ownKafka?.stop();
     await ownMosquitto?.stop();
@@ -171,26 +217,31 @@ async function main() {
     while (consumed < 1) await new Promise(r => setTimeout(r, 50));
 
     console.log(
-      `mqtt-kafka-bridge benchmark: ${STEPS.join(
+      `${NAME} benchmark: ${STEPS.join(
         ', ',
-      )} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions`,
+      )} msg/s for ${SECONDS} s each, QoS 1, ${PUBLISHERS} publishers, energy topic with 3 partitions; ` +
+        `then a backlog of ${DRAIN} drained at saturation; then kcat with ${KCAT} records ` +
+        `(Kafka, Mosquitto, bridge and this script on one host)`,
     );
     console.log(
-      `machine: ${cpus().length} cores, load average ${loadavg()
-        .map(l => l.toFixed(1))
-        .join(
-          ' ',
-        )} at start (Kafka, Mosquitto, bridge and this script on one host)`,
-    );
-    console.log(
-      'target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge CPU µs/msg | bridge RSS MB',
+      'target/s | published/s | in Kafka/s | backlog at end | p50 ms | p99 ms | bridge recv→PUBACK p50/p99 ms | produce p50/p99 ms | mean batch | bridge CPU µs/msg | bridge RSS MB (peak so far)',
     );
     let seq = 0;
+    const payload = (n: number) =>
+      JSON.stringify({
+        sent_ms: Date.now(),
+        seq: n,
+        power_kw: 3.2,
+        voltage: 230,
+      });
     const window = new PublishWindow(20_000);
+    /** The highest step Kafka kept pace with: ≥ 95 % of the target, backlog gone within a second. */
+    let sustained: { rate: number; p50: number; p99: number } | undefined;
     for (const rate of STEPS) {
       latencies.length = 0;
       const consumedBefore = consumed;
       const before = await scrape(opsPort);
+      const cpuBefore = cpuSeconds(bridgePid);
       const started = Date.now();
       let published = 0;
       const tickMs = 10;
@@ -203,12 +254,7 @@ async function main() {
           window.publish(
             publishers[n % PUBLISHERS],
             `${prefix}/energy/meter-${n % 16}`,
-            JSON.stringify({
-              sent_ms: Date.now(),
-              seq: n,
-              power_kw: 3.2,
-              voltage: 230,
-            }),
+            payload(n),
           );
           published++;
         }
@@ -225,83 +271,141 @@ async function main() {
       ) {
         await new Promise(r => setTimeout(r, 50));
       }
+      const drainSeconds = (Date.now() - drainStart) / 1000;
+      const cpu = cpuSeconds(bridgePid) - cpuBefore;
       const backlog = published - inKafkaDuring;
       const after = await scrape(opsPort);
-      const maxRss =
-        (after.get('process_resident_memory_bytes') ?? 0) / 1024 / 1024;
       const sorted = latencies.slice().sort((a, b) => a - b);
-      const bridgeP50 = histogramQuantile(
-        before,
-        after,
-        'bridge_delivery_duration_seconds',
-        0.5,
-      );
-      const bridgeP99 = histogramQuantile(
-        before,
-        after,
-        'bridge_delivery_duration_seconds',
-        0.99,
-      );
+      const p50 = quantile(sorted, 0.5);
+      const p99 = quantile(sorted, 0.99);
+      if (
+        inKafkaDuring / elapsed >= 0.95 * rate &&
+        drainSeconds <= 1 &&
+        consumed - consumedBefore >= published
+      )
+        sustained = { rate, p50, p99 };
+      const produceQ = (q: number) =>
+        histogramQuantile(
+          before,
+          after,
+          'bridge_kafka_produce_duration_seconds',
+          q,
+        );
+      const deliveryQ = (q: number) =>
+        histogramQuantile(before, after, 'bridge_delivery_duration_seconds', q);
+      const delta = (name: string) => sum(after, name) - sum(before, name);
       console.log(
         [
           rate,
           publishedRate.toFixed(0),
           (inKafkaDuring / elapsed).toFixed(0),
-          `${backlog} (drained in ${((Date.now() - drainStart) / 1000).toFixed(
-            1,
-          )} s)`,
-          quantile(sorted, 0.5),
-          quantile(sorted, 0.99),
-          `≤${bridgeP50} / ≤${bridgeP99}`,
-          `≤${histogramQuantile(
-            before,
-            after,
-            'bridge_kafka_produce_duration_seconds',
-            0.5,
-          )} / ≤${histogramQuantile(
-            before,
-            after,
-            'bridge_kafka_produce_duration_seconds',
-            0.99,
-          )}`,
+          `${backlog} (drained in ${drainSeconds.toFixed(1)} s)`,
+          p50,
+          p99,
+          `≤${deliveryQ(0.5)} / ≤${deliveryQ(0.99)}`,
+          `≤${produceQ(0.5)} / ≤${produceQ(0.99)}`,
           (
-            (after.get('bridge_kafka_batch_size_sum')! -
-              (before.get('bridge_kafka_batch_size_sum') ?? 0)) /
-            Math.max(
-              1,
-              after.get('bridge_kafka_batch_size_count')! -
-                (before.get('bridge_kafka_batch_size_count') ?? 0),
-            )
+            delta('bridge_kafka_batch_size_sum') /
+            Math.max(1, delta('bridge_kafka_batch_size_count'))
           ).toFixed(0),
           (
-            ((after.get('process_cpu_seconds_total')! -
-              before.get('process_cpu_seconds_total')!) *
-              1e6) /
-            Math.max(
-              1,
-              sum(after, 'bridge_mqtt_messages_received_total') -
-                sum(before, 'bridge_mqtt_messages_received_total'),
-            )
-          ).toFixed(0),
-          maxRss.toFixed(0),
+            (cpu * 1e6) /
+            Math.max(1, delta('bridge_mqtt_messages_received_total'))
+          ).toFixed(1),
+          peakRssMb(bridgePid).toFixed(0),
         ].join(' | '),
       );
       if (consumed - consumedBefore < published) {
         console.log(
           `  step did not drain within 60 s (${
             consumed - consumedBefore
-          }/${published}); stopping`,
+          }/${published}); stopping the steps`,
         );
         break;
       }
     }
-    console.log(
-      `load average at end: ${loadavg()
-        .map(l => l.toFixed(1))
-        .join(' ')}`,
-    );
+
+    // Saturation: a backlog waits in Mosquitto while the bridge is stopped,
+    // then the bridge drains it as fast as it can, with nothing else running.
+    let saturation: { rate: number; cpuUs: number; rssMb: number } | undefined;
+    if (DRAIN > 0) {
+      const consumedBefore = consumed;
+      bridge.child.kill('SIGSTOP');
+      let published = 0;
+      const backlogWindow = new PublishWindow(5_000);
+      while (published < DRAIN) {
+        while (published < DRAIN && backlogWindow.open) {
+          const n = seq++;
+          backlogWindow.publish(
+            publishers[n % PUBLISHERS],
+            `${prefix}/energy/meter-${n % 16}`,
+            payload(n),
+          );
+          published++;
+        }
+        await new Promise(r => setImmediate(r));
+      }
+      while (backlogWindow.pending > 0)
+        await new Promise(r => setTimeout(r, 10));
+      const cpuBefore = cpuSeconds(bridgePid);
+      const started = Date.now();
+      bridge.child.kill('SIGCONT');
+      while (
+        consumed - consumedBefore < DRAIN &&
+        Date.now() - started < 300_000
+      )
+        await new Promise(r => setTimeout(r, 20));
+      const seconds = (Date.now() - started) / 1000;
+      const drained = consumed - consumedBefore;
+      saturation = {
+        rate: drained / seconds,
+        cpuUs: ((cpuSeconds(bridgePid) - cpuBefore) * 1e6) / drained,
+        rssMb: peakRssMb(bridgePid),
+      };
+      console.log(
+        `saturation: ${drained}/${DRAIN} backlog records into Kafka in ${seconds.toFixed(
+          1,
+        )} s = ${saturation.rate.toFixed(0)} msg/s, ` +
+          `bridge CPU ${saturation.cpuUs.toFixed(
+            1,
+          )} µs/msg, bridge peak RSS ${saturation.rssMb.toFixed(0)} MB`,
+      );
+    }
     await consumer.disconnect();
     await Promise.all(publishers.map(p => p.endAsync()));
+
+    if (KCAT > 0) {
+      const kcat = await timeKcat({
+        brokers,
+        topic: `${topics.energy}.kcat`,
+        partitions: 3,
+        records: KCAT,
+        prefix,
+      });
+      console.log(
+        `kcat -P (idempotence, acks=all): ${KCAT} records in ${kcat.seconds.toFixed(
+          2,
+        )} s = ${kcat.rate.toFixed(0)} msg/s, ${kcat.cpuUs.toFixed(
+          1,
+        )} µs CPU/msg, peak RSS ${kcat.rssMb.toFixed(0)} MB`,
+      );
+      if (sustained)
+        console.log(
+          `bridge / kcat (sustained ${sustained.rate} msg/s, p50 ${
+            sustained.p50
+          } ms, p99 ${sustained.p99} ms): ${(
+            sustained.rate / kcat.rate
+          ).toFixed(3)}`,
+        );
+      else console.log('bridge / kcat (sustained): no step was sustained');
+      if (saturation)
+        console.log(
+          `bridge / kcat (saturation ${saturation.rate.toFixed(0)} msg/s): ${(
+            saturation.rate / kcat.rate
+          ).toFixed(3)}`,
+        );
+    }
+    reportLoadAtEnd(NAME, facts);
   } finally {
     await cleanup();
   }
