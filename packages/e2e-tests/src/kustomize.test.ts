@@ -106,15 +106,16 @@ describe('services/*/deploy', () => {
             'app.kubernetes.io/name': expect.any(String),
           }),
         });
-        if (WORKLOADS.includes(o.kind)) {
-          expect({ where, labels: o.spec.template.metadata.labels }).toEqual({
-            where,
-            labels: expect.objectContaining({
-              'backstage.io/kubernetes-id': id(),
-              'app.kubernetes.io/name': expect.any(String),
-            }),
-          });
-        }
+      }
+      for (const o of labelled.filter(w => WORKLOADS.includes(w.kind))) {
+        const where = `${o.kind}/${o.metadata.name}`;
+        expect({ where, labels: o.spec.template.metadata.labels }).toEqual({
+          where,
+          labels: expect.objectContaining({
+            'backstage.io/kubernetes-id': id(),
+            'app.kubernetes.io/name': expect.any(String),
+          }),
+        });
       }
     });
 

@@ -114,6 +114,7 @@ describe('the portal', () => {
       .getByText(/IoT data pipeline/)
       .first()
       .waitFor({ timeout: 30_000 });
+    expect(page.url()).toContain('/catalog/default/system/homelab-streaming');
     await screenshot(page, '02-system-page');
     await page.close();
   }, 150_000);

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+// Tests run from source, never bundled, so __dirname is this package's src/.
+// eslint-disable-next-line no-restricted-syntax
 export const repoRoot = resolve(__dirname, '../../..');
 
 export interface Portal {

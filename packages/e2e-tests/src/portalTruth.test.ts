@@ -66,6 +66,7 @@ describe('the portal tells the truth', () => {
     const deadline = Date.now() + 60_000;
     try {
       while (Date.now() < deadline) {
+        const round = rounds;
         await Promise.all(
           pages.map(async (p, i) => {
             await p.goto(
@@ -80,7 +81,7 @@ describe('the portal tells the truth', () => {
               .split('\n')
               .filter(line => TOPIC_ERROR.test(line));
             errors.push(
-              ...seen.map(line => `${entities[i]} round ${rounds}: ${line}`),
+              ...seen.map(line => `${entities[i]} round ${round}: ${line}`),
             );
           }),
         );
@@ -129,6 +130,7 @@ describe('the portal tells the truth', () => {
         .getAttribute('data-lines');
     await step(page, 'truth-03-live-per-stream', async () => {
       const deadline = Date.now() + 30_000;
+      let charts: (string | null)[] = [];
       for (;;) {
         const now = Date.now();
         await stack.publish(`homelab/energy/${meter}`, {
@@ -149,31 +151,32 @@ describe('the portal tells the truth', () => {
           humidity_pct: 41,
         });
         await page.waitForTimeout(2000);
-        const [energy, hp, temperature] = await Promise.all(
+        charts = await Promise.all(
           ['energy', 'heatpump', 'temperature'].map(s =>
             lines(s).catch(() => null),
           ),
         );
+        const [energy, hp, temperature] = charts;
         if (
           energy?.includes(meter) &&
           hp?.includes(heatpump) &&
           temperature?.includes(sensor)
-        ) {
-          expect(energy).toContain(`${meter} power_kw (kW)`);
-          expect(hp).toContain(
-            `${heatpump} d5 flow temperature (°C)|${heatpump} d6 return temperature (°C)`,
-          );
-          expect(temperature).toContain(`${sensor} temperature_c (°C)`);
-          // A sensor is never listed under a power field.
-          expect(energy).not.toContain(sensor);
-          expect(energy).not.toContain(heatpump);
-          return;
-        }
+        )
+          break;
         if (Date.now() > deadline)
           throw new Error(
             `charts: energy=${energy} heatpump=${hp} temperature=${temperature}`,
           );
       }
+      const [energy, hp, temperature] = charts;
+      expect(energy).toContain(`${meter} power_kw (kW)`);
+      expect(hp).toContain(
+        `${heatpump} d5 flow temperature (°C)|${heatpump} d6 return temperature (°C)`,
+      );
+      expect(temperature).toContain(`${sensor} temperature_c (°C)`);
+      // A sensor is never listed under a power field.
+      expect(energy).not.toContain(sensor);
+      expect(energy).not.toContain(heatpump);
     });
   }, 120_000);
 

@@ -69,15 +69,11 @@ export function kafkaSslSchema(casing: ConfigCasing) {
       }),
     );
   // `ssl: true` (or "true" from env substitution) is TLS with the system's CAs.
-  return z.preprocess(
-    v =>
-      v === true || v === 'true'
-        ? {}
-        : v === false || v === 'false'
-        ? undefined
-        : v,
-    block.optional(),
-  );
+  return z.preprocess(v => {
+    if (v === true || v === 'true') return {};
+    if (v === false || v === 'false') return undefined;
+    return v;
+  }, block.optional());
 }
 
 /** `kafka.sasl`: as the backend plugin's, with `passwordFile` for a mounted secret. */

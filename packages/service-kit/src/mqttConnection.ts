@@ -160,12 +160,6 @@ export function firstMqttConnection(
     // Each attempt ends in 'close'; this attempt's error, if any, came before it.
     let attemptError: unknown;
     let dropped = 0;
-    const done = () => {
-      clearTimeout(timer);
-      client.off('connect', onConnect);
-      client.off('error', onError);
-      client.off('close', onClose);
-    };
     const onConnect = () => {
       done();
       resolve('connected');
@@ -203,6 +197,12 @@ export function firstMqttConnection(
       done();
       resolve('waiting');
     }, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('close', onClose);
+    }
     client.on('connect', onConnect);
     client.on('error', onError);
     client.on('close', onClose);

@@ -51,12 +51,9 @@ export async function startOpsServer(
     }
     if (req.method === 'GET' && path.startsWith('/health')) {
       const report = options.health();
-      const ok =
-        path === '/health/live'
-          ? report.live
-          : path === '/health/ready'
-          ? report.ready
-          : report.live && report.ready;
+      let ok = report.live && report.ready;
+      if (path === '/health/live') ok = report.live;
+      if (path === '/health/ready') ok = report.ready;
       sendJson(res, ok ? 200 : 503, {
         status: ok ? 'ok' : 'unavailable',
         ...report,

@@ -80,8 +80,12 @@ export const simulatorConfigSchema = z.object({
 
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;
 
+// From source __dirname is src/, in the image it is the bundle's dist/; both
+// have config/ as a sibling, so the relative path holds either way.
+// eslint-disable-next-line no-restricted-syntax
+const CODE_DIR = __dirname;
 export const DEFAULT_CONFIG_FILE = path.resolve(
-  __dirname,
+  CODE_DIR,
   '../config/config.yaml',
 );
 

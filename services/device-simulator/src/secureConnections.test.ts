@@ -55,12 +55,15 @@ function secureConfig(change: (mqtt: any) => void = () => undefined) {
   });
 }
 
-async function waitForEveryDevice(topics: string[]) {
+async function waitForEveryDevice(
+  topics: string[],
+  arrived: Set<string> = received,
+) {
   const deadline = Date.now() + 60_000;
-  while (!topics.every(t => received.has(t))) {
+  while (!topics.every(t => arrived.has(t))) {
     if (Date.now() > deadline)
       throw new Error(
-        `no message yet on ${topics.filter(t => !received.has(t)).join(', ')}`,
+        `no message yet on ${topics.filter(t => !arrived.has(t)).join(', ')}`,
       );
     await new Promise(r => setTimeout(r, 100));
   }
@@ -171,13 +174,10 @@ describe('device simulator with a client certificate', () => {
     );
     const simulator = await startSimulator(config, logger);
     try {
-      const topics = simulator.devices.map(d => d.topic);
-      const deadline = Date.now() + 60_000;
-      while (!topics.every(t => seen.has(t))) {
-        if (Date.now() > deadline)
-          throw new Error('no message on every device topic');
-        await new Promise(r => setTimeout(r, 100));
-      }
+      await waitForEveryDevice(
+        simulator.devices.map(d => d.topic),
+        seen,
+      );
     } finally {
       await simulator.stop('test');
     }

@@ -55,6 +55,8 @@ export async function startSimulator(
     await client.endAsync(true);
     throw error;
   });
+  // The pending gauge is read lazily, so it may point at the delivery built next.
+  // eslint-disable-next-line prefer-const
   let delivery: Delivery | undefined;
   const metrics = createMetrics(() => delivery?.pending ?? 0);
   delivery = new Delivery(

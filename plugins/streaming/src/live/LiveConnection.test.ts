@@ -7,7 +7,10 @@ import {
   LiveConnectionOptions,
   LiveConnectionState,
 } from './LiveConnection';
-import { EnergyWsTestServer, eventually } from './testing';
+import {
+  EnergyWsTestServer,
+  eventually,
+} from './__testUtils__/energyWsTestServer';
 
 const fast = {
   backoff: { initialMs: 50, maxMs: 200, jitter: 0 },

@@ -29,9 +29,9 @@ export class RingBuffer<T> {
 
   /** The i-th oldest item (0 = oldest). */
   at(i: number): T | undefined {
-    if (i < 0) i += this.count;
-    if (i < 0 || i >= this.count) return undefined;
-    return this.items[(this.start + i) % this.capacity];
+    const index = i < 0 ? i + this.count : i;
+    if (index < 0 || index >= this.count) return undefined;
+    return this.items[(this.start + index) % this.capacity];
   }
 
   last(): T | undefined {

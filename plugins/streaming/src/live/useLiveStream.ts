@@ -60,11 +60,10 @@ export function subscriptionFor(refs: LiveStreamRef[], device?: string) {
   // energy-ws filters devices across all streams of a subscribe, so it can
   // only filter when every stream is limited; otherwise the tab filters.
   const everyLimited = [...allowed.values()].every(Boolean);
-  const devices = device
-    ? [device]
-    : everyLimited
-    ? [...new Set([...allowed.values()].flatMap(s => [...s!]))]
-    : undefined;
+  let devices: string[] | undefined;
+  if (device) devices = [device];
+  else if (everyLimited)
+    devices = [...new Set([...allowed.values()].flatMap(s => [...s!]))];
   const accepts = (m: DataMessage) => {
     if (device) return m.device_id === device;
     const set = allowed.get(m.stream);
