@@ -88,6 +88,51 @@ describe('writeIsolating', () => {
       'database down',
     );
   });
+
+  it('writes a clean batch with the bulk write alone', async () => {
+    const bulkTable = fakeTable(new Set());
+    const table = fakeTable(new Set());
+    const rejected = await writeIsolating(range(50), {
+      ...opts(table.write),
+      bulk: bulkTable.write,
+    });
+    expect(rejected).toEqual([]);
+    expect(bulkTable.stored).toEqual(range(50));
+    expect(table.transactions).toHaveLength(0);
+  });
+
+  it('falls back from a refused bulk write to the split path', async () => {
+    const poison = new Set([3, 41]);
+    const bulkTable = fakeTable(poison);
+    const table = fakeTable(poison);
+    const told: unknown[] = [];
+    const rejected = await writeIsolating(range(50), {
+      ...opts(table.write),
+      bulk: bulkTable.write,
+      onBulkFailure: e => told.push(e),
+    });
+    expect(rejected.map(r => r.item)).toEqual([3, 41]);
+    expect(rejected.every(r => r.attempts === 3)).toBe(true);
+    expect(bulkTable.stored).toEqual([]);
+    expect(table.stored.sort((a, b) => a - b)).toEqual(
+      range(50).filter(i => !poison.has(i)),
+    );
+    expect(told).toHaveLength(1);
+    expect(told[0]).toBeInstanceOf(RecordError);
+  });
+
+  it('passes an outage during the bulk write to the caller', async () => {
+    const table = fakeTable(new Set());
+    await expect(
+      writeIsolating(range(3), {
+        ...opts(table.write),
+        bulk: async () => {
+          throw new Error('database down');
+        },
+      }),
+    ).rejects.toThrow('database down');
+    expect(table.transactions).toHaveLength(0);
+  });
 });
 
 describe('chunk', () => {

@@ -77,14 +77,29 @@ export async function deliverChunk(
     conflicts: 0,
     samples: [],
   };
+  const add = (o: WriteOutcome) => {
+    outcome.inserted += o.inserted;
+    outcome.replays += o.replays;
+    outcome.conflicts += o.conflicts;
+    outcome.samples.push(...o.samples);
+  };
   const rejected = await writeIsolating<ReadingRecord>(readings, {
-    write: async items => {
-      const o = await ctx.store.write(table, items);
-      outcome.inserted += o.inserted;
-      outcome.replays += o.replays;
-      outcome.conflicts += o.conflicts;
-      outcome.samples.push(...o.samples);
-    },
+    bulk:
+      ctx.store.path === 'copy'
+        ? async items => add(await ctx.store.writeBulk(table, items))
+        : undefined,
+    onBulkFailure: err =>
+      ctx.logger.warn(
+        {
+          err: (err as Error).message,
+          code: (err as { code?: string }).code,
+          topic: position.topic,
+          partition: position.partition,
+          records: readings.length,
+        },
+        'COPY of the batch refused; writing it with statements, isolating the record at fault',
+      ),
+    write: async items => add(await ctx.store.write(table, items)),
     isRecordError: e => classifyDbError(e) !== 'transient',
     attempts: ctx.recordAttempts,
     beforeRetry: ctx.heartbeat,

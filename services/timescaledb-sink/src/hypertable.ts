@@ -132,10 +132,31 @@ function fieldsJson(alias: string, columns: TypedColumn[]): string {
   return `(jsonb_strip_nulls(${typed}) || coalesce(${alias}.extra, '{}'::jsonb))`;
 }
 
+/** The readings table's columns in the order every write path uses. */
+function readingColumns(t: Hypertable): { list: string; types: string[] } {
+  return {
+    list: [
+      'ts',
+      'device_id',
+      'received_at',
+      ...t.columns.map(c => ident(c.name)),
+      'extra',
+    ].join(', '),
+    types: [
+      'timestamptz',
+      'text',
+      'timestamptz',
+      ...t.columns.map(c => c.type),
+      'jsonb',
+    ],
+  };
+}
+
 /**
  * One statement per batch: every column travels as one array and UNNEST
  * turns them back into rows, so 5,000 records cost one round trip and one
- * plan.
+ * plan. (With COPY, the rows come from a staging table instead; see
+ * stagedInsertStatement and store.ts.)
  *
  * Same (device_id, ts) twice is never silent. The first value stored wins
  * (keep-first): a replay after a crash never rewrites a row, and the result
@@ -158,40 +179,83 @@ export function insertStatement(
   records: CanonicalRecord[],
   samples = 10,
 ): string {
-  const list = [
+  const { list, types } = readingColumns(t);
+  return mergeStatement(
+    t,
+    `unnest(
+  ${unnestSources(insertArrays(t, records), types)})
+  WITH ORDINALITY AS u(${list}, n)`,
+    samples,
+  );
+}
+
+/** The per-connection temporary table COPY fills, one per readings table. */
+export const stagingTable = (t: Hypertable) => `sink_stage_${t.name}`;
+
+/**
+ * The staging table has the readings' columns, then `n`, the record's place
+ * in the batch (what WITH ORDINALITY gives the UNNEST path). No constraints:
+ * duplicates and conflicts are sorted out by the merge. Temporary tables are
+ * not WAL-logged, and ON COMMIT DELETE ROWS empties it at each commit.
+ */
+export function createStagingSql(t: Hypertable): string {
+  const { types } = readingColumns(t);
+  const names = [
     'ts',
     'device_id',
     'received_at',
     ...t.columns.map(c => ident(c.name)),
     'extra',
-  ].join(', ');
-  const types = [
-    'timestamptz',
-    'text',
-    'timestamptz',
-    ...t.columns.map(c => c.type),
-    'jsonb',
   ];
+  const cols = names.map((c, i) => `${c} ${types[i]}`).join(', ');
+  return `CREATE TEMPORARY TABLE IF NOT EXISTS ${ident(
+    stagingTable(t),
+  )} (${cols}, n bigint) ON COMMIT DELETE ROWS`;
+}
+
+export function copyStagingSql(t: Hypertable): string {
+  return `COPY pg_temp.${ident(stagingTable(t))} (${
+    readingColumns(t).list
+  }, n) FROM STDIN`;
+}
+
+/** insertStatement's merge, reading the rows COPY put in the staging table. */
+export function stagedInsertStatement(t: Hypertable, samples = 10): string {
+  return mergeStatement(t, `pg_temp.${ident(stagingTable(t))} AS u`, samples);
+}
+
+/**
+ * The merge behind both write paths. `source` yields the readings' columns
+ * then `n`. Conflict detection only looks at the rows the INSERT did not
+ * take (an anti-join with its RETURNING, in memory): on the common path,
+ * where every row is new, the table's index is probed once per row (by the
+ * INSERT), not twice. Every part of the statement sees the snapshot from
+ * before the INSERT, so `s` holds only rows stored earlier.
+ */
+function mergeStatement(t: Hypertable, source: string, samples: number) {
+  const { list } = readingColumns(t);
   const table = qualified(t.schema, t.name);
   const conflicts = qualified(t.schema, CONFLICTS_TABLE);
   const differs = 'old IS DISTINCT FROM new';
   return `WITH incoming AS (
   SELECT u.*, row_number() OVER (PARTITION BY u.device_id, u.ts ORDER BY u.n) AS k
-  FROM unnest(
-  ${unnestSources(insertArrays(t, records), types)})
-  WITH ORDINALITY AS u(${list}, n)
+  FROM ${source}
 ), inserted AS (
   INSERT INTO ${table} (${list})
   SELECT ${list} FROM incoming WHERE k = 1 ORDER BY n
   ON CONFLICT (device_id, ts) DO NOTHING
-  RETURNING 1
+  RETURNING device_id, ts
+), missed AS (
+  SELECT r.* FROM incoming r
+  WHERE r.k > 1 OR NOT EXISTS (
+    SELECT 1 FROM inserted i WHERE i.device_id = r.device_id AND i.ts = r.ts)
 ), compared AS (
   SELECT r.n, r.device_id, r.ts,
     CASE WHEN s.device_id IS NOT NULL
       THEN ${fieldsJson('s', t.columns)}
       ELSE ${fieldsJson('f', t.columns)} END AS old,
     ${fieldsJson('r', t.columns)} AS new
-  FROM incoming r
+  FROM missed r
   LEFT JOIN ${table} s ON s.device_id = r.device_id AND s.ts = r.ts
   LEFT JOIN incoming f ON f.device_id = r.device_id AND f.ts = r.ts AND f.k = 1
   WHERE s.device_id IS NOT NULL OR r.k > 1
@@ -220,6 +284,45 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
   replays::int AS replays, conflicts::int AS conflicts, samples,
   (SELECT count(*) FROM counted)::int AS counted
 FROM tally`;
+}
+
+/** COPY's text format: a backslash, tab, newline or CR inside a value is escaped. */
+function copyValue(v: string): string {
+  return /[\\\t\n\r]/.test(v)
+    ? v
+        .replace(/\\/g, '\\\\')
+        .replace(/\t/g, '\\t')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+    : v;
+}
+
+/**
+ * The batch as COPY text rows for the staging table, in copyStagingSql's
+ * column order. A missing typed field is \N (NULL); fields without a typed
+ * column go to `extra` as JSON, exactly as insertArrays does.
+ */
+export function copyRows(t: Hypertable, records: CanonicalRecord[]): string {
+  const typedNames = new Set(t.columns.map(c => c.name));
+  const names = t.columns.map(c => c.name);
+  let out = '';
+  for (let n = 0; n < records.length; n++) {
+    const r = records[n];
+    let line = `${copyValue(r.ts)}\t${copyValue(r.device_id)}\t${copyValue(
+      r.received_at,
+    )}`;
+    for (const name of names) {
+      const v = r.fields[name];
+      line += v === undefined || v === null ? '\t\\N' : `\t${v}`;
+    }
+    let rest: Record<string, number> | undefined;
+    for (const k in r.fields) {
+      if (!typedNames.has(k)) (rest ??= {})[k] = r.fields[k];
+    }
+    line += rest ? `\t${copyValue(JSON.stringify(rest))}` : '\t\\N';
+    out += `${line}\t${n + 1}\n`;
+  }
+  return out;
 }
 
 /**

@@ -28,7 +28,7 @@ import { classifyDbError } from './errors';
 import { Hypertable, hypertablesFromConfig } from './hypertable';
 import { createMetrics, SinkMetrics } from './metrics';
 import { migrate, MigrationResult } from './migrations';
-import { createPool, ReadingsStore } from './store';
+import { createPool, detectWritePath, ReadingsStore } from './store';
 
 export interface SinkOptions {
   logger: Logger;
@@ -78,10 +78,10 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const metrics = options.metrics ?? createMetrics();
   const pool = createPool(config, logger);
   metrics.observePool(pool);
-  const store = new ReadingsStore(pool, config);
   const tables = new Map<string, Hypertable>(
     hypertablesFromConfig(config).map(t => [t.topic, t]),
   );
+  const store = new ReadingsStore(pool, config, [...tables.values()]);
 
   const kafka = new Kafka({
     clientId: config.kafka.clientId,
@@ -166,6 +166,27 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       const setting = explainPostgresFailure(error, DATABASE_SETTINGS);
       throw setting ? new ConnectionSettingError(setting) : error;
     });
+    const detected = await retryForever(
+      () => detectWritePath(pool, config.database.queryTimeoutMs),
+      {
+        initialMs: config.retry.initialBackoffMs,
+        maxMs: config.retry.maxBackoffMs,
+        shouldRetry: e => classifyDbError(e) === 'transient',
+        onRetry: (e, attempt) =>
+          logger.warn(
+            { err: (e as Error).message, attempt },
+            'database not reachable; retrying the COPY probe',
+          ),
+        abortReason: () => (stopping ? 'stopping' : undefined),
+      },
+    );
+    store.path = detected.path;
+    logger.info(
+      { writePath: detected.path, reason: detected.reason },
+      `batches are written with ${
+        detected.path === 'copy' ? 'COPY into a staging table' : 'statements'
+      }`,
+    );
     await connectKafka(() => ensureTopics(), config.kafka, {
       prefix: 'kafka',
       casing: 'camel',
@@ -364,6 +385,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       details: {
         migrated: sink.migration !== undefined,
         timescale: sink.migration?.timescale ?? null,
+        writePath: store.path,
         consuming,
         partitionsWaitingForDatabase: [...waits.keys()],
         ...(crashed ? { crashed } : {}),

@@ -1,11 +1,17 @@
-import { Pool, QueryResult } from 'pg';
+import { Pool, PoolClient, QueryResult } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
+import { classifyDbError } from './errors';
 import {
+  copyRows,
+  copyStagingSql,
+  createStagingSql,
   Hypertable,
   insertStatement,
   ReadingRecord,
   rawInsertStatement,
+  stagedInsertStatement,
 } from './hypertable';
 
 export type { ReadingRecord };
@@ -46,38 +52,224 @@ export interface WriteOutcome {
   samples: Conflict[];
 }
 
+/** An error without a SQLSTATE did not come from the server's SQL layer. */
+const isConnectionLevel = (e: unknown) =>
+  typeof (e as { code?: unknown })?.code !== 'string' ||
+  (e as { message?: string }).message === 'Query read timeout';
+
+/** How a batch reaches the database; chosen once at start by detectWritePath. */
+export type WritePath = 'copy' | 'statement';
+
 /**
  * Writes readings (and, when configured, their raw archive rows) in one
- * transaction: both INSERTs go in one simple-protocol query, which
- * PostgreSQL runs as a single implicit transaction. The conflicts table is
- * updated by the same statement (see insertStatement).
+ * transaction. Two paths, one result:
+ * - `statement`: both INSERTs go in one simple-protocol query, which
+ *   PostgreSQL runs as a single implicit transaction; the rows travel as
+ *   array literals (see insertStatement).
+ * - `copy`: BEGIN; COPY the rows into a per-connection temporary staging
+ *   table; the same merge as `statement` reads them from there; COMMIT. COPY
+ *   skips parsing a multi-megabyte statement and the array casts.
+ * Either way the conflicts table is updated by the same statement as the
+ * rows, so counts and rows commit together.
  */
 export class ReadingsStore {
+  /** Set by detectWritePath before the first write. */
+  path: WritePath = 'statement';
+  /** Connections whose staging tables exist (temporary tables live per session). */
+  private readonly staged = new WeakSet<PoolClient>();
+
   constructor(
     private readonly pool: Pool,
     private readonly config: SinkConfig,
+    private readonly tables: Hypertable[] = [],
   ) {}
 
+  /** The write of a whole chunk: COPY when the server takes it. */
+  async writeBulk(
+    t: Hypertable,
+    items: ReadingRecord[],
+  ): Promise<WriteOutcome> {
+    return this.path === 'copy'
+      ? this.writeCopy(t, items)
+      : this.write(t, items);
+  }
+
+  /** The statement path; also what the split path uses to isolate a record. */
   async write(t: Hypertable, items: ReadingRecord[]): Promise<WriteOutcome> {
-    let sql = insertStatement(
-      t,
-      items.map(i => i.record),
-      this.config.conflicts.logPerBatch,
+    const sql = this.withRawArchive(
+      insertStatement(
+        t,
+        items.map(i => i.record),
+        this.config.conflicts.logPerBatch,
+      ),
+      items,
     );
-    const { rawArchive, database } = this.config;
-    if (rawArchive.enabled)
-      sql += `;\n${rawInsertStatement(
-        database.schema,
-        rawArchive.table,
-        items,
-      )}`;
     const result = (await this.pool.query(sql)) as QueryResult | QueryResult[];
-    const [row] = (Array.isArray(result) ? result[0] : result).rows;
+    return outcomeOf(result);
+  }
+
+  private withRawArchive(sql: string, items: ReadingRecord[]): string {
+    const { rawArchive, database } = this.config;
+    if (!rawArchive.enabled) return sql;
+    return `${sql};\n${rawInsertStatement(
+      database.schema,
+      rawArchive.table,
+      items,
+    )}`;
+  }
+
+  private async writeCopy(
+    t: Hypertable,
+    items: ReadingRecord[],
+  ): Promise<WriteOutcome> {
+    const client = await this.pool.connect();
+    // A connection that failed mid-COPY is in an unknown protocol state:
+    // it is closed, not returned to the pool.
+    let broken: Error | undefined;
+    try {
+      if (!this.staged.has(client)) {
+        // Outside the transaction, so a rolled-back batch keeps the table.
+        for (const table of this.tables.length ? this.tables : [t])
+          await client.query(createStagingSql(table));
+        this.staged.add(client);
+      }
+      await client.query('BEGIN');
+      try {
+        await copyIn(
+          client,
+          copyStagingSql(t),
+          copyRows(
+            t,
+            items.map(i => i.record),
+          ),
+          this.config.database.queryTimeoutMs,
+        );
+        const result = (await client.query(
+          `${this.withRawArchive(
+            stagedInsertStatement(t, this.config.conflicts.logPerBatch),
+            items,
+          )};\nCOMMIT`,
+        )) as unknown as QueryResult[];
+        return outcomeOf(result);
+      } catch (e) {
+        // After a timeout the server may still wait for COPY data, and a
+        // ROLLBACK would queue behind it: closing the connection aborts the
+        // transaction instead.
+        if (isConnectionLevel(e)) broken = e as Error;
+        else
+          await client.query('ROLLBACK').catch(err => {
+            broken = err as Error;
+          });
+        throw e;
+      }
+    } catch (e) {
+      if (isConnectionLevel(e)) broken ??= e as Error;
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+function outcomeOf(result: QueryResult | QueryResult[]): WriteOutcome {
+  const [row] = (Array.isArray(result) ? result[0] : result).rows;
+  return {
+    inserted: row.inserted,
+    replays: row.replays,
+    conflicts: row.conflicts,
+    samples: row.samples ?? [],
+  };
+}
+
+/**
+ * Streams `text` into `COPY … FROM STDIN`. pg's query_timeout does not cover
+ * a COPY stream, so a server that goes silent mid-COPY is bounded here with
+ * the same limit and the same message, which errors.ts counts as an outage.
+ */
+function copyIn(
+  client: PoolClient,
+  sql: string,
+  text: string,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          const err = new Error('Query read timeout');
+          stream.destroy(err);
+          reject(err);
+        }, timeoutMs)
+      : undefined;
+    stream.on('error', err => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    stream.on('finish', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.end(text);
+  });
+}
+
+/**
+ * Whether this server takes COPY FROM STDIN, decided once at start from what
+ * the server is, not from config:
+ * - PGlite (PostgreSQL compiled to WebAssembly, the local TimescaleDB) is
+ *   recognised by its version string and never probed: its socket server
+ *   drops the session on the COPY sub-protocol, and with it the one backend
+ *   every client shares.
+ * - Any other server gets a real COPY of one row into a temporary table,
+ *   rolled back; if that fails (a proxy or fork without COPY), the statement
+ *   path is used.
+ */
+export async function detectWritePath(
+  pool: Pool,
+  queryTimeoutMs: number,
+): Promise<{ path: WritePath; reason: string }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    const { rows } = await client.query('SELECT version() AS v');
+    const version = String(rows[0].v);
+    if (/emscripten/i.test(version))
+      return {
+        path: 'statement',
+        reason:
+          'PGlite (WebAssembly build): its socket server cannot take COPY FROM STDIN',
+      };
+    await client.query('BEGIN');
+    try {
+      await client.query(
+        'CREATE TEMPORARY TABLE sink_copy_probe (n int) ON COMMIT DROP',
+      );
+      await copyIn(
+        client,
+        'COPY sink_copy_probe FROM STDIN',
+        '1\n',
+        queryTimeoutMs,
+      );
+      const probe = await client.query(
+        'SELECT count(*)::int AS n FROM sink_copy_probe',
+      );
+      if (probe.rows[0].n !== 1) throw new Error('COPY stored no row');
+    } finally {
+      if (!broken)
+        await client.query('ROLLBACK').catch(err => {
+          broken = err as Error;
+        });
+    }
+    return { path: 'copy', reason: 'the server took a COPY FROM STDIN probe' };
+  } catch (e) {
+    if (isConnectionLevel(e)) broken ??= e as Error;
+    // An outage says nothing about COPY: the caller waits and asks again.
+    if (classifyDbError(e) === 'transient') throw e;
     return {
-      inserted: row.inserted,
-      replays: row.replays,
-      conflicts: row.conflicts,
-      samples: row.samples ?? [],
+      path: 'statement',
+      reason: `COPY FROM STDIN probe failed: ${(e as Error).message}`,
     };
+  } finally {
+    client.release(broken);
   }
 }
