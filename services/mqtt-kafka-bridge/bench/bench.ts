@@ -22,8 +22,9 @@
  * Mosquitto with @homelab/infra.
  *
  *   yarn workspace mqtt-kafka-bridge bench [--steps 5000,10000,15000,20000,25000] [--seconds 10]
- *     [--drain 200000] [--kcat 300000]
+ *     [--drain 200000] [--kcat 300000] [--runtime bundle|tsx]
  *     [--batch <kafka.batch.maxMessages>] [--window <mqtt.receiveMaximum>]
+ *     [--pending <limits.maxPending>]
  */
 import {
   checkQuietMachine,
@@ -33,8 +34,12 @@ import {
 } from '@homelab/infra';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { MqttClient } from 'mqtt';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
+  SERVICE_DIR,
   spawnBridge,
   testConfig,
   uid,
@@ -55,6 +60,36 @@ const DRAIN = Number(arg('drain', '200000'));
 const KCAT = Number(arg('kcat', '300000'));
 const PUBLISHERS = 2;
 const NAME = 'mqtt-kafka-bridge';
+const RUNTIME = arg('runtime', 'bundle');
+
+/**
+ * The bridge as the image runs it: one esbuild bundle (scripts/build-images.sh),
+ * so its memory and CPU are not those of tsx compiling TypeScript.
+ */
+function bundleBridge(): string {
+  const out = path.join(
+    mkdtempSync(path.join(tmpdir(), 'bridge-bench-bundle-')),
+    'main.cjs',
+  );
+  execFileSync(
+    path.join(SERVICE_DIR, '../../node_modules/.bin/esbuild'),
+    [
+      path.join(SERVICE_DIR, 'src/main.ts'),
+      '--bundle',
+      '--platform=node',
+      '--target=node24',
+      '--format=cjs',
+      `--outfile=${out}`,
+      '--sourcemap',
+      '--log-level=warning',
+      '--external:pg-native',
+      '--external:bufferutil',
+      '--external:utf-8-validate',
+    ],
+    { stdio: 'inherit' },
+  );
+  return out;
+}
 
 /** CPU seconds (user + system) of a process, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
@@ -162,10 +197,25 @@ async function main() {
     Object.assign(config.mqtt, {
       receiveMaximum: Number(arg('window', '10000')),
     });
+  if (process.argv.includes('--pending'))
+    Object.assign(config, {
+      limits: { maxPending: Number(arg('pending', '20000')) },
+    });
   // BENCH_BRIDGE_NODE_OPTIONS=--cpu-prof profiles the bridge process.
-  const bridge = spawnBridge(writeConfig(config), {
-    NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '',
-  });
+  const bridge = spawnBridge(
+    writeConfig(config),
+    { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '' },
+    RUNTIME === 'bundle'
+      ? ['--enable-source-maps', bundleBridge()]
+      : ['--import', 'tsx', 'src/main.ts'],
+  );
+  console.log(
+    `bridge runs ${
+      RUNTIME === 'bundle'
+        ? 'as the image does: src/main.ts bundled by esbuild'
+        : 'from source with tsx (its compiler adds memory and start-up CPU)'
+    }`,
+  );
   const bridgePid = bridge.child.pid!;
   const cleanup = async () => {
     bridge.child.kill('SIGCONT');
@@ -357,6 +407,9 @@ async function main() {
         await new Promise(r => setTimeout(r, 20));
       const seconds = (Date.now() - started) / 1000;
       const drained = consumed - consumedBefore;
+      const heap = await scrape(opsPort);
+      const mb = (name: string) =>
+        ((heap.get(name) ?? NaN) / 2 ** 20).toFixed(0);
       saturation = {
         rate: drained / seconds,
         cpuUs: ((cpuSeconds(bridgePid) - cpuBefore) * 1e6) / drained,
@@ -368,7 +421,10 @@ async function main() {
         )} s = ${saturation.rate.toFixed(0)} msg/s, ` +
           `bridge CPU ${saturation.cpuUs.toFixed(
             1,
-          )} µs/msg, bridge peak RSS ${saturation.rssMb.toFixed(0)} MB`,
+          )} µs/msg, bridge peak RSS ${saturation.rssMb.toFixed(0)} MB ` +
+          `(after: heap used ${mb('nodejs_heap_size_used_bytes')} of ${mb(
+            'nodejs_heap_size_total_bytes',
+          )} MB, external ${mb('nodejs_external_memory_bytes')} MB)`,
       );
     }
     await consumer.disconnect();

@@ -166,7 +166,8 @@ export class Batcher<T> {
     let bytes = 0;
     let n = 0;
     while (n < this.queue.length && n < this.options.maxMessages) {
-      bytes += estimatedBytes(this.queue[n].out.message);
+      const { out } = this.queue[n];
+      bytes += out.bytes ?? estimatedBytes(out.message);
       if (n > 0 && bytes > this.options.maxBytes) break;
       n++;
     }

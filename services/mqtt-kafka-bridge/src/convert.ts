@@ -62,13 +62,26 @@ export function createConverter(
     if (!c) cache.set(label, (c = counter.labels(label)));
     return c;
   };
+  // murmur2 for every message showed in the profile; a key keeps its
+  // partition for the life of the process (kafkaLimits.ts), so it is
+  // remembered, for at most as many keys as the device clock remembers.
+  const partitions = new Map<string, Map<string, number>>();
+  const partitionOf = (topic: string, key: string): number => {
+    let byKey = partitions.get(topic);
+    if (!byKey) partitions.set(topic, (byKey = new Map()));
+    let partition = byKey.get(key);
+    if (partition === undefined) {
+      if (byKey.size >= 100_000) byKey.clear();
+      partition = limits.partitionOf(topic, key);
+      byKey.set(key, partition);
+    }
+    return partition;
+  };
   const placed = (out: OutgoingMessage): OutgoingMessage => {
-    out.message.partition = limits.partitionOf(
-      out.topic,
-      String(out.message.key),
-    );
+    out.message.partition = partitionOf(out.topic, String(out.message.key));
     return out;
   };
+  const stampTimeless = (device: string, ms: number) => clock.stamp(device, ms);
   const deadLetter = (
     m: MqttMessage,
     rejection: Rejection & { deviceId?: string },
@@ -108,11 +121,12 @@ export function createConverter(
       maxFutureMs: config.limits.maxFutureMs,
       nowMs,
       bounds,
-      stampTimeless: (device, ms) => clock.stamp(device, ms),
+      stampTimeless,
     });
     if (!result.ok) return deadLetter(m, result, nowMs);
     const out = recordMessage(route.topic, result.record, m);
     const size = estimatedBytes(out.message);
+    out.bytes = size;
     if (size > limits.maxMessageBytes)
       return deadLetter(
         m,

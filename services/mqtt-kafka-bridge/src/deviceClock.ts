@@ -38,12 +38,20 @@ export class DeviceClock {
   }
 }
 
+let prefixMs = NaN;
+let prefix = '';
+
 /** ISO-8601 with six fractional digits: `2026-01-03T16:00:00.041007Z`. */
 export function isoMicros(epochUs: number): string {
   const ms = Math.floor(epochUs / 1000);
   const micros = epochUs - ms * 1000;
-  return `${new Date(ms).toISOString().slice(0, -1)}${String(micros).padStart(
-    3,
-    '0',
-  )}Z`;
+  // The millisecond part is shared by the readings of a burst.
+  if (ms !== prefixMs) {
+    prefix = new Date(ms).toISOString().slice(0, -1);
+    prefixMs = ms;
+  }
+  let pad = '';
+  if (micros < 10) pad = '00';
+  else if (micros < 100) pad = '0';
+  return `${prefix}${pad}${micros}Z`;
 }

@@ -7,7 +7,7 @@ import {
   checkDeviceId,
   checkFields,
 } from './deviceBounds';
-import { Route, deviceIdFromTopic, unshare } from './route';
+import { Route, unshare } from './route';
 import { parseTimestamp } from './timestamp';
 
 /**
@@ -57,12 +57,58 @@ const TIMESTAMP_KEYS = ['ts', 'timestamp'] as const;
 /** Keys that describe the reading rather than being one. */
 const NOT_FIELDS = new Set<string>([...TIMESTAMP_KEYS, 'device_id', 'fields']);
 
+const allowedLevels = new WeakMap<Route, number>();
+
 /** A `#` filter matches any depth; the reading's topic may only go as deep as the device id level. */
 function levelsAllowed(route: Route): number {
-  const levels = unshare(route.filter).split('/');
-  if (levels[levels.length - 1] !== '#') return levels.length;
-  return Math.max(levels.length - 1, route.deviceIdSegment + 1);
+  let allowed = allowedLevels.get(route);
+  if (allowed === undefined) {
+    const levels = unshare(route.filter).split('/');
+    allowed =
+      levels[levels.length - 1] !== '#'
+        ? levels.length
+        : Math.max(levels.length - 1, route.deviceIdSegment + 1);
+    allowedLevels.set(route, allowed);
+  }
+  return allowed;
 }
+
+/**
+ * Device ids that passed checkDeviceId, per bounds: the regular expressions
+ * ran for every message (see docs/benchmark.md), and a device sends many.
+ * Capped, as strangers choose the ids.
+ */
+const goodDeviceIds = new WeakMap<DeviceBounds, Set<string>>();
+const MAX_REMEMBERED_DEVICE_IDS = 10_000;
+
+function deviceIdProblem(
+  deviceId: string,
+  bounds: DeviceBounds,
+): BoundViolation | undefined {
+  let good = goodDeviceIds.get(bounds);
+  if (!good) goodDeviceIds.set(bounds, (good = new Set()));
+  if (good.has(deviceId)) return undefined;
+  const problem = checkDeviceId(deviceId, bounds);
+  if (!problem) {
+    if (good.size >= MAX_REMEMBERED_DEVICE_IDS) good.clear();
+    good.add(deviceId);
+  }
+  return problem;
+}
+
+/** `new Date(ms).toISOString()`, remembered for the last millisecond: the messages of a burst share it. */
+export function lastMillisIso(): (ms: number) => string {
+  let lastMs = NaN;
+  let text = '';
+  return ms => {
+    if (ms !== lastMs) {
+      text = new Date(ms).toISOString();
+      lastMs = ms;
+    }
+    return text;
+  };
+}
+const receivedIso = lastMillisIso();
 
 function reject(
   errorClass: DeadLetterClass,
@@ -101,7 +147,8 @@ export function normalise(
   message: MqttMessage,
   options: NormaliseOptions,
 ): Normalised {
-  const levels = message.topic.split('/').length;
+  const topicLevels = message.topic.split('/');
+  const levels = topicLevels.length;
   const allowed = levelsAllowed(route);
   if (levels > allowed) {
     // `homelab/energy/meter1/status` is not meter1's energy reading; merging it would mix series.
@@ -110,11 +157,11 @@ export function normalise(
       `topic has ${levels} levels; route ${route.filter} allows ${allowed} (device id at level ${route.deviceIdSegment})`,
     );
   }
-  const topicDevice = deviceIdFromTopic(route, message.topic);
+  const topicDevice = topicLevels[route.deviceIdSegment] || undefined;
   const badTopicDevice =
     topicDevice === undefined
       ? undefined
-      : checkDeviceId(topicDevice, options.bounds);
+      : deviceIdProblem(topicDevice, options.bounds);
   if (badTopicDevice)
     return reject(badTopicDevice.errorClass, badTopicDevice.reason);
   if (message.payload.length > options.maxPayloadBytes) {
@@ -164,7 +211,10 @@ export function normalise(
       `topic level ${route.deviceIdSegment} of "${message.topic}" is missing and the payload has no device_id`,
     );
   }
-  const badDevice = checkDeviceId(deviceId, options.bounds);
+  const badDevice =
+    deviceId === topicDevice
+      ? undefined
+      : deviceIdProblem(deviceId, options.bounds);
   if (badDevice) return reject(badDevice.errorClass, badDevice.reason);
 
   const nested =
@@ -207,7 +257,7 @@ export function normalise(
       device_id: deviceId,
       ts,
       fields,
-      received_at: new Date(options.nowMs).toISOString(),
+      received_at: receivedIso(options.nowMs),
       source: {
         mqtt_topic: message.topic,
         qos: message.qos,

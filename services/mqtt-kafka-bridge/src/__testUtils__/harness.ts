@@ -97,12 +97,16 @@ export interface BridgeProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs src/main.ts in its own process, as `yarn start` would. */
+/**
+ * Runs src/main.ts in its own process, as `yarn start` would (or, with
+ * `nodeArgs`, another entry point such as the image's bundle).
+ */
 export function spawnBridge(
   configFile: string,
   env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): BridgeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: SERVICE_DIR,
     env: {
       PATH: process.env.PATH,
