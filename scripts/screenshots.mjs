@@ -325,6 +325,11 @@ async function inner() {
       ],
     });
     const context = await browser.newContext({ viewport: VIEWPORT });
+    // The sidebar folded to its icons (a user's own choice in Backstage),
+    // so the pipeline table gets the width its nine columns need.
+    await context.addInitScript(() =>
+      window.localStorage.setItem('sidebarPinState', 'false'),
+    );
     const live = await context.newPage();
     await open(
       live,
@@ -340,9 +345,9 @@ async function inner() {
     // started before dev-stack printed "ready".
     const fullAt = readyAt + WINDOW_MINUTES * 60_000 + 15_000;
     log(
-      `waiting until ${new Date(
-        fullAt,
-      ).toLocaleTimeString()} for the ${WINDOW_MINUTES}-minute window to fill`,
+      `waiting until ${new Date(fullAt)
+        .toISOString()
+        .slice(11, 19)} UTC for the ${WINDOW_MINUTES}-minute window to fill`,
     );
     await until(
       'the Live charts to fill',
@@ -359,8 +364,7 @@ async function inner() {
         return true;
       },
     );
-    await live.mouse.move(0, 0);
-    await live.screenshot({ path: IMAGES.live });
+    await shoot(live, '[data-testid="live-chart"]', IMAGES.live);
     log(`wrote ${relative(root, IMAGES.live)}`);
 
     // The Live tab stays open in its own page, so the browsers stage has a client.
@@ -378,8 +382,11 @@ async function inner() {
         return pipelineReady(pipeline);
       },
     );
-    await pipeline.mouse.move(0, 0);
-    await pipeline.screenshot({ path: IMAGES.pipeline });
+    await shoot(
+      pipeline,
+      'table[aria-label="pipeline stages"]',
+      IMAGES.pipeline,
+    );
     log(`wrote ${relative(root, IMAGES.pipeline)}`);
     console.log(
       await pipeline.locator('table[aria-label="pipeline stages"]').innerText(),
@@ -448,6 +455,26 @@ async function open(page, url, ready) {
     await enter.click();
     await content.waitFor({ timeout: 120_000 });
   }
+}
+
+/**
+ * Saves the page from its top down to the end of `bottom`: the viewport
+ * grows to hold it (Backstage scrolls its content in a box of its own, so a
+ * full-page screenshot would stop at the viewport), then goes back.
+ */
+async function shoot(page, bottom, file) {
+  await page.setViewportSize({ width: VIEWPORT.width, height: 2000 });
+  // Out of the way of the folded sidebar and the charts' tooltips.
+  await page.mouse.move(VIEWPORT.width - 20, 20);
+  await sleep(1000);
+  const box = await page.locator(bottom).first().boundingBox();
+  if (!box) throw new Refusal(`${bottom} is not on the page`);
+  const height = Math.min(2000, Math.ceil(box.y + box.height + 24));
+  await page.screenshot({
+    path: file,
+    clip: { x: 0, y: 0, width: VIEWPORT.width, height },
+  });
+  await page.setViewportSize(VIEWPORT);
 }
 
 /** Picks the Live tab's chart window (a Material UI select). */
