@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { rawSocket } from './wsInternals';
 
 /** A refused socket is released once its answer is flushed, or after this at the latest. */
 const REFUSAL_FLUSH_MS = 1_000;
@@ -39,8 +40,7 @@ export function refuseWebSocket(
 ): void {
   socket.send(frame);
   socket.close(closeCode, reason);
-  // ws keeps the net.Socket in a private field.
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  const raw = rawSocket(socket);
   if (raw) release(raw);
 }
 

@@ -6,7 +6,7 @@ import {
   formatPosition,
 } from '@homelab/plugin-streaming-common';
 import type { Logger } from '@homelab/service-kit';
-import { backlogBytes, deliver } from './delivery';
+import { backlogBytes, writeFrame } from './socketWriter';
 import type { Metrics } from './metrics';
 import {
   errorFrame,
@@ -15,9 +15,10 @@ import {
   Subscription,
 } from './protocol';
 import { InboundRateLimit, RateLimitSettings } from './rateLimit';
-import { KafkaReplay, resume, ResumeDeps, uniquePositions } from './resume';
+import type { RecentRecords } from './recentRecords';
+import { KafkaReplay, readFromKafka, ResumeDeps } from './resume';
 import type { DeliveryFilter, LiveScope } from './scope';
-import { ClientSession } from './session';
+import { ClientSession, uniquePositions } from './session';
 
 export interface ConnectionLimits {
   maxSendQueueBytes: number;
@@ -29,6 +30,8 @@ export interface ConnectionOptions {
   limits: ConnectionLimits;
   metrics: Metrics;
   logger: Logger;
+  /** The last records per partition, for the common resume after a short drop. */
+  recent: RecentRecords;
   resumeDeps: ResumeDeps;
   /** What the token allows. */
   scope: LiveScope;
@@ -75,14 +78,17 @@ export class Connection {
       this.released = true;
       onClose(this);
     };
-    this.session = new ClientSession({
-      send: frame => this.send(frame),
-      overflow: () =>
-        this.cutOff(
-          'SLOW_CONSUMER',
-          'Client fell too far behind while catching up',
-        ),
-    });
+    this.session = new ClientSession(
+      {
+        send: frame => this.send(frame),
+        overflow: () =>
+          this.cutOff(
+            'SLOW_CONSUMER',
+            'Client fell too far behind while catching up',
+          ),
+      },
+      options.recent,
+    );
     socket.on('message', data => this.onFrame(data));
     // WebSocket-level pings (the server runs ws with autoPong off) are
     // frames like any other: rate-limited, and their pongs bounded.
@@ -100,7 +106,7 @@ export class Connection {
       this.open = false;
       clearTimeout(this.expiryTimer);
       // Stops a running replay from delivering to a closed socket.
-      this.session.generation++;
+      this.session.close();
       this.replayAbort?.abort();
       this.onClose();
     });
@@ -118,7 +124,11 @@ export class Connection {
   /** Live and replayed data go through here; false once the client is cut off. */
   send(frame: string | Buffer): boolean {
     if (!this.open) return false;
-    const outcome = deliver(this.socket, frame, this.limits.maxSendQueueBytes);
+    const outcome = writeFrame(
+      this.socket,
+      frame,
+      this.limits.maxSendQueueBytes,
+    );
     if (outcome === 'slow') this.cutOffSlow();
     return outcome === 'sent';
   }
@@ -143,7 +153,7 @@ export class Connection {
     if (!this.open) return;
     this.open = false;
     clearTimeout(this.expiryTimer);
-    this.session.generation++;
+    this.session.close();
     this.replayAbort?.abort();
     this.onClose();
     if (this.socket.readyState === this.socket.OPEN) {
@@ -244,7 +254,7 @@ export class Connection {
       this.reply(errorFrame('FORBIDDEN', allowed.message));
       return;
     }
-    const generation = this.session.subscribe(allowed.filter);
+    this.session.subscribe(allowed.filter);
     this.replayAbort?.abort();
     this.replayAbort = undefined;
     const ack: SubscribedMessage = {
@@ -257,14 +267,20 @@ export class Connection {
       ack.replayFrom = uniquePositions(subscription.resume).map(formatPosition);
     this.reply(JSON.stringify(ack));
     if (subscription.resume.length === 0) return;
-    const kafkaPart = resume(
-      this.session,
-      generation,
-      subscription.resume,
-      frame => this.reply(frame),
-      this.options.resumeDeps,
-    );
-    if (kafkaPart) this.queueReplay(kafkaPart);
+    const plan = this.session.beginResume(subscription.resume);
+    for (const { stream, sent } of plan.fromBuffer) {
+      this.metrics.resumes.inc({ source: 'buffer' });
+      this.metrics.replayed.inc({ source: 'buffer' }, sent);
+      this.metrics.broadcast.inc({ stream }, sent);
+    }
+    if (plan.fromKafka.length > 0)
+      this.queueReplay(
+        readFromKafka(
+          plan.fromKafka,
+          frame => this.reply(frame),
+          this.options.resumeDeps,
+        ),
+      );
   }
 
   /**

@@ -28,7 +28,7 @@ import {
 } from './auth';
 import { EnergyWsConfig, effectiveGroupId, streamTopics } from './config';
 import { Connection } from './connection';
-import { wireTextFrame } from './delivery';
+import { wireTextFrame } from './socketWriter';
 import { startLiveConsumer } from './liveConsumer';
 import { createMetrics, Metrics } from './metrics';
 import { errorFrame } from './protocol';
@@ -36,6 +36,7 @@ import { dataFrame, StreamRecord } from './record';
 import { RecentRecords } from './recentRecords';
 import { KafkaReplayer } from './replay';
 import { LiveScope } from './scope';
+import { assertWsInternals } from './wsInternals';
 
 export interface EnergyWs extends RunningService {
   /** The bound port (useful with `server.port: 0`). */
@@ -72,6 +73,8 @@ export async function startEnergyWs(
   config: EnergyWsConfig,
   logger: Logger = createLogger('energy-ws'),
 ): Promise<EnergyWs> {
+  // Before anything connects: the fan-out writes through ws's private socket.
+  assertWsInternals();
   const metrics = createMetrics();
   const topics = streamTopics(config);
   const groupId = effectiveGroupId(config);
@@ -219,7 +222,8 @@ export async function startEnergyWs(
         },
         metrics,
         logger,
-        resumeDeps: { recent, replayer, topics, metrics, logger },
+        recent,
+        resumeDeps: { replayer, topics, metrics, logger },
         scope: new LiveScope(auth.scope),
         expiresAtMs: auth.expiresAtMs,
       },

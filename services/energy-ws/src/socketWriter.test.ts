@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { wireTextFrame } from './delivery';
+import { wireTextFrame } from './socketWriter';
 
 // ws's own frame parser (exported at runtime, not in @types/ws) is the referee.
 const { Receiver } = require('ws') as {

@@ -1,26 +1,23 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { rawSocket } from './wsInternals';
 
 /**
- * Where a record counts as delivered in this service: handed to one client's
- * socket while that client's unsent bytes stay under its bound. There is no
- * acknowledgement from browsers; a client that loses its connection resumes
- * from the last `position` it saw, and the missed records come from the
- * buffer or Kafka (see resume.ts), so nothing here waits.
- *
- * The live consumer's Kafka offset commit (liveConsumer.ts, after each batch
- * was offered to every connected client) only makes the group's lag visible;
- * it is not a delivery guarantee, because every client keeps its own position.
+ * How bytes leave for one client. When a record counts as delivered, and
+ * what happens to a client that cannot keep up, is decided in session.ts and
+ * connection.ts; this file only writes and reports the client's backlog.
  */
-export type DeliveryOutcome = 'sent' | 'slow' | 'closed';
+export type WriteOutcome = 'sent' | 'slow' | 'closed';
 
 /**
  * Records that arrive together (one Kafka fetch holds several) leave in one
  * write per client instead of one syscall per record: each socket is corked
- * on its first send and uncorked once the current burst of work is done.
- * With thousands of clients the syscalls, not the JSON, are the cost.
+ * on its first send (cork/uncork nest with ws's own) and uncorked once the
+ * current burst of work is done. With thousands of clients the syscalls, not
+ * the JSON, are the cost.
+ *
+ * Corked sockets and the bytes sent to each during the current burst:
  */
-/** Corked sockets and the bytes sent to each during the current burst. */
 const burst = new Map<Socket, number>();
 let flushScheduled = false;
 
@@ -30,16 +27,11 @@ function flush(): void {
   burst.clear();
 }
 
-function rawSocket(socket: WebSocket): Socket | undefined {
-  // ws keeps the net.Socket in a private field; cork/uncork nest with ws's own.
-  return (socket as unknown as { _socket?: Socket })._socket;
-}
-
 /**
  * A text frame as it goes on the wire (RFC 6455, server frames are not
  * masked), built once per record and written as-is to every client. This
- * skips ws's per-send framing; it is safe because permessage-deflate is off,
- * so ws's sender never queues and our bytes cannot overtake its own.
+ * skips ws's per-send framing; wsInternals.ts says why that is safe and
+ * checks it at start.
  */
 export function wireTextFrame(payload: Buffer): Buffer {
   const length = payload.length;
@@ -76,11 +68,11 @@ export function backlogBytes(socket: WebSocket): number {
  * Sends one frame: a string is framed by ws; a Buffer is a wire frame from
  * wireTextFrame, shared by every client of a broadcast.
  */
-export function deliver(
+export function writeFrame(
   socket: WebSocket,
   frame: string | Buffer,
   maxQueueBytes: number,
-): DeliveryOutcome {
+): WriteOutcome {
   if (socket.readyState !== socket.OPEN) return 'closed';
   if (backlogBytes(socket) > maxQueueBytes) return 'slow';
   const raw = rawSocket(socket);
