@@ -25,6 +25,9 @@ describe('config', () => {
       mode: 'auto',
     });
     expect(config.batch.maxRows).toBe(5000);
+    // What one fetch may bring: the sink's memory bound.
+    expect(config.batch.maxFetchBytes).toBe(6 * 1024 * 1024);
+    expect(config.batch.maxBytesPerPartition).toBe(2 * 1024 * 1024);
     // The bounds on what a record can cost: tries, dead-letter size, log lines.
     expect(config.retry.recordAttempts).toBe(3);
     expect(config.kafka.dlqMaxValueBytes).toBe(900_000);
@@ -123,6 +126,17 @@ describe('config', () => {
     [
       { kafka: { brokers: 'a:1' }, retry: { recordAttempts: 1000 } },
       'retry.recordAttempts',
+    ],
+    [
+      { kafka: { brokers: 'a:1' }, batch: { maxFetchBytes: 2 ** 30 } },
+      'batch.maxFetchBytes: must be at most 536870912 bytes',
+    ],
+    [
+      {
+        kafka: { brokers: 'a:1' },
+        batch: { maxFetchBytes: 1048576, maxBytesPerPartition: 4194304 },
+      },
+      'batch.maxBytesPerPartition: maxBytesPerPartition must not exceed maxFetchBytes',
     ],
   ])('names the bad key in %j', (input, message) => {
     expect(() => parseSinkConfig(input as never)).toThrow(ConfigError);

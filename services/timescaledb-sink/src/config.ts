@@ -194,11 +194,24 @@ export const configSchema = z
         maxWaitMs: z.coerce.number().int().min(1).max(60000).default(250),
         /** Bytes the broker waits for (up to maxWaitMs) before answering a fetch. */
         minBytes: z.coerce.number().int().min(1).default(1),
+        /** Record bytes one fetch may bring per partition (kafkajs maxBytesPerPartition). */
         maxBytesPerPartition: z.coerce
           .number()
           .int()
           .min(1024)
-          .default(8 * 1024 * 1024),
+          .default(2 * 1024 * 1024),
+        /**
+         * The memory bound: the most record bytes one fetch from one broker
+         * may bring (kafkajs maxBytes). kafkajs fetches again only when
+         * every batch of the last fetch is handled, so this, per broker, is
+         * what the sink holds; see docs/configuration.md for the estimate.
+         */
+        maxFetchBytes: z.coerce
+          .number()
+          .int()
+          .min(64 * 1024, 'must be at least 65536 bytes')
+          .max(512 * 1024 * 1024, 'must be at most 536870912 bytes (512 MiB)')
+          .default(6 * 1024 * 1024),
         /** Partitions written in parallel, each with its own transaction. */
         partitionsConcurrently: z.coerce
           .number()
@@ -208,6 +221,11 @@ export const configSchema = z
           .default(3),
       })
       .strict()
+      .refine(b => b.maxBytesPerPartition <= b.maxFetchBytes, {
+        message:
+          'maxBytesPerPartition must not exceed maxFetchBytes (the whole fetch)',
+        path: ['maxBytesPerPartition'],
+      })
       .prefault({}),
     retry: z
       .object({

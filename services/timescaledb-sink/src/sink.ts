@@ -112,7 +112,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     maxWaitTimeInMs: batch.maxWaitMs,
     minBytes: batch.minBytes,
     maxBytesPerPartition: batch.maxBytesPerPartition,
-    maxBytes: batch.maxBytesPerPartition * batch.partitionsConcurrently,
+    maxBytes: batch.maxFetchBytes,
     allowAutoTopicCreation: false,
   });
 
