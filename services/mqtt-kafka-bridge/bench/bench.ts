@@ -62,6 +62,15 @@ const PUBLISHERS = 2;
 const NAME = 'mqtt-kafka-bridge';
 const RUNTIME = arg('runtime', 'bundle');
 
+/** The node flags of the image's CMD (heap sizes), so the benchmark measures what runs. */
+function imageNodeFlags(): string[] {
+  const cmd = readFileSync(path.join(SERVICE_DIR, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find(line => line.startsWith('CMD '));
+  const argv: string[] = cmd ? JSON.parse(cmd.slice(4)) : [];
+  return argv.filter(a => a.startsWith('--'));
+}
+
 /**
  * The bridge as the image runs it: one esbuild bundle (scripts/build-images.sh),
  * so its memory and CPU are not those of tsx compiling TypeScript.
@@ -206,13 +215,15 @@ async function main() {
     writeConfig(config),
     { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '' },
     RUNTIME === 'bundle'
-      ? ['--enable-source-maps', bundleBridge()]
+      ? [...imageNodeFlags(), bundleBridge()]
       : ['--import', 'tsx', 'src/main.ts'],
   );
   console.log(
     `bridge runs ${
       RUNTIME === 'bundle'
-        ? 'as the image does: src/main.ts bundled by esbuild'
+        ? `as the image does: src/main.ts bundled by esbuild, node ${imageNodeFlags().join(
+            ' ',
+          )}`
         : 'from source with tsx (its compiler adds memory and start-up CPU)'
     }`,
   );

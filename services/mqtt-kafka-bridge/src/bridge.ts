@@ -215,7 +215,13 @@ export async function startBridge(
     ]),
   ].map(f => shareFilter(unshare(f), config.mqtt.sharedGroup));
   subscriber = startSubscriber(
-    { ...config.mqtt, filters, maxPending: config.limits.maxPending, logger },
+    {
+      ...config.mqtt,
+      filters,
+      maxPending: config.limits.maxPending,
+      maxPendingBytes: config.limits.maxPendingBytes,
+      logger,
+    },
     {
       onMessage(m, messageId) {
         if (batcher.isStopped) {
@@ -228,7 +234,7 @@ export async function startBridge(
           return;
         }
         const nowMs = Date.now();
-        const ticket = ledger.receive(messageId, nowMs);
+        const ticket = ledger.receive(messageId, nowMs, m.payload.length);
         const { out, ...rest } = convert(m, nowMs);
         batcher.add({ out, meta: { ...rest, ticket } });
       },
@@ -253,6 +259,7 @@ export async function startBridge(
       },
       // The batcher also holds QoS 0 items of earlier connections: bound both.
       pending: () => Math.max(ledger.pending, batcher.size),
+      pendingBytes: () => ledger.pendingBytes,
     },
   );
 

@@ -164,7 +164,13 @@ export const bridgeConfigSchema = z.object({
       /** Timestamps further ahead of the bridge's clock are absurd. */
       maxFutureMs: positiveInt.default(24 * 3600 * 1000),
       /** Messages held (received, not yet acknowledged) before the bridge stops reading. */
-      maxPending: positiveInt.default(20_000),
+      maxPending: positiveInt.default(10_000),
+      /**
+       * Payload bytes held (received, not yet acknowledged) before the bridge
+       * stops reading: with maxPayloadBytes, maxPending alone would allow
+       * gigabytes. One message is always taken, however large.
+       */
+      maxPendingBytes: positiveInt.default(16 * 1024 * 1024),
       /** UTF-8 bytes of a device id (from the topic or the payload). */
       maxDeviceIdBytes: z.coerce.number().int().min(1).max(4096).default(128),
       /**

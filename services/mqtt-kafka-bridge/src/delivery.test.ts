@@ -50,4 +50,19 @@ describe('DeliveryLedger', () => {
     expect(sent.length).toBe(5001);
     expect(ledger.pending).toBe(0);
   });
+
+  it('counts the payload bytes it holds until each message is delivered', () => {
+    const ledger = new DeliveryLedger(() => {});
+    const a = ledger.receive(1, 0, 100);
+    const b = ledger.receive(2, 0, 30);
+    expect(ledger.pendingBytes).toBe(130);
+    // b is acknowledged by Kafka first, but held until a: its bytes too.
+    ledger.delivered(b);
+    expect(ledger.pendingBytes).toBe(130);
+    ledger.delivered(a);
+    expect(ledger.pendingBytes).toBe(0);
+    ledger.receive(3, 0, 50);
+    ledger.abandon();
+    expect(ledger.pendingBytes).toBe(0);
+  });
 });

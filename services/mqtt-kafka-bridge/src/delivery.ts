@@ -24,6 +24,8 @@ export interface Ticket {
   /** MQTT packet id; undefined for QoS 0, which needs no PUBACK. */
   readonly messageId: number | undefined;
   readonly receivedAtMs: number;
+  /** Payload bytes, counted in `pendingBytes` until delivered. */
+  readonly bytes: number;
   settled: boolean;
   readonly connection: number;
 }
@@ -34,6 +36,7 @@ export class DeliveryLedger {
   private queue: Ticket[] = [];
   private head = 0;
   private connection = 0;
+  private heldBytes = 0;
 
   constructor(
     private readonly sendPuback: SendPuback,
@@ -41,14 +44,20 @@ export class DeliveryLedger {
   ) {}
 
   /** Called for every PUBLISH in arrival order, before anything else is done with it. */
-  receive(messageId: number | undefined, nowMs = Date.now()): Ticket {
+  receive(
+    messageId: number | undefined,
+    nowMs = Date.now(),
+    bytes = 0,
+  ): Ticket {
     const ticket: Ticket = {
       messageId,
       receivedAtMs: nowMs,
+      bytes,
       settled: false,
       connection: this.connection,
     };
     this.queue.push(ticket);
+    this.heldBytes += bytes;
     return ticket;
   }
 
@@ -58,6 +67,7 @@ export class DeliveryLedger {
     ticket.settled = true;
     while (this.head < this.queue.length && this.queue[this.head].settled) {
       const done = this.queue[this.head++];
+      this.heldBytes -= done.bytes;
       if (done.messageId !== undefined) this.sendPuback(done.messageId);
       this.onDelivered(done);
     }
@@ -81,11 +91,17 @@ export class DeliveryLedger {
     this.connection++;
     this.queue = [];
     this.head = 0;
+    this.heldBytes = 0;
     return abandoned;
   }
 
   /** Messages received on this connection and not yet acknowledged. */
   get pending(): number {
     return this.queue.length - this.head;
+  }
+
+  /** Payload bytes of those messages. */
+  get pendingBytes(): number {
+    return this.heldBytes;
   }
 }

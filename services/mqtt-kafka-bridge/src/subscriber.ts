@@ -21,6 +21,8 @@ export interface SubscriberOptions {
   reconnectPeriodMs: number;
   /** Stop reading from the socket while this many messages are unacknowledged. */
   maxPending: number;
+  /** … or while their payloads take this many bytes. */
+  maxPendingBytes: number;
   logger: Logger;
 }
 
@@ -32,6 +34,8 @@ export interface SubscriberHandlers {
   /** Mosquitto reconnected us without our session: what it held for us may be gone. */
   onSessionLost(): void;
   pending(): number;
+  /** Payload bytes of the messages counted by `pending`. */
+  pendingBytes(): number;
 }
 
 export interface Subscriber {
@@ -65,7 +69,7 @@ export interface Subscriber {
  * handling during a Kafka outage. So the PUBACK that mqtt.js produces itself
  * is swallowed here (its callback still runs, so reading goes on), and the
  * real PUBACK is written by `puback()` when delivery.ts says so. Reading stops
- * only when `maxPending` is reached (`handleMessage` is mqtt.js's documented
+ * only when `maxPending` or `maxPendingBytes` is reached (`handleMessage` is mqtt.js's documented
  * back-pressure hook); MQTT 5 Receive Maximum asks Mosquitto to keep at most
  * `receiveMaximum` messages in flight to us, which normally keeps us below.
  */
@@ -127,8 +131,11 @@ export function startSubscriber(
     );
   });
 
+  const roomLeft = () =>
+    handlers.pending() < options.maxPending &&
+    handlers.pendingBytes() < options.maxPendingBytes;
   client.handleMessage = (_packet, callback) => {
-    if (handlers.pending() < options.maxPending) callback();
+    if (roomLeft()) callback();
     else waiting.push(() => callback());
   };
   const release = () => {
@@ -202,7 +209,7 @@ export function startSubscriber(
       writePuback(messageId);
     },
     resume() {
-      if (!paused && handlers.pending() < options.maxPending) release();
+      if (!paused && roomLeft()) release();
     },
     pause() {
       paused = true;
