@@ -24,6 +24,13 @@ export function formatLatency(seconds: number | null | undefined): string {
   return `${seconds.toFixed(2)} s`;
 }
 
+/**
+ * Figures, health words and headings stay on one line: the table's auto
+ * layout gives the Stage column's notes the spare width and otherwise breaks
+ * "ready" and "21/s" mid-word.
+ */
+const NOWRAP = { whiteSpace: 'nowrap' } as const;
+
 /** "unknown" with its reason beside it: an unmeasured figure must never read as 0. */
 function Unknown({ reason }: { reason?: string }) {
   return (
@@ -61,7 +68,7 @@ function FigureCell({
         <Unknown reason={figure.reason} />
       ) : (
         <Tooltip title={figure.source ?? ''}>
-          <span>{format(figure.value)}</span>
+          <span style={NOWRAP}>{format(figure.value)}</span>
         </Tooltip>
       )}
     </TableCell>
@@ -86,12 +93,12 @@ function LatencyCells({ latency }: { latency?: PipelineLatency }) {
     <>
       <TableCell align="right">
         <Tooltip title={latency.between}>
-          <span>{formatLatency(latency.p50)}</span>
+          <span style={NOWRAP}>{formatLatency(latency.p50)}</span>
         </Tooltip>
       </TableCell>
       <TableCell align="right">
         <Tooltip title={latency.between}>
-          <span>{formatLatency(latency.p99)}</span>
+          <span style={NOWRAP}>{formatLatency(latency.p99)}</span>
         </Tooltip>
       </TableCell>
     </>
@@ -108,7 +115,9 @@ export function Health({ health }: { health: PipelineStage['health'] }) {
   const Status = STATUS[health.status];
   return (
     <>
-      <Status>{health.status}</Status>
+      <span style={NOWRAP}>
+        <Status>{health.status}</Status>
+      </span>
       {health.reason && (
         <Typography variant="caption" color="textSecondary" component="div">
           {health.reason}
@@ -128,7 +137,7 @@ export function PipelineTable({ stages }: { stages: PipelineStage[] }) {
   return (
     <Table size="small" aria-label="pipeline stages">
       <TableHead>
-        <TableRow>
+        <TableRow style={NOWRAP}>
           <TableCell>Stage</TableCell>
           <TableCell>Health</TableCell>
           <TableCell align="right">In</TableCell>
