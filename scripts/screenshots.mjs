@@ -401,15 +401,17 @@ async function inner() {
           )} KB, over the ${MAX_IMAGE_BYTES / 1024} KB the README allows`,
         );
     }
-    return 0;
   } catch (error) {
     console.error(`[screenshots] refused: ${error.message}`);
     if (!(error instanceof Refusal)) console.error(error.stack);
     console.error(`[screenshots] service logs: ${logDir}`);
-    return 1;
-  } finally {
     await stopAll();
+    return 1;
   }
+  await stopAll();
+  // The logs only matter when something went wrong.
+  rmSync(logDir, { recursive: true, force: true });
+  return 0;
 }
 
 /** Writes what the outer run must find stopped: every process below homelab-infra, and the ports. */
