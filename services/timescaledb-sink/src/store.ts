@@ -2,7 +2,7 @@ import { Pool, PoolClient, QueryResult } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
-import { classifyDbError } from './errors';
+import { classifyDbError, sqlState } from './errors';
 import {
   copyRows,
   copyStagingSql,
@@ -52,10 +52,38 @@ export interface WriteOutcome {
   samples: Conflict[];
 }
 
-/** An error without a SQLSTATE did not come from the server's SQL layer. */
-const isConnectionLevel = (e: unknown) =>
-  typeof (e as { code?: unknown })?.code !== 'string' ||
-  (e as { message?: string }).message === 'Query read timeout';
+/**
+ * An error without a SQLSTATE (a reset socket, our COPY timeout) did not come
+ * from the server's SQL layer: the connection cannot be trusted any more.
+ */
+const isConnectionLevel = (e: unknown) => sqlState(e) === undefined;
+
+/**
+ * A checked-out client has no error listener of the pool's, and pg emits a
+ * dropped connection as an 'error' event: unheard, it would end the process.
+ * This keeps the error for release() (which then closes the client); the
+ * query in flight is rejected with it as well.
+ */
+async function withClient<T>(
+  pool: Pool,
+  use: (client: PoolClient, markBroken: (e: Error) => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const markBroken = (e: Error) => {
+    broken ??= e;
+  };
+  client.on('error', markBroken);
+  try {
+    return await use(client, markBroken);
+  } catch (e) {
+    if (isConnectionLevel(e)) markBroken(e as Error);
+    throw e;
+  } finally {
+    client.removeListener('error', markBroken);
+    client.release(broken);
+  }
+}
 
 /** How a batch reaches the database; chosen once at start by detectWritePath. */
 export type WritePath = 'copy' | 'statement';
@@ -122,11 +150,9 @@ export class ReadingsStore {
     t: Hypertable,
     items: ReadingRecord[],
   ): Promise<WriteOutcome> {
-    const client = await this.pool.connect();
     // A connection that failed mid-COPY is in an unknown protocol state:
     // it is closed, not returned to the pool.
-    let broken: Error | undefined;
-    try {
+    return withClient(this.pool, async (client, markBroken) => {
       if (!this.staged.has(client)) {
         // Outside the transaction, so a rolled-back batch keeps the table.
         for (const table of this.tables.length ? this.tables : [t])
@@ -155,19 +181,11 @@ export class ReadingsStore {
         // After a timeout the server may still wait for COPY data, and a
         // ROLLBACK would queue behind it: closing the connection aborts the
         // transaction instead.
-        if (isConnectionLevel(e)) broken = e as Error;
-        else
-          await client.query('ROLLBACK').catch(err => {
-            broken = err as Error;
-          });
+        if (!isConnectionLevel(e))
+          await client.query('ROLLBACK').catch(markBroken);
         throw e;
       }
-    } catch (e) {
-      if (isConnectionLevel(e)) broken ??= e as Error;
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 }
 
@@ -228,48 +246,48 @@ export async function detectWritePath(
   pool: Pool,
   queryTimeoutMs: number,
 ): Promise<{ path: WritePath; reason: string }> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
   try {
-    const { rows } = await client.query('SELECT version() AS v');
-    const version = String(rows[0].v);
-    if (/emscripten/i.test(version))
+    return await withClient(pool, async (client, markBroken) => {
+      const { rows } = await client.query('SELECT version() AS v');
+      const version = String(rows[0].v);
+      if (/emscripten/i.test(version))
+        return {
+          path: 'statement' as const,
+          reason:
+            'PGlite (WebAssembly build): its socket server cannot take COPY FROM STDIN',
+        };
+      await client.query('BEGIN');
+      try {
+        await client.query(
+          'CREATE TEMPORARY TABLE sink_copy_probe (n int) ON COMMIT DROP',
+        );
+        await copyIn(
+          client,
+          'COPY sink_copy_probe FROM STDIN',
+          '1\n',
+          queryTimeoutMs,
+        );
+        const probe = await client.query(
+          'SELECT count(*)::int AS n FROM sink_copy_probe',
+        );
+        if (probe.rows[0].n !== 1) throw new Error('COPY stored no row');
+      } catch (e) {
+        if (!isConnectionLevel(e))
+          await client.query('ROLLBACK').catch(markBroken);
+        throw e;
+      }
+      await client.query('ROLLBACK');
       return {
-        path: 'statement',
-        reason:
-          'PGlite (WebAssembly build): its socket server cannot take COPY FROM STDIN',
+        path: 'copy' as const,
+        reason: 'the server took a COPY FROM STDIN probe',
       };
-    await client.query('BEGIN');
-    try {
-      await client.query(
-        'CREATE TEMPORARY TABLE sink_copy_probe (n int) ON COMMIT DROP',
-      );
-      await copyIn(
-        client,
-        'COPY sink_copy_probe FROM STDIN',
-        '1\n',
-        queryTimeoutMs,
-      );
-      const probe = await client.query(
-        'SELECT count(*)::int AS n FROM sink_copy_probe',
-      );
-      if (probe.rows[0].n !== 1) throw new Error('COPY stored no row');
-    } finally {
-      if (!broken)
-        await client.query('ROLLBACK').catch(err => {
-          broken = err as Error;
-        });
-    }
-    return { path: 'copy', reason: 'the server took a COPY FROM STDIN probe' };
+    });
   } catch (e) {
-    if (isConnectionLevel(e)) broken ??= e as Error;
     // An outage says nothing about COPY: the caller waits and asks again.
     if (classifyDbError(e) === 'transient') throw e;
     return {
       path: 'statement',
       reason: `COPY FROM STDIN probe failed: ${(e as Error).message}`,
     };
-  } finally {
-    client.release(broken);
   }
 }
