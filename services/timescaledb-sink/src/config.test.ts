@@ -26,8 +26,8 @@ describe('config', () => {
     });
     expect(config.batch.maxRows).toBe(5000);
     // What one fetch may bring: the sink's memory bound.
-    expect(config.batch.maxFetchBytes).toBe(6 * 1024 * 1024);
-    expect(config.batch.maxBytesPerPartition).toBe(2 * 1024 * 1024);
+    expect(config.batch.maxFetchBytes).toBe(4 * 1024 * 1024);
+    expect(config.batch.maxBytesPerPartition).toBe(1024 * 1024);
     // The bounds on what a record can cost: tries, dead-letter size, log lines.
     expect(config.retry.recordAttempts).toBe(3);
     expect(config.kafka.dlqMaxValueBytes).toBe(900_000);

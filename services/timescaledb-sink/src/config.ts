@@ -199,7 +199,7 @@ export const configSchema = z
           .number()
           .int()
           .min(1024)
-          .default(2 * 1024 * 1024),
+          .default(1024 * 1024),
         /**
          * The memory bound: the most record bytes one fetch from one broker
          * may bring (kafkajs maxBytes). kafkajs fetches again only when
@@ -211,7 +211,7 @@ export const configSchema = z
           .int()
           .min(64 * 1024, 'must be at least 65536 bytes')
           .max(512 * 1024 * 1024, 'must be at most 536870912 bytes (512 MiB)')
-          .default(6 * 1024 * 1024),
+          .default(4 * 1024 * 1024),
         /** Partitions written in parallel, each with its own transaction. */
         partitionsConcurrently: z.coerce
           .number()
