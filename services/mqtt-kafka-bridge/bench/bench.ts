@@ -24,7 +24,7 @@
  *   yarn workspace mqtt-kafka-bridge bench [--steps 5000,10000,15000,20000,25000] [--seconds 10]
  *     [--drain 200000] [--kcat 300000] [--runtime bundle|tsx]
  *     [--batch <kafka.batch.maxMessages>] [--window <mqtt.receiveMaximum>]
- *     [--pending <limits.maxPending>]
+ *     [--pending <limits.maxPending>] [--node-flags "<node flags instead of the image's>"]
  */
 import {
   checkQuietMachine,
@@ -62,8 +62,13 @@ const PUBLISHERS = 2;
 const NAME = 'mqtt-kafka-bridge';
 const RUNTIME = arg('runtime', 'bundle');
 
-/** The node flags of the image's CMD (heap sizes), so the benchmark measures what runs. */
+/**
+ * The node flags of the image's CMD (heap sizes), so the benchmark measures
+ * what runs; `--node-flags "<flags>"` tries others.
+ */
 function imageNodeFlags(): string[] {
+  if (process.argv.includes('--node-flags'))
+    return arg('node-flags', '').split(' ').filter(Boolean);
   const cmd = readFileSync(path.join(SERVICE_DIR, 'Dockerfile'), 'utf8')
     .split('\n')
     .find(line => line.startsWith('CMD '));
