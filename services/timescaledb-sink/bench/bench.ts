@@ -12,7 +12,7 @@
  * PGlite through @homelab/infra (BENCH_KAFKA_BROKERS, BENCH_DATABASE_URL,
  * BENCH_TIMESCALE_URL use running ones instead). Tuning:
  *   BENCH_RECORDS         records drained into PostgreSQL (default 1,000,000)
- *   BENCH_BATCHES         batch.maxRows values, one drain each (default 5000,20000)
+ *   BENCH_BATCHES         batch.maxRows values, one drain each (default 5000)
  *   BENCH_PARTITIONS      partitions of the topic (default 3)
  *   BENCH_FETCH_BYTES     batch.maxFetchBytes of the drains (default: the sink's)
  *   BENCH_PARTITION_BYTES batch.maxBytesPerPartition of the drains (default: the sink's)
@@ -41,9 +41,7 @@ import { BENCH_COLUMNS, benchRecord, copyLine } from './records';
 
 const BENCH = 'timescaledb-sink';
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
-const BATCHES = (process.env.BENCH_BATCHES ?? '5000,20000')
-  .split(',')
-  .map(Number);
+const BATCHES = (process.env.BENCH_BATCHES ?? '5000').split(',').map(Number);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
 const FETCH_BYTES = process.env.BENCH_FETCH_BYTES
   ? Number(process.env.BENCH_FETCH_BYTES)
