@@ -7,6 +7,9 @@ import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
 import { fromKafkaMessage, StreamRecord } from './record';
 
+/** How often the group's offsets are committed (they only make its lag visible). */
+const COMMIT_INTERVAL_MS = 5_000;
+
 export interface LiveConsumerOptions {
   kafka: Kafka;
   groupId: string;
@@ -64,13 +67,35 @@ export async function startLiveConsumer(
     topics: [...streamByTopic.keys()],
     fromBeginning: options.fromBeginning,
   });
+  // Offsets are committed only so the group's lag is visible to the portal
+  // and to redpanda_consumer_lag; clients resume from their own positions.
+  // So they are committed here every few seconds, not by kafkajs: its
+  // autoCommit commits after *every* batch, a broker round trip between the
+  // batches of one fetch. That splits records produced together over several
+  // event-loop turns, and each turn costs every client a write of its own.
+  const processed = new Map<
+    string,
+    { topic: string; partition: number; offset: string }
+  >();
+  const committed = new Map<string, string>();
+  const commit = async () => {
+    const due = [...processed.entries()].filter(
+      ([key, position]) => committed.get(key) !== position.offset,
+    );
+    if (due.length === 0) return;
+    try {
+      await consumer.commitOffsets(due.map(([, position]) => position));
+      for (const [key, position] of due) committed.set(key, position.offset);
+    } catch (err) {
+      // The next round retries; only the lag figure is late meanwhile.
+      logger.warn({ err }, 'committing the live consumer offsets failed');
+    }
+  };
+  const commitTimer = setInterval(() => void commit(), COMMIT_INTERVAL_MS);
+  commitTimer.unref();
+
   await consumer.run({
-    // Offsets are committed only so the group's lag is visible to the portal
-    // and to redpanda_consumer_lag; clients resume from their own positions.
-    autoCommit: true,
-    // Every few seconds rather than after every batch: a commit per fetch is a
-    // broker round trip that buys nothing here.
-    autoCommitInterval: 5_000,
+    autoCommit: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const stream = streamByTopic.get(batch.topic)!;
       for (const message of batch.messages) {
@@ -91,6 +116,11 @@ export async function startLiveConsumer(
         }
         resolveOffset(message.offset);
       }
+      processed.set(`${batch.topic}:${batch.partition}`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+      });
       metrics.consumed.inc(
         { topic: batch.topic, stream },
         batch.messages.length,
@@ -109,6 +139,8 @@ export async function startLiveConsumer(
   return {
     joined: () => joined && fetched,
     stop: async () => {
+      clearInterval(commitTimer);
+      await commit();
       await consumer.disconnect();
     },
   };
