@@ -258,15 +258,25 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
 
   afterAll(async () => {
     await browser?.close();
-    if (backend?.pid && backend.exitCode === null) {
-      try {
-        process.kill(-backend.pid, 'SIGTERM');
-        const deadline = Date.now() + 10_000;
-        while (backend.exitCode === null && Date.now() < deadline)
+    if (backend?.pid) {
+      const child = backend;
+      const gone = () => child.exitCode !== null || child.signalCode !== null;
+      const waitGone = async (ms: number) => {
+        const until = Date.now() + ms;
+        while (!gone() && Date.now() < until)
           await new Promise(r => setTimeout(r, 100));
-        process.kill(-backend.pid, 'SIGKILL');
-      } catch {
-        // the group is gone
+      };
+      // The whole group: backstage-cli's watcher and the backend under it.
+      for (const [signal, ms] of [
+        ['SIGTERM', 15_000],
+        ['SIGKILL', 5_000],
+      ] as const) {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          break; // the group is gone
+        }
+        await waitGone(ms);
       }
     }
     if (existsSync(join(appDir, 'node_modules/kafkajs'))) {
@@ -501,8 +511,13 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
 
     await run('yarn install of the second app', [yarnRelease, 'install'], {
       cwd: appDir,
-      // CI=true makes Yarn refuse to touch the lockfile; this one is new by design.
-      env: { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false' },
+      env: {
+        // CI=true makes Yarn refuse to touch the lockfile; this one is new by design.
+        YARN_ENABLE_IMMUTABLE_INSTALLS: 'false',
+        // Hard links into Yarn's global store instead of a copy of every file:
+        // the second and later runs on a machine link in seconds.
+        YARN_NM_MODE: 'hardlinks-global',
+      },
       timeoutMs: 420_000,
     });
     for (const name of PLUGIN_NAMES) {
@@ -718,13 +733,25 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
     // The plugin's auth wiring holds in a foreign backend too.
     expect((await get('/kafka', false)).status).toBe(401);
 
-    // The catalog reads the entity file a few seconds after start.
-    let kafkaRes = await get('/kafka');
-    const catalogDeadline = Date.now() + 90_000;
-    while (kafkaRes.status === 404 && Date.now() < catalogDeadline) {
+    // The catalog reads the entity file a few seconds after start; until
+    // then the permission check cannot find the entity and answers 403.
+    const catalogDeadline = Date.now() + 120_000;
+    for (;;) {
+      const res = await fetch(
+        `${baseUrl}/api/catalog/entities/by-name/component/default/${entity}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      const owned =
+        res.ok &&
+        (
+          (await res.json()) as { relations?: { type: string }[] }
+        ).relations?.some(r => r.type === 'ownedBy');
+      if (owned) break;
+      if (Date.now() > catalogDeadline)
+        throw new Error(`the catalog never served ${entity}: ${res.status}`);
       await new Promise(r => setTimeout(r, 1000));
-      kafkaRes = await get('/kafka');
     }
+    const kafkaRes = await get('/kafka');
     expect(kafkaRes.status).toBe(200);
     const kafkaBody = (await kafkaRes.json()) as {
       clusters: { name: string; dashboardUrl?: string }[];
