@@ -2,13 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import {
-  brokerList,
-  ConfigError,
-  loadConfig,
-  port,
-  substituteEnv,
-} from './config';
+import { ConfigError, loadConfig, substituteEnv } from './config';
+import { brokerList, port } from './schemas';
 
 const schema = z.object({
   kafka: z.object({

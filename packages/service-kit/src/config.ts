@@ -1,14 +1,11 @@
 import { readFileSync, existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from './configError';
+import { AliasSpellings, renameSnakeAliases, writtenPath } from './keyAliases';
 
-/** A config problem the operator must fix; printed as one line at start. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /**
  * Replaces `${VAR}`, `${VAR:-default}` and seed 003's `$(VAR)` in every string
@@ -69,9 +66,41 @@ export function setPath(
   node[keys[keys.length - 1]] = value;
 }
 
-export function formatIssue(issue: z.core.$ZodIssue, source: string): string {
-  const key = issue.path.map(String).join('.') || '(root)';
+export function formatIssue(
+  issue: z.core.$ZodIssue,
+  source: string,
+  spellings: AliasSpellings = new Map(),
+): string {
+  const key = writtenPath(issue.path, spellings) || '(root)';
   return `config error: ${key}: ${issue.message} (in ${source})`;
+}
+
+/**
+ * Every service's default config file: `config/config.yaml` in its package,
+ * found from the code's folder (`src/` from source, `dist/` in the image; both
+ * sit beside `config/`), so it does not depend on the working directory.
+ */
+export function defaultConfigFile(codeDir: string): string {
+  return resolvePath(codeDir, '..', 'config', 'config.yaml');
+}
+
+/**
+ * Which config file to read: the command line's, else `CONFIG_FILE`, else the
+ * service's older variable (kept as an alias), else the package default.
+ */
+export function configFilePath(options: {
+  cli?: string;
+  env?: NodeJS.ProcessEnv;
+  legacyEnv?: string;
+  defaultFile: string;
+}): string {
+  const env = options.env ?? process.env;
+  return (
+    options.cli ||
+    env.CONFIG_FILE ||
+    (options.legacyEnv && env[options.legacyEnv]) ||
+    options.defaultFile
+  );
 }
 
 export interface LoadConfigOptions<T extends z.ZodType> {
@@ -88,6 +117,8 @@ export interface LoadConfigOptions<T extends z.ZodType> {
     string,
     string | ((value: string) => [string, unknown])
   >;
+  /** `snake`: snake_case spellings of the schema's camelCase keys are accepted (see renameSnakeAliases). */
+  keyAliases?: 'snake';
 }
 
 /**
@@ -133,7 +164,9 @@ export function loadConfig<T extends z.ZodType>(
       setPath(raw, key, converted);
     }
   }
-  return parseConfig(options.schema, raw, source);
+  return parseConfig(options.schema, raw, source, {
+    keyAliases: options.keyAliases,
+  });
 }
 
 /**
@@ -144,27 +177,23 @@ export function parseConfig<T extends z.ZodType>(
   schema: T,
   input: unknown,
   source: string,
+  options: { keyAliases?: 'snake' } = {},
 ): z.infer<T> {
-  const result = schema.safeParse(input);
+  const spellings: AliasSpellings = new Map();
+  let renamed = input;
+  try {
+    if (options.keyAliases === 'snake')
+      renamed = renameSnakeAliases(schema, input, spellings);
+  } catch (e) {
+    if (e instanceof ConfigError)
+      throw new ConfigError(`${e.message} (in ${source})`);
+    throw e;
+  }
+  const result = schema.safeParse(renamed);
   if (!result.success) {
-    throw new ConfigError(formatIssue(result.error.issues[0], source));
+    throw new ConfigError(
+      formatIssue(result.error.issues[0], source, spellings),
+    );
   }
   return result.data;
 }
-
-/** `"a:1,b:2"` or `["a:1"]` → `["a:1","b:2"]`; the seeds use comma lists. */
-export const brokerList = z
-  .union([z.string(), z.array(z.string())])
-  .transform(v =>
-    (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(Boolean),
-  )
-  .pipe(
-    z
-      .array(
-        z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'),
-      )
-      .min(1, 'at least one broker is required'),
-  );
-
-/** A port given as number or numeric string (env substitution yields strings). */
-export const port = z.coerce.number().int().min(0).max(65535);

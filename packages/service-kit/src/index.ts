@@ -4,8 +4,11 @@
  * @packageDocumentation
  */
 export * from './config';
+export * from './schemas';
+export * from './keyAliases';
 export * from './opsServer';
 export * from './logger';
+export * from './kafkajsLog';
 export * from './service';
 export * from './secretSource';
 export * from './kafkaConnection';

@@ -15,8 +15,6 @@ export interface OpsServerOptions {
   port: number;
   registry: Registry;
   health: () => HealthReport;
-  /** Extra handler for service routes; return true when it answered. */
-  handle?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface OpsServer {
@@ -60,7 +58,6 @@ export async function startOpsServer(
       });
       return;
     }
-    if (options.handle?.(req, res)) return;
     sendJson(res, 404, { error: `no route ${path}` });
   });
   await new Promise<void>((resolve, reject) => {

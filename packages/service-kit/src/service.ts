@@ -1,5 +1,9 @@
-import { ConfigError } from './config';
-import { Logger } from './logger';
+import { parseArgs } from 'node:util';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { ConfigError, configFilePath, loadConfig } from './config';
+import { createLogger, Logger } from './logger';
+import { HealthReport, OpsServer, startOpsServer } from './opsServer';
 
 export interface RunningService {
   /** Stops taking work, finishes or hands back what is in flight, closes. */
@@ -54,4 +58,172 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A command-line option that sets a config key; it beats the environment and the file. */
+export interface CommandLineOption {
+  /** The dotted config key it sets, e.g. `rateMultiplier`. */
+  key: string;
+  short?: string;
+  /** Shown in the usage line: `--rate <multiplier>`. */
+  valueName: string;
+}
+
+/** How a service reads its config; the same rule for every service. */
+export interface ServiceConfigSource {
+  /** `config/config.yaml` of the package: `defaultConfigFile(__dirname)`. */
+  defaultFile: string;
+  /** The service's older variable for the file, read after `CONFIG_FILE`. */
+  legacyFileEnv?: string;
+  /**
+   * Environment variables over the file's values, later entries winning.
+   * `OPS_PORT` → `ops.port` is added last unless the service maps it itself.
+   */
+  envOverrides?: Record<string, string>;
+  /** Accept the snake_case spelling of camelCase keys (files written before the one casing). */
+  keyAliases?: 'snake';
+  /** Options beside `--config <file>`, which every service takes. */
+  commandLine?: Record<string, CommandLineOption>;
+}
+
+export interface ServiceContext<C> {
+  config: C;
+  logger: Logger;
+  /**
+   * Serves `/metrics` and `/health`; closed after the service's own stop.
+   * For services whose start function does not serve them itself.
+   */
+  serveOps(options: {
+    host: string;
+    port: number;
+    registry: Registry;
+    health: () => HealthReport;
+  }): Promise<OpsServer>;
+}
+
+export interface ServiceDefinition<S extends z.ZodType> {
+  name: string;
+  configSchema: S;
+  config: ServiceConfigSource;
+  start(context: ServiceContext<z.infer<S>>): Promise<RunningService>;
+  /** How long a graceful stop may take before the process exits anyway. */
+  stopTimeoutMs?: number;
+}
+
+export interface DefinedService<C> {
+  name: string;
+  /** Reads and validates the config as `run` does; throws ConfigError naming the key. */
+  loadConfig(argv?: string[], env?: NodeJS.ProcessEnv): C;
+  /** The process's main: config, logger, start, graceful stop on SIGINT/SIGTERM. */
+  run(argv?: string[]): Promise<void>;
+}
+
+function usage(name: string, options: Record<string, CommandLineOption>) {
+  const parts = Object.entries(options).map(
+    ([long, o]) => `[--${long} <${o.valueName}>]`,
+  );
+  return `usage: ${name} ${[...parts, '[--config <file>]'].join(' ')}`;
+}
+
+/**
+ * One shape for every service's main: the config read by the same rule
+ * (`--config`, `CONFIG_FILE`, the service's older variable, the package's
+ * `config/config.yaml`; env overrides; the command line last) and validated
+ * before anything connects, JSON logs, the ops server, and a bounded
+ * graceful stop. A config error is one line naming the key, exit code 2.
+ */
+export function defineService<S extends z.ZodType>(
+  definition: ServiceDefinition<S>,
+): DefinedService<z.infer<S>> {
+  const source = definition.config;
+  const commandLine = source.commandLine ?? {};
+
+  const readConfig = (
+    argv: string[] = process.argv.slice(2),
+    env: NodeJS.ProcessEnv = process.env,
+  ): z.infer<S> => {
+    let values: Record<string, string | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          config: { type: 'string', short: 'c' },
+          ...Object.fromEntries(
+            Object.entries(commandLine).map(([long, o]) => [
+              long,
+              { type: 'string' as const, ...(o.short && { short: o.short }) },
+            ]),
+          ),
+        },
+      }) as { values: Record<string, string | undefined> });
+    } catch (e) {
+      throw new ConfigError(
+        `${(e as Error).message}; ${usage(definition.name, commandLine)}`,
+      );
+    }
+    // Command-line values travel as variables of their own, applied last.
+    const cliEnv: Record<string, string | undefined> = {};
+    const cliOverrides: Record<string, string> = {};
+    for (const [long, o] of Object.entries(commandLine)) {
+      const variable = `__CLI_${long.toUpperCase()}`;
+      cliEnv[variable] = values[long];
+      cliOverrides[variable] = o.key;
+    }
+    const envOverrides = {
+      ...source.envOverrides,
+      ...(!source.envOverrides?.OPS_PORT && { OPS_PORT: 'ops.port' }),
+      ...cliOverrides,
+    };
+    return loadConfig({
+      schema: definition.configSchema,
+      file: configFilePath({
+        cli: values.config,
+        env,
+        legacyEnv: source.legacyFileEnv,
+        defaultFile: source.defaultFile,
+      }),
+      env: { ...env, ...cliEnv },
+      envOverrides,
+      keyAliases: source.keyAliases,
+    });
+  };
+
+  return {
+    name: definition.name,
+    loadConfig: readConfig,
+    run: (argv = process.argv.slice(2)) => {
+      const logger = createLogger(definition.name);
+      return runService({
+        name: definition.name,
+        logger,
+        stopTimeoutMs: definition.stopTimeoutMs,
+        start: async () => {
+          const config = readConfig(argv);
+          const opsServers: OpsServer[] = [];
+          const running = await definition.start({
+            config,
+            logger,
+            serveOps: async options => {
+              const ops = await startOpsServer(options);
+              opsServers.push(ops);
+              logger.info(
+                { port: ops.port },
+                'ops server listening (/metrics, /health)',
+              );
+              return ops;
+            },
+          });
+          return {
+            stop: async reason => {
+              try {
+                await running.stop(reason);
+              } finally {
+                await Promise.all(opsServers.map(ops => ops.close()));
+              }
+            },
+          };
+        },
+      });
+    },
+  };
 }
