@@ -279,24 +279,29 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
         await waitGone(ms);
       }
     }
-    if (existsSync(join(appDir, 'node_modules/kafkajs'))) {
-      const { Kafka, logLevel } = appRequire()('kafkajs') as KafkaJs;
-      const admin = new Kafka({
-        clientId: 'plugin-packaging-cleanup',
-        brokers: infra.kafka.split(','),
-        logLevel: logLevel.NOTHING,
-      }).admin();
-      await admin.connect();
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.disconnect();
-      const { Client } = appRequire()('pg') as Pg;
-      const db = new Client({ connectionString: infra.timescale });
-      await db.connect();
-      await db.query(`DROP TABLE IF EXISTS ${table}`);
-      await db.end();
+    try {
+      if (existsSync(join(appDir, 'node_modules/kafkajs'))) {
+        const { Kafka, logLevel } = appRequire()('kafkajs') as KafkaJs;
+        const admin = new Kafka({
+          clientId: 'plugin-packaging-cleanup',
+          brokers: infra.kafka.split(','),
+          logLevel: logLevel.NOTHING,
+        }).admin();
+        await admin.connect();
+        // Either may not exist: an earlier step can fail before creating them.
+        await admin.deleteGroups([group]).catch(() => undefined);
+        await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+        await admin.disconnect();
+        const { Client } = appRequire()('pg') as Pg;
+        const db = new Client({ connectionString: infra.timescale });
+        await db.connect();
+        await db.query(`DROP TABLE IF EXISTS ${table}`);
+        await db.end();
+      }
+    } finally {
+      // A gigabyte of node_modules: never left behind, also when the fixture cleanup fails.
+      rmSync(root, { recursive: true, force: true });
     }
-    rmSync(root, { recursive: true, force: true });
   }, 120_000);
 
   it('builds and packs each plugin with backstage-cli and yarn pack', async () => {
