@@ -1,4 +1,8 @@
-import { STREAMS, StreamName } from './streams';
+import {
+  LiveStreamRef,
+  STREAMS,
+  StreamName,
+} from '@homelab/pipeline-contracts';
 
 /**
  * The community Kafka plugin's annotation, read unchanged so an entity set up
@@ -136,11 +140,6 @@ export function parseDashboardUrls(annotations: Annotations): DashboardLink[] {
     const [, cluster, group, url] = match;
     return group ? { cluster, group, url } : { cluster, url };
   });
-}
-
-export interface LiveStreamRef {
-  stream: StreamName;
-  device?: string;
 }
 
 export function parseLiveStreams(annotations: Annotations): LiveStreamRef[] {

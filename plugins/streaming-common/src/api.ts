@@ -1,3 +1,5 @@
+import type { AggregateBucket } from '@homelab/pipeline-contracts';
+
 /**
  * Response shapes of the streaming backend's HTTP API, shared so the frontend
  * client and the backend router cannot disagree. Timestamps are ISO-8601
@@ -250,7 +252,8 @@ export interface EntityTimescaleResponse {
   tables: HypertableStats[];
 }
 
-export type HistoryBucket = 'hour' | 'day';
+/** The continuous aggregates' buckets; the names come from the contracts. */
+export type HistoryBucket = AggregateBucket;
 
 export interface HistoryPoint {
   bucket: string;

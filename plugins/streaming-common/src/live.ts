@@ -1,5 +1,4 @@
-import type { LiveStreamRef } from './annotations';
-import type { StreamName } from './streams';
+import type { LiveStreamRef, StreamName } from '@homelab/pipeline-contracts';
 
 /**
  * What the streaming backend's live token route returns: everything the
@@ -59,18 +58,4 @@ const UNIT_RULES: Array<[RegExp, string]> = [
 export function fieldUnit(field: string): string | undefined {
   const name = field.toLowerCase();
   return UNIT_RULES.find(([pattern]) => pattern.test(name))?.[1];
-}
-
-/**
- * The live-token claim that names what a token may subscribe to: a list of
- * `<stream>` or `<stream>:<device>` entries, the same form as the entity's
- * `streaming.homelab.dev/live-streams` annotation. `["heatpump:hp1"]` allows
- * only device `hp1` of the heat-pump stream; `["energy"]` allows every energy
- * device. energy-ws refuses a subscribe outside it with `FORBIDDEN`.
- */
-export const LIVE_TOKEN_STREAMS_CLAIM = 'streams';
-
-/** Formats one scope entry of the live-token claim. */
-export function formatLiveStreamScope(ref: LiveStreamRef): string {
-  return ref.device ? `${ref.stream}:${ref.device}` : ref.stream;
 }

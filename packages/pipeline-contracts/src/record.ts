@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RecordDeadLetterClass } from './headers';
 import { STREAMS } from './streams';
 
 /**
@@ -25,8 +26,8 @@ export const canonicalRecordSchema = z.object({
 export type CanonicalRecord = z.infer<typeof canonicalRecordSchema>;
 
 export class RecordDecodeError extends Error {
-  readonly errorClass: 'not-json' | 'invalid-record';
-  constructor(errorClass: 'not-json' | 'invalid-record', message: string) {
+  readonly errorClass: RecordDeadLetterClass;
+  constructor(errorClass: RecordDeadLetterClass, message: string) {
     super(message);
     this.name = 'RecordDecodeError';
     this.errorClass = errorClass;

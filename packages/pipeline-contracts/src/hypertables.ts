@@ -1,0 +1,37 @@
+import type { StreamName } from './streams';
+
+/** Hypertable per stream (DESIGN.md); the sink's config may rename them. */
+export const DEFAULT_HYPERTABLES: Record<StreamName, string> = {
+  energy: 'energy_readings',
+  heatpump: 'heatpump_readings',
+  temperature: 'temperature_readings',
+};
+
+/** The buckets the sink keeps a continuous aggregate for. */
+export type AggregateBucket = 'hour' | 'day';
+
+/**
+ * The suffix of each continuous aggregate's view: the sink creates
+ * `<table>_hourly` and `<table>_daily`, and the portal's history reads them
+ * by these names.
+ */
+export const AGGREGATE_SUFFIXES: Record<AggregateBucket, string> = {
+  hour: '_hourly',
+  day: '_daily',
+};
+
+/** The continuous aggregate of `table` for one bucket. */
+export function aggregateName(table: string, bucket: AggregateBucket): string {
+  return `${table}${AGGREGATE_SUFFIXES[bucket]}`;
+}
+
+/** Both continuous aggregates of a table. */
+export function aggregateNames(table: string): {
+  hourly: string;
+  daily: string;
+} {
+  return {
+    hourly: aggregateName(table, 'hour'),
+    daily: aggregateName(table, 'day'),
+  };
+}
