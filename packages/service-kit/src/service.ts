@@ -126,6 +126,66 @@ function usage(name: string, options: Record<string, CommandLineOption>) {
 }
 
 /**
+ * Reads a service's config by the one rule: `--config`, `CONFIG_FILE`, the
+ * service's older variable, the package's `config/config.yaml`; then the
+ * environment overrides (`OPS_PORT` last among them) and the command line's
+ * options over everything. Throws ConfigError naming the key.
+ */
+export function readServiceConfig<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  source: ServiceConfigSource,
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const commandLine = source.commandLine ?? {};
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        ...Object.fromEntries(
+          Object.entries(commandLine).map(([long, o]) => [
+            long,
+            { type: 'string' as const, ...(o.short && { short: o.short }) },
+          ]),
+        ),
+      },
+    }) as { values: Record<string, string | undefined> });
+  } catch (e) {
+    throw new ConfigError(
+      `${(e as Error).message}; ${usage(name, commandLine)}`,
+    );
+  }
+  // Command-line values travel as variables of their own, applied last.
+  const cliEnv: Record<string, string | undefined> = {};
+  const cliOverrides: Record<string, string> = {};
+  for (const [long, o] of Object.entries(commandLine)) {
+    const variable = `__CLI_${long.toUpperCase()}`;
+    cliEnv[variable] = values[long];
+    cliOverrides[variable] = o.key;
+  }
+  const envOverrides = {
+    ...source.envOverrides,
+    ...(!source.envOverrides?.OPS_PORT && { OPS_PORT: 'ops.port' }),
+    ...cliOverrides,
+  };
+  return loadConfig({
+    schema,
+    file: configFilePath({
+      cli: values.config,
+      env,
+      legacyEnv: source.legacyFileEnv,
+      defaultFile: source.defaultFile,
+    }),
+    env: { ...env, ...cliEnv },
+    envOverrides,
+    keyAliases: source.keyAliases,
+  });
+}
+
+/**
  * One shape for every service's main: the config read by the same rule
  * (`--config`, `CONFIG_FILE`, the service's older variable, the package's
  * `config/config.yaml`; env overrides; the command line last) and validated
@@ -136,57 +196,15 @@ export function defineService<S extends z.ZodType>(
   definition: ServiceDefinition<S>,
 ): DefinedService<z.infer<S>> {
   const source = definition.config;
-  const commandLine = source.commandLine ?? {};
 
-  const readConfig = (
-    argv: string[] = process.argv.slice(2),
-    env: NodeJS.ProcessEnv = process.env,
-  ): z.infer<S> => {
-    let values: Record<string, string | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          config: { type: 'string', short: 'c' },
-          ...Object.fromEntries(
-            Object.entries(commandLine).map(([long, o]) => [
-              long,
-              { type: 'string' as const, ...(o.short && { short: o.short }) },
-            ]),
-          ),
-        },
-      }) as { values: Record<string, string | undefined> });
-    } catch (e) {
-      throw new ConfigError(
-        `${(e as Error).message}; ${usage(definition.name, commandLine)}`,
-      );
-    }
-    // Command-line values travel as variables of their own, applied last.
-    const cliEnv: Record<string, string | undefined> = {};
-    const cliOverrides: Record<string, string> = {};
-    for (const [long, o] of Object.entries(commandLine)) {
-      const variable = `__CLI_${long.toUpperCase()}`;
-      cliEnv[variable] = values[long];
-      cliOverrides[variable] = o.key;
-    }
-    const envOverrides = {
-      ...source.envOverrides,
-      ...(!source.envOverrides?.OPS_PORT && { OPS_PORT: 'ops.port' }),
-      ...cliOverrides,
-    };
-    return loadConfig({
-      schema: definition.configSchema,
-      file: configFilePath({
-        cli: values.config,
-        env,
-        legacyEnv: source.legacyFileEnv,
-        defaultFile: source.defaultFile,
-      }),
-      env: { ...env, ...cliEnv },
-      envOverrides,
-      keyAliases: source.keyAliases,
-    });
-  };
+  const readConfig = (argv?: string[], env?: NodeJS.ProcessEnv) =>
+    readServiceConfig(
+      definition.name,
+      definition.configSchema,
+      source,
+      argv,
+      env,
+    );
 
   return {
     name: definition.name,
