@@ -34,8 +34,8 @@ async function main() {
       subscriber.on('message', () => received++);
       await subscriber.subscribeAsync('bench/#', { qos: 1 });
       const config = simulatorConfigSchema.parse({
-        mqtt: { url: broker.url, topic_prefix: 'bench' },
-        rate_multiplier: rate,
+        mqtt: { url: broker.url, topicPrefix: 'bench' },
+        rateMultiplier: rate,
         seed: 1,
         ops: { host: '127.0.0.1', port: 0 },
       });

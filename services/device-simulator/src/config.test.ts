@@ -29,13 +29,13 @@ describe('loadSimulatorConfig', () => {
     const config = loadSimulatorConfig({ configFile: DEFAULT_CONFIG_FILE }, {});
     expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
     expect(config.mqtt.qos).toBe(1);
-    expect(config.rate_multiplier).toBe(1);
+    expect(config.rateMultiplier).toBe(1);
     expect(config.ops.port).toBe(9104);
     expect(config.devices).toEqual(
       SEED_002_FLEET.map(d => ({
         id: d.id,
         kind: d.kind,
-        interval_ms: d.intervalMs,
+        intervalMs: d.intervalMs,
       })),
     );
   });
@@ -44,7 +44,7 @@ describe('loadSimulatorConfig', () => {
     const env = {
       MQTT_URL: 'mqtt://broker:1884',
       SIMULATOR_RATE: '5',
-      SIMULATOR_OPS_PORT: '9200',
+      OPS_PORT: '9200',
     };
     const fromEnv = loadSimulatorConfig(
       { configFile: DEFAULT_CONFIG_FILE },
@@ -52,13 +52,48 @@ describe('loadSimulatorConfig', () => {
     );
     expect(fromEnv).toMatchObject({
       mqtt: { url: 'mqtt://broker:1884' },
-      rate_multiplier: 5,
+      rateMultiplier: 5,
       ops: { port: 9200 },
     });
     expect(
       loadSimulatorConfig({ configFile: DEFAULT_CONFIG_FILE, rate: '10' }, env)
-        .rate_multiplier,
+        .rateMultiplier,
     ).toBe(10);
+  });
+
+  it('keeps the older names: SIMULATOR_OPS_PORT, SIMULATOR_CONFIG and snake_case keys', () => {
+    const old = file(
+      'mqtt:\n  client_id: sim\n  topic_prefix: lab\nrate_multiplier: 3\ndevices:\n  - { id: m1, kind: heatpump, interval_ms: 500 }\nlimits:\n  max_pending: 7\n',
+    );
+    const config = loadSimulatorConfig(
+      {},
+      { SIMULATOR_CONFIG: old, SIMULATOR_OPS_PORT: '9201' },
+    );
+    expect(config).toMatchObject({
+      mqtt: { clientId: 'sim', topicPrefix: 'lab' },
+      rateMultiplier: 3,
+      devices: [{ id: 'm1', kind: 'heatpump', intervalMs: 500 }],
+      limits: { maxPending: 7 },
+      ops: { port: 9201 },
+    });
+    // The one name wins where both are set.
+    expect(
+      loadSimulatorConfig(
+        {},
+        { SIMULATOR_CONFIG: old, SIMULATOR_OPS_PORT: '9201', OPS_PORT: '9202' },
+      ).ops.port,
+    ).toBe(9202);
+  });
+
+  it('refuses an unknown key, naming it, and names an alias as written', () => {
+    const typo = file('mqtt:\n  topicPrefx: lab\n');
+    expect(errorOf(() => loadSimulatorConfig({ configFile: typo }, {}))).toBe(
+      `config error: mqtt: Unrecognized key: "topicPrefx" (in ${typo})`,
+    );
+    const old = file('rate_multiplier: -2\n');
+    expect(errorOf(() => loadSimulatorConfig({ configFile: old }, {}))).toMatch(
+      /^config error: rate_multiplier: /,
+    );
   });
 
   it('names the bad key in one line', () => {
@@ -69,15 +104,15 @@ describe('loadSimulatorConfig', () => {
           {},
         ),
       ),
-    ).toMatch(/^config error: rate_multiplier: .*\(in .*config\.yaml\)$/);
+    ).toMatch(/^config error: rateMultiplier: .*\(in .*config\.yaml\)$/);
     const bad = file(
-      'devices:\n  - { id: m1, kind: toaster, interval_ms: 1000 }\n',
+      'devices:\n  - { id: m1, kind: toaster, intervalMs: 1000 }\n',
     );
     expect(errorOf(() => loadSimulatorConfig({ configFile: bad }, {}))).toMatch(
       /^config error: devices\.0\.kind: /,
     );
     const twice = file(
-      'devices:\n  - { id: m1, kind: heatpump, interval_ms: 1 }\n  - { id: m1, kind: heatpump, interval_ms: 1 }\n',
+      'devices:\n  - { id: m1, kind: heatpump, intervalMs: 1 }\n  - { id: m1, kind: heatpump, intervalMs: 1 }\n',
     );
     expect(
       errorOf(() => loadSimulatorConfig({ configFile: twice }, {})),

@@ -1,4 +1,4 @@
-import { StreamName } from '@homelab/plugin-streaming-common';
+import { StreamName } from '@homelab/pipeline-contracts';
 import { heatpump, temperatureSensor } from './climate';
 import { fieldsMeter, flatMeter } from './meter';
 import { Random, seededRandom } from './random';

@@ -1,37 +1,11 @@
-import { ConfigError, createLogger, runService } from '@homelab/service-kit';
-import { parseArgs } from 'node:util';
-import { loadSimulatorConfig } from './config';
+import { defineService } from '@homelab/service-kit';
+import { CONFIG_SOURCE, simulatorConfigSchema } from './config';
 import { startSimulator } from './simulator';
 
-const logger = createLogger('device-simulator');
-
-runService({
+defineService({
   name: 'device-simulator',
-  logger,
-  start: async () => {
-    let values: { rate?: string; seed?: string; config?: string };
-    try {
-      ({ values } = parseArgs({
-        options: {
-          rate: { type: 'string', short: 'r' },
-          seed: { type: 'string' },
-          config: { type: 'string', short: 'c' },
-        },
-      }));
-    } catch (e) {
-      throw new ConfigError(
-        `${
-          (e as Error).message
-        }; usage: device-simulator [--rate <multiplier>] [--seed <n>] [--config <file>]`,
-      );
-    }
-    return startSimulator(
-      loadSimulatorConfig({
-        rate: values.rate,
-        seed: values.seed,
-        configFile: values.config,
-      }),
-      logger,
-    );
-  },
-});
+  configSchema: simulatorConfigSchema,
+  config: CONFIG_SOURCE,
+  // The simulator serves /metrics and /health itself, so in-process tests see them too.
+  start: ({ config, logger }) => startSimulator(config, logger),
+}).run();

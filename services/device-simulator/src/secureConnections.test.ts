@@ -41,15 +41,15 @@ function secureConfig(change: (mqtt: any) => void = () => undefined) {
   const device = brokers.mqttUsers.device;
   const config: any = {
     url: brokers.mosquitto!.tlsUrl,
-    topic_prefix: prefix,
+    topicPrefix: prefix,
     username: device.username,
-    password_file: device.passwordFile,
-    tls: { ca_file: brokers.ca.caFile },
+    passwordFile: device.passwordFile,
+    tls: { caFile: brokers.ca.caFile },
   };
   change(config);
   return simulatorConfigSchema.parse({
     mqtt: config,
-    rate_multiplier: 100,
+    rateMultiplier: 100,
     seed: 7,
     ops: { host: '127.0.0.1', port: 0 },
   });
@@ -83,7 +83,7 @@ describe('device simulator over MQTT TLS', () => {
     [
       'a wrong password',
       m => {
-        delete m.password_file;
+        delete m.passwordFile;
         m.password = 'wrong';
       },
       /^connection error: mqtt\.password: the broker refused user "device"/,
@@ -91,9 +91,9 @@ describe('device simulator over MQTT TLS', () => {
     [
       'a CA that did not sign Mosquitto',
       m => {
-        m.tls.ca_file = brokers.strangerCa.caFile;
+        m.tls.caFile = brokers.strangerCa.caFile;
       },
-      /^connection error: mqtt\.tls\.ca: certificate verify failed .*mqtt\.tls\.ca_file/,
+      /^connection error: mqtt\.tls\.ca: certificate verify failed .*mqtt\.tls\.caFile/,
     ],
     [
       'mqtt:// towards the TLS listener',
@@ -163,12 +163,12 @@ describe('device simulator with a client certificate', () => {
     const { certFile, keyFile } = await issue();
     return secureConfig(m => {
       m.url = strict.tlsUrl;
-      m.tls.cert_file = certFile;
-      m.tls.key_file = keyFile;
+      m.tls.certFile = certFile;
+      m.tls.keyFile = keyFile;
     });
   };
 
-  it('publishes with cert_file and key_file', async () => {
+  it('publishes with certFile and keyFile', async () => {
     const config = await withClientCertificate(() =>
       brokers.ca.issueClient('simulator'),
     );
@@ -183,7 +183,7 @@ describe('device simulator with a client certificate', () => {
     }
   });
 
-  it('stops at start naming tls.cert_file without a certificate, or with one from another CA', async () => {
+  it('stops at start naming tls.certFile without a certificate, or with one from another CA', async () => {
     const refusal = (config: Parameters<typeof startSimulator>[0]) =>
       startSimulator(config, logger).then(
         simulator =>
@@ -194,13 +194,13 @@ describe('device simulator with a client certificate', () => {
       m.url = strict.tlsUrl;
     });
     expect((await refusal(none)).message).toMatch(
-      /^connection error: mqtt\.tls\.cert_file: the server refused the client certificate .*give cert_file and key_file/,
+      /^connection error: mqtt\.tls\.certFile: the server refused the client certificate .*give certFile and keyFile/,
     );
     const foreign = await withClientCertificate(() =>
       brokers.strangerCa.issueClient('simulator'),
     );
     expect((await refusal(foreign)).message).toMatch(
-      /^connection error: mqtt\.tls\.cert_file: the server refused the client certificate/,
+      /^connection error: mqtt\.tls\.certFile: the server refused the client certificate/,
     );
   });
 });

@@ -36,8 +36,8 @@ describe('device simulator against Mosquitto', () => {
     await subscriber.subscribeAsync(`${prefix}/#`, { qos: 1 });
 
     const config = simulatorConfigSchema.parse({
-      mqtt: { url: mqttUrl, topic_prefix: prefix },
-      rate_multiplier: 100,
+      mqtt: { url: mqttUrl, topicPrefix: prefix },
+      rateMultiplier: 100,
       seed: 42,
       ops: { host: '127.0.0.1', port: 0 },
     });

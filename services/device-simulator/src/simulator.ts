@@ -29,23 +29,23 @@ export async function startSimulator(
     config.devices.map(d => ({
       id: d.id,
       kind: d.kind,
-      intervalMs: d.interval_ms,
+      intervalMs: d.intervalMs,
     })),
     {
-      topicPrefix: config.mqtt.topic_prefix,
-      rateMultiplier: config.rate_multiplier,
+      topicPrefix: config.mqtt.topicPrefix,
+      rateMultiplier: config.rateMultiplier,
       seed,
     },
   );
 
   const client = mqtt.connect(config.mqtt.url, {
-    clientId: `${config.mqtt.client_id}-${process.pid}`,
+    clientId: `${config.mqtt.clientId}-${process.pid}`,
     ...config.mqtt.security,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
   });
   const target = mqttTarget(config.mqtt.url, config.mqtt.security);
-  const settingNames = { prefix: 'mqtt', casing: 'snake' } as const;
+  const settingNames = { prefix: 'mqtt', casing: 'camel' } as const;
   // Wrong credentials or TLS settings stop the start naming the key; an unreachable broker is waited for.
   const firstConnection = firstMqttConnection(
     client,
@@ -63,10 +63,10 @@ export async function startSimulator(
     client,
     metrics,
     config.mqtt.qos,
-    config.limits.max_pending,
+    config.limits.maxPending,
   );
 
-  metrics.rateMultiplier.set(config.rate_multiplier);
+  metrics.rateMultiplier.set(config.rateMultiplier);
   for (const [stream, rate] of Object.entries(expectedRates(devices)))
     metrics.expectedRate.set({ stream }, rate);
 
@@ -117,7 +117,7 @@ export async function startSimulator(
   logger.info(
     {
       devices: devices.length,
-      rateMultiplier: config.rate_multiplier,
+      rateMultiplier: config.rateMultiplier,
       seed,
       opsPort: ops.port,
     },
