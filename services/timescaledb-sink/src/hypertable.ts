@@ -219,6 +219,13 @@ export function copyStagingSql(t: Hypertable): string {
   }, n) FROM STDIN`;
 }
 
+/** COPY straight into the readings table: the fast path for a batch of new keys. */
+export function copyDirectSql(t: Hypertable): string {
+  return `COPY ${qualified(t.schema, t.name)} (${
+    readingColumns(t).list
+  }) FROM STDIN`;
+}
+
 /** insertStatement's merge, reading the rows COPY put in the staging table. */
 export function stagedInsertStatement(t: Hypertable, samples = 10): string {
   return mergeStatement(t, `pg_temp.${ident(stagingTable(t))} AS u`, samples);
@@ -299,10 +306,14 @@ function copyValue(v: string): string {
 
 /**
  * The batch as COPY text rows for the staging table, in copyStagingSql's
- * column order. A missing typed field is \N (NULL); fields without a typed
+ * column order (without `ordinal`, the readings table's, for copyDirectSql). A missing typed field is \N (NULL); fields without a typed
  * column go to `extra` as JSON, exactly as insertArrays does.
  */
-export function copyRows(t: Hypertable, records: CanonicalRecord[]): string {
+export function copyRows(
+  t: Hypertable,
+  records: CanonicalRecord[],
+  ordinal = true,
+): string {
   const typedNames = new Set(t.columns.map(c => c.name));
   const names = t.columns.map(c => c.name);
   let out = '';
@@ -320,7 +331,7 @@ export function copyRows(t: Hypertable, records: CanonicalRecord[]): string {
       if (!typedNames.has(k)) (rest ??= {})[k] = r.fields[k];
     }
     line += rest ? `\t${copyValue(JSON.stringify(rest))}` : '\t\\N';
-    out += `${line}\t${n + 1}\n`;
+    out += ordinal ? `${line}\t${n + 1}\n` : `${line}\n`;
   }
   return out;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
 import { classifyDbError, sqlState } from './errors';
 import {
+  copyDirectSql,
   copyRows,
   copyStagingSql,
   createStagingSql,
@@ -105,6 +106,12 @@ export class ReadingsStore {
   path: WritePath = 'statement';
   /** Connections whose staging tables exist (temporary tables live per session). */
   private readonly staged = new WeakSet<PoolClient>();
+  /**
+   * Tables whose last batch hit stored keys (a replay, a conflict, a
+   * duplicate inside the batch): their next batch goes to the staging table
+   * at once instead of trying COPY into the table first.
+   */
+  private readonly keysSeen = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -136,14 +143,16 @@ export class ReadingsStore {
     return outcomeOf(result);
   }
 
-  private withRawArchive(sql: string, items: ReadingRecord[]): string {
+  private rawArchiveSql(items: ReadingRecord[]): string | undefined {
     const { rawArchive, database } = this.config;
-    if (!rawArchive.enabled) return sql;
-    return `${sql};\n${rawInsertStatement(
-      database.schema,
-      rawArchive.table,
-      items,
-    )}`;
+    return rawArchive.enabled
+      ? rawInsertStatement(database.schema, rawArchive.table, items)
+      : undefined;
+  }
+
+  private withRawArchive(sql: string, items: ReadingRecord[]): string {
+    const raw = this.rawArchiveSql(items);
+    return raw ? `${sql};\n${raw}` : sql;
   }
 
   private async writeCopy(
@@ -159,16 +168,44 @@ export class ReadingsStore {
           await client.query(createStagingSql(table));
         this.staged.add(client);
       }
+      const records = items.map(i => i.record);
+      const timeoutMs = this.config.database.queryTimeoutMs;
+      const key = `${t.schema}.${t.name}`;
       await client.query('BEGIN');
       try {
+        if (!this.keysSeen.has(key)) {
+          // A drain or a live stream brings new keys: COPY straight into the
+          // table does what `psql \copy` does. One stored or repeated key
+          // fails it with 23505 and nothing of it stays (the savepoint);
+          // the batch then takes the merge, which keeps the first value and
+          // counts every replay and conflict.
+          await client.query('SAVEPOINT direct');
+          try {
+            await copyIn(
+              client,
+              copyDirectSql(t),
+              copyRows(t, records, false),
+              timeoutMs,
+            );
+            const raw = this.rawArchiveSql(items);
+            await client.query(raw ? `${raw};\nCOMMIT` : 'COMMIT');
+            return {
+              inserted: items.length,
+              replays: 0,
+              conflicts: 0,
+              samples: [],
+            };
+          } catch (e) {
+            if (sqlState(e) !== '23505') throw e;
+            await client.query('ROLLBACK TO SAVEPOINT direct');
+            this.keysSeen.add(key);
+          }
+        }
         await copyIn(
           client,
           copyStagingSql(t),
-          copyRows(
-            t,
-            items.map(i => i.record),
-          ),
-          this.config.database.queryTimeoutMs,
+          copyRows(t, records),
+          timeoutMs,
         );
         const result = (await client.query(
           `${this.withRawArchive(
@@ -176,7 +213,10 @@ export class ReadingsStore {
             items,
           )};\nCOMMIT`,
         )) as unknown as QueryResult[];
-        return outcomeOf(result);
+        const outcome = outcomeOf(result);
+        // All new again (the replay is over): back to the direct COPY.
+        if (outcome.inserted === items.length) this.keysSeen.delete(key);
+        return outcome;
       } catch (e) {
         // After a timeout the server may still wait for COPY data, and a
         // ROLLBACK would queue behind it: closing the connection aborts the
