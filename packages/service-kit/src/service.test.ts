@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -91,6 +93,82 @@ describe('defineService config', () => {
     const file = yamlFile('ops:\n  prot: 1\n');
     expect(() => service(file).loadConfig([], {})).toThrow(
       `config error: ops: Unrecognized key: "prot" (in ${file})`,
+    );
+  });
+});
+
+/** Runs the example service as a process, as a container runtime would. */
+function runExample(env: Record<string, string>) {
+  const child = spawn(
+    process.execPath,
+    // Not tsx's CLI: it relays signals and answers an interrupt with its own exit code.
+    ['--import', 'tsx', join(__dirname, '__fixtures__', 'exampleService.ts')],
+    {
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME!,
+        CONFIG_FILE: yamlFile('{}\n'),
+        ...env,
+      },
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', d => (out += d));
+  child.stderr.on('data', d => (err += d));
+  const exited = new Promise<number | null>(resolve =>
+    child.on('exit', code => resolve(code)),
+  );
+  const opsPort = new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /OPS_PORT=(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    exited.then(code => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  // A run that is meant to fail never reports a port.
+  opsPort.catch(() => undefined);
+  return { child, out: () => out, err: () => err, exited, opsPort };
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path }, res => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+      .on('error', reject);
+  });
+}
+
+describe('defineService run', () => {
+  jest.setTimeout(60_000);
+
+  it('serves /health and /metrics, and stops on SIGTERM with exit code 0', async () => {
+    const run = runExample({});
+    const port = await run.opsPort;
+    expect(await get(port, '/health')).toBe(200);
+    expect(await get(port, '/metrics')).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toContain('example stopping');
+    expect(run.out()).toContain('"signal":"SIGTERM"');
+  });
+
+  it('exits with code 1 when the stop outlasts its bound', async () => {
+    const run = runExample({ FIXTURE_STOP_MS: '30000' });
+    await run.opsPort;
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+    expect(run.out()).toContain('graceful stop timed out');
+  });
+
+  it('prints a config error as one line and exits with code 2', async () => {
+    const run = runExample({ OPS_PORT: 'eighty' });
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toMatch(
+      /^example-service: config error: ops\.port: .*\(in \/.*config\.yaml\)\n$/,
     );
   });
 });
