@@ -154,13 +154,21 @@ export async function startBridge(
     partitionOf: partitionerFor(facts),
   });
   type Meta = Omit<Converted, 'out'> & { ticket: Ticket };
-  const settle = (meta: Meta) => {
-    meta.counter.inc();
-    ledger.delivered(meta.ticket);
-  };
   const batcher = new Batcher<Meta>({
     acked: items => {
-      for (const { meta } of items) settle(meta);
+      // One inc per run of the same counter: a batch is mostly one topic.
+      let counter: Meta['counter'] | undefined;
+      let n = 0;
+      for (const { meta } of items) {
+        if (meta.counter !== counter) {
+          counter?.inc(n);
+          counter = meta.counter;
+          n = 0;
+        }
+        n++;
+        ledger.delivered(meta.ticket);
+      }
+      counter?.inc(n);
       subscriber.resume();
     },
     maxMessages: config.kafka.batch.maxMessages,
@@ -235,8 +243,17 @@ export async function startBridge(
         }
         const nowMs = Date.now();
         const ticket = ledger.receive(messageId, nowMs, m.payload.length);
-        const { out, ...rest } = convert(m, nowMs);
-        batcher.add({ out, meta: { ...rest, ticket } });
+        const c = convert(m, nowMs);
+        // Named fields, not rest and spread: this runs for every message.
+        batcher.add({
+          out: c.out,
+          meta: {
+            counter: c.counter,
+            source: c.source,
+            deadLetter: c.deadLetter,
+            ticket,
+          },
+        });
       },
       onSessionLost() {
         metrics.sessionLost.inc();
