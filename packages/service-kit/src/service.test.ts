@@ -131,10 +131,10 @@ function runExample(env: Record<string, string>) {
   return { child, out: () => out, err: () => err, exited, opsPort };
 }
 
-function get(port: number, path: string): Promise<number> {
+function get(toPort: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path }, res => {
+      .get({ host: '127.0.0.1', port: toPort, path }, res => {
         res.resume();
         resolve(res.statusCode!);
       })
@@ -147,9 +147,9 @@ describe('defineService run', () => {
 
   it('serves /health and /metrics, and stops on SIGTERM with exit code 0', async () => {
     const run = runExample({});
-    const port = await run.opsPort;
-    expect(await get(port, '/health')).toBe(200);
-    expect(await get(port, '/metrics')).toBe(200);
+    const opsPort = await run.opsPort;
+    expect(await get(opsPort, '/health')).toBe(200);
+    expect(await get(opsPort, '/metrics')).toBe(200);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.out()).toContain('example stopping');
