@@ -27,14 +27,16 @@ import { infraFromEnv } from './stack';
 /**
  * The three streaming plugins as someone else's Backstage gets them: built
  * with `backstage-cli package build` and packed with `yarn pack` (which runs
- * the packages' own prepack), then installed from the tarballs into a second
- * app — copies of packages/backend and packages/app whose `@homelab/*`
- * dependencies are the tarballs — which builds its frontend, starts its
- * backend against the shared Kafka, PostgreSQL and TimescaleDB, and answers
- * on the plugin's routes with real data.
+ * the packages' own prepack), together with every workspace package they
+ * need at run time (today @homelab/pipeline-contracts), then installed from
+ * the tarballs into a second app (copies of packages/backend and
+ * packages/app whose `@homelab/*` dependencies are the tarballs), which
+ * builds its frontend, starts its backend against the shared Kafka,
+ * PostgreSQL and TimescaleDB, answers on the plugin's routes with real data
+ * and shows the Kafka tab in Chromium.
  *
  * Nothing is written into the checkout: the build and pack happen in a copy
- * of the plugin folders, so a crash mid-pack cannot leave a rewritten
+ * of the package folders, so a crash mid-pack cannot leave a rewritten
  * package.json behind for the other people working in this repository.
  */
 
@@ -43,8 +45,6 @@ const PLUGINS = {
   'streaming-backend': '@homelab/plugin-streaming-backend',
   streaming: '@homelab/plugin-streaming',
 } as const;
-type PluginDir = keyof typeof PLUGINS;
-const PLUGIN_DIRS = Object.keys(PLUGINS) as PluginDir[];
 const PLUGIN_NAMES = new Set<string>(Object.values(PLUGINS));
 
 const execFileAsync = promisify(execFile);
@@ -97,13 +97,49 @@ function workspaceDirs(): string[] {
   });
 }
 
+interface Workspace {
+  dir: string;
+  name: string;
+  manifest: {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+}
+
+function readWorkspaces(): Workspace[] {
+  return workspaceDirs().map(dir => {
+    const manifest = readJson(join(dir, 'package.json'));
+    return { dir, name: manifest.name, manifest };
+  });
+}
+
+/**
+ * The plugins and every workspace package they need at run time, however
+ * deep: each of them must be publishable, and each is packed and installed
+ * from its tarball.
+ */
+function packagesToPack(): Workspace[] {
+  const byName = new Map(readWorkspaces().map(w => [w.name, w]));
+  const found = new Map<string, Workspace>();
+  const queue = [...PLUGIN_NAMES];
+  while (queue.length) {
+    const ws = byName.get(queue.pop()!)!;
+    if (found.has(ws.name)) continue;
+    found.set(ws.name, ws);
+    const { dependencies, peerDependencies } = ws.manifest;
+    for (const dep of Object.keys({ ...dependencies, ...peerDependencies }))
+      if (byName.has(dep)) queue.push(dep);
+  }
+  return [...found.values()];
+}
+
 /**
  * A stand-in for the checkout in which `yarn pack` behaves exactly as it
  * does here: every workspace manifest, the lockfile and Yarn's install state
  * (so the prepack script finds backstage-cli), the installed node_modules
- * linked in, and full copies of the three plugin folders only.
+ * linked in, and full copies of the packages to pack only.
  */
-function createPackWorkspace(dir: string): void {
+function createPackWorkspace(dir: string, toPack: Workspace[]): void {
   for (const file of ['package.json', 'yarn.lock', '.yarnrc.yml']) {
     cpSync(join(repoRoot, file), join(dir, file));
   }
@@ -117,7 +153,7 @@ function createPackWorkspace(dir: string): void {
   for (const ws of workspaceDirs()) {
     const target = join(dir, relative(repoRoot, ws));
     mkdirSync(target, { recursive: true });
-    if (PLUGIN_DIRS.some(p => ws === join(repoRoot, 'plugins', p))) {
+    if (toPack.some(p => p.dir === ws)) {
       cpSync(ws, target, {
         recursive: true,
         filter: src =>
@@ -153,15 +189,15 @@ function createPackWorkspace(dir: string): void {
     } else symlinkSync(from, to);
   }
 
-  // Declarations of the three plugins only: `backstage-cli package build`
+  // Declarations of the packages to pack only: `backstage-cli package build`
   // reads them from dist-types, as after `yarn tsc` in the checkout.
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       extends: '@backstage/cli/config/tsconfig.json',
-      include: PLUGIN_DIRS.flatMap(p => [
-        `plugins/${p}/src`,
-        `plugins/${p}/config.d.ts`,
+      include: toPack.flatMap(p => [
+        `${relative(repoRoot, p.dir)}/src`,
+        `${relative(repoRoot, p.dir)}/config.d.ts`,
       ]),
       exclude: [
         'node_modules',
@@ -253,8 +289,11 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
   const appRequire = () =>
     createRequire(join(appDir, 'packages/backend/package.json'));
 
-  const tarball = (p: PluginDir) => join(tarballs, `${p}.tgz`);
-  const packed = (p: PluginDir) => join(unpacked, p, 'package');
+  const toPack = packagesToPack();
+  const packedNames = new Set(toPack.map(p => p.name));
+  const slug = (name: string) => name.replace(/^@/, '').replace('/', '-');
+  const tarball = (name: string) => join(tarballs, `${slug(name)}.tgz`);
+  const packed = (name: string) => join(unpacked, slug(name), 'package');
 
   afterAll(async () => {
     await browser?.close();
@@ -304,43 +343,45 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
     }
   }, 120_000);
 
-  it('builds and packs each plugin with backstage-cli and yarn pack', async () => {
+  it('builds and packs each plugin, and each workspace package they need, with backstage-cli and yarn pack', async () => {
     mkdirSync(packWs);
     mkdirSync(tarballs);
-    createPackWorkspace(packWs);
+    createPackWorkspace(packWs, toPack);
     await run(
-      'tsc of the plugins',
+      'tsc of the packages',
       [join(packWs, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
       { cwd: packWs, timeoutMs: 180_000 },
     );
-    for (const p of PLUGIN_DIRS) {
-      const dir = join(packWs, 'plugins', p);
+    for (const { dir, name } of toPack) {
+      const cwd = join(packWs, relative(repoRoot, dir));
       await run(
-        `build of ${p}`,
+        `build of ${name}`,
         [join(packWs, backstageCli), 'package', 'build'],
-        {
-          cwd: dir,
-          timeoutMs: 180_000,
-        },
+        { cwd, timeoutMs: 180_000 },
       );
       await run(
-        `yarn pack of ${p}`,
-        [yarnRelease, 'pack', '--out', tarball(p)],
-        {
-          cwd: dir,
-          timeoutMs: 180_000,
-        },
+        `yarn pack of ${name}`,
+        [yarnRelease, 'pack', '--out', tarball(name)],
+        { cwd, timeoutMs: 180_000 },
       );
-      mkdirSync(join(unpacked, p), { recursive: true });
-      await execFileAsync('tar', ['xzf', tarball(p), '-C', join(unpacked, p)]);
-      expect(existsSync(join(packed(p), 'package.json'))).toBe(true);
+      mkdirSync(join(unpacked, slug(name)), { recursive: true });
+      await execFileAsync('tar', [
+        'xzf',
+        tarball(name),
+        '-C',
+        join(unpacked, slug(name)),
+      ]);
+      expect(existsSync(join(packed(name), 'package.json'))).toBe(true);
     }
   }, 420_000);
 
   it('ship what a consumer needs: dist, config schema, migrations, OpenAPI file and plugin metadata', () => {
-    const files = (p: PluginDir) =>
-      filesUnder(packed(p)).map(f => relative(packed(p), f));
-    expect(files('streaming-common')).toEqual(
+    const files = (name: string) =>
+      filesUnder(packed(name)).map(f => relative(packed(name), f));
+    const commonPkg = PLUGINS['streaming-common'];
+    const backendPkg = PLUGINS['streaming-backend'];
+    const frontendPkg = PLUGINS.streaming;
+    expect(files(commonPkg)).toEqual(
       expect.arrayContaining([
         'package.json',
         'dist/index.cjs.js',
@@ -352,7 +393,7 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
       join(repoRoot, 'plugins/streaming-backend/migrations'),
     ).map(m => `migrations/${m}`);
     expect(migrations.length).toBeGreaterThan(0);
-    expect(files('streaming-backend')).toEqual(
+    expect(files(backendPkg)).toEqual(
       expect.arrayContaining([
         'dist/index.cjs.js',
         'dist/index.d.ts',
@@ -363,7 +404,7 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
         ...migrations,
       ]),
     );
-    expect(files('streaming')).toEqual(
+    expect(files(frontendPkg)).toEqual(
       expect.arrayContaining([
         'dist/index.esm.js',
         'dist/index.d.ts',
@@ -374,25 +415,20 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
         'README.md',
       ]),
     );
-    // Sources and tests stay home.
-    for (const p of PLUGIN_DIRS) {
+
+    for (const { name } of toPack) {
+      // Sources and tests stay home.
       expect(
-        files(p).filter(
+        files(name).filter(
           f =>
             /\.test\.|setupTests|__testUtils__/.test(f) ||
             (f.startsWith('src/') && f !== 'src/schema/openapi.yaml'),
         ),
       ).toEqual([]);
-    }
-
-    for (const p of PLUGIN_DIRS) {
-      const pkg = readJson(join(packed(p), 'package.json'));
-      expect(pkg.name).toBe(PLUGINS[p]);
+      const pkg = readJson(join(packed(name), 'package.json'));
+      expect(pkg.name).toBe(name);
+      // Private packages cannot be published to a registry.
       expect(pkg.private).toBeUndefined();
-      expect(pkg.backstage.pluginId).toBe('streaming');
-      expect([...pkg.backstage.pluginPackages].sort()).toEqual(
-        [...PLUGIN_NAMES].sort(),
-      );
       // Every entry point names a file that is in the tarball.
       const exported = Object.values(
         (pkg.exports ?? {}) as Record<string, string | Record<string, string>>,
@@ -402,26 +438,33 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
       );
       expect(entries).toContain(pkg.main);
       for (const e of entries)
-        expect(existsSync(join(packed(p), e))).toBe(true);
+        expect(existsSync(join(packed(name), e))).toBe(true);
+    }
+
+    for (const name of PLUGIN_NAMES) {
+      const pkg = readJson(join(packed(name), 'package.json'));
+      expect(pkg.backstage.pluginId).toBe('streaming');
+      expect([...pkg.backstage.pluginPackages].sort()).toEqual(
+        [...PLUGIN_NAMES].sort(),
+      );
     }
     expect(
-      readJson(join(packed('streaming-common'), 'package.json')).configSchema,
+      readJson(join(packed(commonPkg), 'package.json')).configSchema,
     ).toBeUndefined();
-    for (const p of ['streaming', 'streaming-backend'] as const) {
-      const pkg = readJson(join(packed(p), 'package.json'));
+    for (const name of [frontendPkg, backendPkg]) {
+      const pkg = readJson(join(packed(name), 'package.json'));
       // prepack compiles config.d.ts into the JSON schema the config loader reads.
       expect(pkg.configSchema).toBe('config.schema.json');
-      const schema = readJson(join(packed(p), pkg.configSchema));
+      const schema = readJson(join(packed(name), pkg.configSchema));
       expect(schema.properties).toHaveProperty('kafka');
     }
     expect(
-      readJson(join(packed('streaming-backend'), 'package.json')).backstage
-        .features,
+      readJson(join(packed(backendPkg), 'package.json')).backstage.features,
     ).toEqual({
       '.': '@backstage/BackendFeature',
     });
     expect(
-      readJson(join(packed('streaming'), 'package.json')).backstage.features,
+      readJson(join(packed(frontendPkg), 'package.json')).backstage.features,
     ).toEqual({
       './alpha': '@backstage/FrontendPlugin',
     });
@@ -429,13 +472,13 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
 
   it('depend on nothing that exists only in this repository, and declare all they import', () => {
     const workspaceOnly = new Set(
-      workspaceDirs()
-        .map(dir => readJson(join(dir, 'package.json')).name as string)
-        .filter(name => !PLUGIN_NAMES.has(name)),
+      readWorkspaces()
+        .map(w => w.name)
+        .filter(name => !packedNames.has(name)),
     );
     const builtins = new Set(builtinModules);
-    for (const p of PLUGIN_DIRS) {
-      const manifest = readFileSync(join(packed(p), 'package.json'), 'utf8');
+    for (const { name } of toPack) {
+      const manifest = readFileSync(join(packed(name), 'package.json'), 'utf8');
       expect(manifest).not.toContain('workspace:');
       const pkg = JSON.parse(manifest);
       const runtime = {
@@ -446,11 +489,11 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
         [],
       );
       const undeclared = new Set<string>();
-      for (const file of filesUnder(join(packed(p), 'dist'))) {
+      for (const file of filesUnder(join(packed(name), 'dist'))) {
         if (!/\.(js|d\.ts)$/.test(file)) continue;
         for (const dep of importedPackages(readFileSync(file, 'utf8'))) {
           if (builtins.has(dep.replace(/^node:/, '')) || runtime[dep]) continue;
-          undeclared.add(`${relative(packed(p), file)}: ${dep}`);
+          undeclared.add(`${name}/${relative(packed(name), file)}: ${dep}`);
         }
       }
       expect([...undeclared]).toEqual([]);
@@ -464,10 +507,7 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
     cpSync(join(repoRoot, '.yarnrc.yml'), join(appDir, '.yarnrc.yml'));
     // The checkout's lockfile, so the install takes the versions already in Yarn's cache.
     cpSync(join(repoRoot, 'yarn.lock'), join(appDir, 'yarn.lock'));
-    const dep = (name: string) => {
-      const p = PLUGIN_DIRS.find(d => PLUGINS[d] === name);
-      return `file:${tarball(p!)}`;
-    };
+    const dep = (name: string) => `file:${tarball(name)}`;
     const dev = rootManifest.devDependencies;
     writeFileSync(
       join(appDir, 'package.json'),
@@ -483,13 +523,11 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
             '@backstage/cli-defaults': dev['@backstage/cli-defaults'],
             typescript: dev.typescript,
           },
-          // The plugins depend on the common package by version; a registry
-          // would serve it, here its tarball does.
+          // The packages depend on each other by version; a registry would
+          // serve them, here their tarballs do.
           resolutions: {
             ...rootManifest.resolutions,
-            '@homelab/plugin-streaming-common': dep(
-              '@homelab/plugin-streaming-common',
-            ),
+            ...Object.fromEntries([...packedNames].map(n => [n, dep(n)])),
           },
           dependenciesMeta: rootManifest.dependenciesMeta,
         },
@@ -509,7 +547,7 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
       const ours = Object.keys(pkg.dependencies).filter(d =>
         d.startsWith('@homelab/'),
       );
-      expect(ours.filter(d => !PLUGIN_NAMES.has(d))).toEqual([]);
+      expect(ours.filter(d => !packedNames.has(d))).toEqual([]);
       for (const d of ours) pkg.dependencies[d] = dep(d);
       writeFileSync(join(to, 'package.json'), JSON.stringify(pkg, null, 2));
     }
@@ -525,7 +563,7 @@ describe('the streaming plugins, packed and installed in a second Backstage app'
       },
       timeoutMs: 420_000,
     });
-    for (const name of PLUGIN_NAMES) {
+    for (const name of packedNames) {
       const installed = join(appDir, 'node_modules', name);
       expect(lstatSync(installed).isSymbolicLink()).toBe(false);
       const pkg = readJson(join(installed, 'package.json'));
