@@ -2,8 +2,10 @@ import {
   DataMessage,
   ErrorMessage,
   LiveTokenResponse,
-  ServerMessage,
+  parseServerFrame,
+  pingFrame,
   StreamName,
+  subscribeFrame,
   WS_SUBPROTOCOL,
   WS_TOKEN_SUBPROTOCOL_PREFIX,
   parsePosition,
@@ -222,8 +224,7 @@ export class LiveConnection {
         streams.includes(p.split(':')[0] as StreamName),
       );
       ws.send(
-        JSON.stringify({
-          type: 'subscribe',
+        subscribeFrame({
           streams,
           ...(devices?.length ? { devices } : {}),
           ...(resume.length ? { resume } : {}),
@@ -249,12 +250,9 @@ export class LiveConnection {
   private onFrame(link: Link, raw: unknown): void {
     if (link.done) return;
     link.lastFrameAt = Date.now();
-    let message: ServerMessage;
-    try {
-      message = JSON.parse(String(raw));
-    } catch {
-      return;
-    }
+    // Anything but a known server frame is ignored: a newer server may add types.
+    const message = parseServerFrame(String(raw));
+    if (!message) return;
     switch (message.type) {
       case 'subscribed':
         this.onSubscribed(link);
@@ -419,8 +417,7 @@ export class LiveConnection {
       );
       return;
     }
-    if (link.ws.readyState === 1)
-      link.ws.send(JSON.stringify({ type: 'ping' }));
+    if (link.ws.readyState === 1) link.ws.send(pingFrame());
   }
 
   private close(link: Link, code: number, reason: string): void {

@@ -12,8 +12,11 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
-import { decodeJwt, jwtVerify } from 'jose';
-import { LIVE_TOKEN_STREAMS_CLAIM } from '@homelab/plugin-streaming-common';
+import { decodeJwt } from 'jose';
+import {
+  createLiveTokenVerifier,
+  LIVE_TOKEN_STREAMS_CLAIM,
+} from '@homelab/plugin-streaming-common';
 import { createLiveRouter } from './router';
 import { readLiveSettings } from './settings';
 
@@ -152,14 +155,18 @@ describe('live token route', () => {
       { stream: 'heatpump', device: 'hp1' },
     ]);
 
-    // Verified the way energy-ws does: HS256 over the shared secret only.
-    const key = (secret: string) => new TextEncoder().encode(secret);
-    const { payload } = await jwtVerify(res.body.token, key(SECRET), {
-      algorithms: ['HS256'],
+    // Verified with energy-ws's own verifier: HS256 over the shared secret only.
+    const verified = await createLiveTokenVerifier(SECRET, 4096).verify(
+      res.body.token,
+    );
+    expect(verified).toEqual({
+      ok: true,
+      subject: userRef,
+      expiresAtMs: Date.parse(res.body.expiresAt),
+      // The token names what it allows: the entity's annotation, nothing more.
+      scope: [{ stream: 'energy' }, { stream: 'heatpump', device: 'hp1' }],
     });
-    expect(payload.sub).toBe(userRef);
-    expect(payload.exp).toBe(Date.parse(res.body.expiresAt) / 1000);
-    // The token names what it allows: the entity's annotation, nothing more.
+    const payload = decodeJwt(res.body.token);
     expect(payload[LIVE_TOKEN_STREAMS_CLAIM]).toEqual([
       'energy',
       'heatpump:hp1',
@@ -172,10 +179,8 @@ describe('live token route', () => {
 
     // A token signed by a backend with another secret is worthless to this energy-ws.
     await expect(
-      jwtVerify(res.body.token, key(`${SECRET}-other`), {
-        algorithms: ['HS256'],
-      }),
-    ).rejects.toThrow();
+      createLiveTokenVerifier(`${SECRET}-other`, 4096).verify(res.body.token),
+    ).resolves.toEqual({ ok: false, reason: 'invalid' });
   });
 
   it('puts the configured audience and issuer in every token', async () => {
@@ -198,6 +203,20 @@ describe('live token route', () => {
       [LIVE_TOKEN_STREAMS_CLAIM]: ['heatpump:hp1'],
     });
     expect(typeof claims.exp).toBe('number');
+    // An energy-ws configured with the same audience and issuer accepts it; one expecting others does not.
+    const expecting = (audience: string, issuer: string) =>
+      createLiveTokenVerifier(SECRET, 4096, { audience, issuer }).verify(
+        res.body.token,
+      );
+    await expect(
+      expecting('energy-ws', 'https://backstage.homelab.example'),
+    ).resolves.toMatchObject({ ok: true });
+    await expect(
+      expecting('other-ws', 'https://backstage.homelab.example'),
+    ).resolves.toEqual({ ok: false, reason: 'wrong_audience' });
+    await expect(
+      expecting('energy-ws', 'https://elsewhere.example'),
+    ).resolves.toEqual({ ok: false, reason: 'wrong_issuer' });
   });
 
   it('refuses to start with a secret energy-ws would refuse', async () => {

@@ -20,6 +20,7 @@ import {
   LiveHistoryResponse,
   LiveStreamRef,
   LiveTokenResponse,
+  mintLiveToken,
   parseHypertables,
   parseLiveStreams,
   streamingLiveReadPermission,
@@ -28,7 +29,6 @@ import { parseAnnotation } from '../annotations';
 import type { TimescaleDatabases } from '../timescale/databases';
 import { resolveTable } from '../timescale/catalog';
 import { LiveSettings } from './settings';
-import { mintLiveToken } from './token';
 import { recentReadings } from './history';
 import { publicErrorHandler } from '../errors';
 import { authorizeEntity } from '../authorizeEntity';

@@ -1,4 +1,5 @@
 import type { Config } from '@backstage/config';
+import { LIVE_TOKEN_MIN_SECRET_BYTES } from '@homelab/plugin-streaming-common';
 
 export interface LiveSettings {
   /** Shared with energy-ws (`auth.jwt_secret`); undefined turns the token route into a clear 503. */
@@ -16,7 +17,6 @@ export interface LiveSettings {
 
 const MIN_TTL_S = 30;
 const MAX_TTL_S = 3600;
-const MIN_SECRET_BYTES = 32;
 const MAX_CLAIM_LENGTH = 256;
 
 function optionalClaim(
@@ -58,10 +58,10 @@ export function readLiveSettings(config: Config): LiveSettings {
   // energy-ws refuses a shorter secret at start-up; failing here too says which side to fix.
   if (
     jwtSecret !== undefined &&
-    Buffer.byteLength(jwtSecret) < MIN_SECRET_BYTES
+    Buffer.byteLength(jwtSecret) < LIVE_TOKEN_MIN_SECRET_BYTES
   ) {
     throw new Error(
-      `streaming.live.jwtSecret must be at least ${MIN_SECRET_BYTES} bytes (energy-ws refuses a shorter auth.jwt_secret); generate one with: openssl rand -hex 32`,
+      `streaming.live.jwtSecret must be at least ${LIVE_TOKEN_MIN_SECRET_BYTES} bytes (energy-ws refuses a shorter auth.jwt_secret); generate one with: openssl rand -hex 32`,
     );
   }
   return {

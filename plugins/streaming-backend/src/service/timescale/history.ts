@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import type {
+import {
+  aggregateName,
   HistoryBucket,
   HypertableHistoryResponse,
 } from '@homelab/plugin-streaming-common';
@@ -13,10 +14,6 @@ import {
 } from './catalog';
 import { continuousAggregates, hypertableInfo } from './stats';
 
-const SUFFIX: Record<HistoryBucket, string> = {
-  hour: '_hourly',
-  day: '_daily',
-};
 export const DEFAULT_HOURS: Record<HistoryBucket, number> = {
   hour: 48,
   day: 60 * 24,
@@ -68,7 +65,7 @@ export async function tableHistory(
     const info = await hypertableInfo(pool, table);
     dimension = info?.timeDimension;
     if (info) {
-      const wanted = `${table.name}${SUFFIX[bucket]}`;
+      const wanted = aggregateName(table.name, bucket);
       const aggregate = (await continuousAggregates(pool, table)).find(
         a => a.name === wanted,
       );

@@ -1,14 +1,23 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
-  DataMessage,
+  dataFrame,
+  errorFrame,
+  formatPosition,
+  INVALID_TOKEN_MESSAGE,
   LiveTokenResponse,
+  parseClientFrame,
+  pongFrame,
   StreamName,
+  subscribedFrame,
+  WS_CLOSE,
   WS_PATH,
   WS_SUBPROTOCOL,
   WS_TOKEN_SUBPROTOCOL_PREFIX,
-  parsePosition,
 } from '@homelab/plugin-streaming-common';
+
+/** energy-ws's default `server.max_frame_bytes`: the fake accepts what the real server accepts. */
+const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * A small energy-ws for tests: it speaks seed 003's protocol with our
@@ -114,13 +123,9 @@ export class EnergyWsTestServer {
   async shutdown(): Promise<void> {
     for (const { socket } of this.sessions) {
       socket.send(
-        JSON.stringify({
-          type: 'error',
-          code: 'SHUTTING_DOWN',
-          message: 'Server is shutting down; reconnect',
-        }),
+        errorFrame('SHUTTING_DOWN', 'Server is shutting down; reconnect'),
       );
-      socket.close(1001, 'SHUTTING_DOWN');
+      socket.close(WS_CLOSE.goingAway, 'SHUTTING_DOWN');
     }
     await this.close();
   }
@@ -153,14 +158,8 @@ export class EnergyWsTestServer {
       !token?.startsWith('test.') ||
       !(expiresAt > Date.now())
     ) {
-      socket.send(
-        JSON.stringify({
-          type: 'error',
-          code: 'UNAUTHORIZED',
-          message: 'Invalid token',
-        }),
-      );
-      socket.close(1008, 'UNAUTHORIZED');
+      socket.send(errorFrame('UNAUTHORIZED', INVALID_TOKEN_MESSAGE));
+      socket.close(WS_CLOSE.policyViolation, 'UNAUTHORIZED');
       return;
     }
     const session = { socket, cursor: new Map<string, number>() } as {
@@ -172,46 +171,47 @@ export class EnergyWsTestServer {
     this.sessions.add(session);
     const expiry = setTimeout(() => {
       socket.send(
-        JSON.stringify({
-          type: 'error',
-          code: 'TOKEN_EXPIRED',
-          message: 'Token expired; reconnect with a new token',
-        }),
+        errorFrame(
+          'TOKEN_EXPIRED',
+          'Token expired; reconnect with a new token',
+        ),
       );
-      socket.close(1008, 'TOKEN_EXPIRED');
+      socket.close(WS_CLOSE.policyViolation, 'TOKEN_EXPIRED');
     }, expiresAt - Date.now());
     socket.on('close', () => {
       clearTimeout(expiry);
       this.sessions.delete(session);
     });
     socket.on('message', raw => {
-      const message = JSON.parse(raw.toString());
-      if (message.type === 'ping') {
-        socket.send(
-          JSON.stringify({ type: 'pong', timestamp: new Date().toISOString() }),
-        );
+      // The same parser energy-ws uses, so a frame the real server refuses is refused here too.
+      const parsed = parseClientFrame(raw as Buffer, MAX_FRAME_BYTES);
+      if (!parsed.ok) {
+        socket.send(JSON.stringify(parsed.error));
         return;
       }
-      if (message.type !== 'subscribe') return;
+      if (parsed.kind === 'ping') {
+        socket.send(pongFrame());
+        return;
+      }
+      const { streams, devices, resume } = parsed.subscription;
+      const resumeTexts = resume.map(formatPosition);
       this.subscribes.push({
-        streams: message.streams,
-        devices: message.devices,
-        resume: message.resume,
+        streams,
+        devices,
+        resume: resume.length ? resumeTexts : undefined,
       });
-      session.streams = new Set(message.streams);
-      session.devices = message.devices ? new Set(message.devices) : undefined;
+      session.streams = new Set(streams);
+      session.devices = devices ? new Set(devices) : undefined;
       session.cursor.clear();
       socket.send(
-        JSON.stringify({
-          type: 'subscribed',
-          streams: message.streams,
-          ...(message.resume ? { replayFrom: message.resume } : {}),
+        subscribedFrame({
+          streams,
+          ...(devices ? { devices } : {}),
+          ...(resume.length ? { replayFrom: resumeTexts } : {}),
         }),
       );
-      for (const text of message.resume ?? []) {
-        const p = parsePosition(text)!;
+      for (const p of resume)
         session.cursor.set(`${p.stream}:${p.partition}`, Number(p.offset) + 1);
-      }
       // Replay what each resumed partition missed, then live continues from the cursor.
       for (const record of this.log)
         if (session.cursor.has(`${record.stream}:${record.partition}`))
@@ -238,15 +238,7 @@ export class EnergyWsTestServer {
     if (next !== undefined && record.offset < next) return;
     session.cursor.set(key, record.offset + 1);
     if (session.devices && !session.devices.has(record.deviceId)) return;
-    const message: DataMessage = {
-      type: 'data',
-      stream: record.stream,
-      timestamp: new Date().toISOString(),
-      data: { ts: record.ts, fields: record.fields },
-      device_id: record.deviceId,
-      position: `${record.stream}:${record.partition}:${record.offset}`,
-    };
-    session.socket.send(JSON.stringify(message));
+    session.socket.send(dataFrame(record));
   }
 }
 
