@@ -57,7 +57,11 @@ interface BrokerNode extends BrokerAddress {
 
 /** A random KRaft cluster id: 16 bytes, base64url without padding, as `kafka-storage random-uuid` prints. */
 function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // A base64url id may begin with '-', which kafka-storage's argument parser
+  // reads as an option ("expected one argument"); Kafka's own ids are 16 bytes
+  // in base64url too, so only the first character is constrained.
+  const id = randomBytes(16).toString('base64url');
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
 }
 
 export async function startKafka(
