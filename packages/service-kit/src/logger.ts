@@ -21,6 +21,8 @@ export function createLogger(
         '*.password',
         'authorization',
         '*.authorization',
+        'jwtSecret',
+        '*.jwtSecret',
         'jwt_secret',
         '*.jwt_secret',
         'url',

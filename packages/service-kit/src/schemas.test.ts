@@ -5,7 +5,10 @@ describe('shared config schemas', () => {
     expect(flag.parse(true)).toBe(true);
     expect(flag.parse('false')).toBe(false);
     expect(flag.parse('true')).toBe(true);
-    expect(flag.safeParse('ture').success).toBe(false);
+    expect(flag.parse('no')).toBe(false);
+    expect(flag.safeParse('ture').error?.issues[0].message).toBe(
+      'must be true or false',
+    );
     expect(flag.safeParse(1).success).toBe(false);
   });
 

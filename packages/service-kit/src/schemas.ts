@@ -32,9 +32,10 @@ export const topicName = z
   .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name');
 
 /**
- * true/false, also as the strings env substitution produces: `Boolean("false")`
- * is true, so a plain coercion would turn every substituted flag on.
+ * true/false, also as the strings env substitution produces (`Boolean("false")`
+ * is true, so a plain coercion would turn every substituted flag on). zod's
+ * stringbool also reads 1/0, yes/no, on/off, as energy-ws always did.
  */
-export const flag = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .transform(v => v === true || v === 'true');
+export const flag = z.union([z.boolean(), z.stringbool()], {
+  message: 'must be true or false',
+});

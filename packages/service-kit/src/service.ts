@@ -20,24 +20,18 @@ export interface RunServiceOptions {
 
 /**
  * The common main(): starts the service, stops it gracefully on SIGINT or
- * SIGTERM, and turns a ConfigError into one line on stderr and exit code 2.
+ * SIGTERM (within stopTimeoutMs, else exit code 1), and turns a ConfigError
+ * into one line on stderr and exit code 2.
  */
 export async function runService(options: RunServiceOptions): Promise<void> {
   const { logger } = options;
-  let running: RunningService;
-  try {
-    running = await options.start();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${options.name}: ${e.message}\n`);
-      process.exit(2);
-    }
-    logger.fatal({ err: e }, 'failed to start');
-    process.exit(1);
-  }
+  let running: RunningService | undefined;
+  // A signal during the start is kept and acted on once the start is done,
+  // rather than killing the process half-connected.
+  let requested: string | undefined;
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping || !running) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
     const timer = setTimeout(() => {
@@ -56,8 +50,23 @@ export async function runService(options: RunServiceOptions): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  const onSignal = (signal: string) => {
+    requested ??= signal;
+    stop(signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  try {
+    running = await options.start();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${options.name}: ${e.message}\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err: e }, 'failed to start');
+    process.exit(1);
+  }
+  if (requested) stop(requested);
 }
 
 /** A command-line option that sets a config key; it beats the environment and the file. */
