@@ -20,7 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { STREAMS } from '@homelab/plugin-streaming-common';
+import { STREAMS } from '@homelab/pipeline-contracts';
 import { checkQuietMachine, reportLoadAtEnd } from '@homelab/infra';
 import {
   canonicalRecord,

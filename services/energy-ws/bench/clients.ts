@@ -11,7 +11,7 @@
  *   { cmd: 'report' }            → { received, histogram: [[ms, count], ...] }
  */
 import { WebSocket } from 'ws';
-import { STREAMS } from '@homelab/plugin-streaming-common';
+import { STREAMS } from '@homelab/pipeline-contracts';
 
 /** Latencies are counted per millisecond up to this; anything slower lands in the last bucket. */
 const HISTOGRAM_MAX_MS = 120_000;

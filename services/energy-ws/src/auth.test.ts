@@ -1,9 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  createTokenVerifier,
-  selectSubprotocol,
-  tokenFromRequest,
-} from './auth';
+import { createLiveTokenVerifier as createTokenVerifier } from '@homelab/pipeline-contracts';
+import { selectSubprotocol, tokenFromRequest } from './auth';
 import { attackTokens, mintToken } from './__testUtils__/testing';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-32b';

@@ -13,7 +13,7 @@ import {
   DEFAULT_TOPICS,
   STREAMS,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 
 const topicName = z
   .string()

@@ -1,19 +1,17 @@
 import type { RawData, WebSocket } from 'ws';
 import {
   ErrorCode,
-  SubscribedMessage,
-  WS_CLOSE,
+  errorFrame,
   formatPosition,
-} from '@homelab/plugin-streaming-common';
+  parseClientFrame,
+  pongFrame,
+  SubscribedMessage,
+  Subscription,
+  WS_CLOSE,
+} from '@homelab/pipeline-contracts';
 import type { Logger } from '@homelab/service-kit';
 import { backlogBytes, writeFrame } from './socketWriter';
 import type { Metrics } from './metrics';
-import {
-  errorFrame,
-  parseClientFrame,
-  pongFrame,
-  Subscription,
-} from './protocol';
 import { InboundRateLimit, RateLimitSettings } from './rateLimit';
 import type { RecentRecords } from './recentRecords';
 import { KafkaReplay, readFromKafka, ResumeDeps } from './resume';

@@ -1,8 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import {
-  RecordDecodeError,
-  StreamName,
-} from '@homelab/plugin-streaming-common';
+import { RecordDecodeError, StreamName } from '@homelab/pipeline-contracts';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
 import { fromKafkaMessage, StreamRecord } from './record';

@@ -1,5 +1,5 @@
 import { positionKey, StreamRecord } from './record';
-import type { StreamName } from '@homelab/plugin-streaming-common';
+import type { StreamName } from '@homelab/pipeline-contracts';
 
 /**
  * The last N records the live consumer saw per partition, so that the common

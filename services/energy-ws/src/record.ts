@@ -1,11 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import {
   CanonicalRecord,
-  DataMessage,
   decodeRecord,
-  formatPosition,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 
 /** One Kafka record as the service keeps it: decoded once, sent to many. */
 export interface StreamRecord {
@@ -42,21 +40,4 @@ export function fromKafkaMessage(
     fields: record.fields,
     producedAtMs: Number(message.timestamp),
   };
-}
-
-/** Seed 003's `data` message plus the additive `device_id` and `position`. */
-export function dataFrame(record: StreamRecord, now = new Date()): string {
-  const message: DataMessage = {
-    type: 'data',
-    stream: record.stream,
-    timestamp: now.toISOString(),
-    data: { ts: record.ts, fields: record.fields },
-    device_id: record.deviceId,
-    position: formatPosition({
-      stream: record.stream,
-      partition: record.partition,
-      offset: String(record.offset),
-    }),
-  };
-  return JSON.stringify(message);
 }

@@ -1,10 +1,10 @@
 import {
+  errorFrame,
   RecordDecodeError,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
-import { errorFrame } from './protocol';
 import { fromKafkaMessage } from './record';
 import type { KafkaReplayer, ReplayOutcome } from './replay';
 import type { StreamReplay } from './session';

@@ -1,4 +1,5 @@
-import { LiveScope, parseStreamsClaim } from './scope';
+import { parseStreamsClaim } from '@homelab/pipeline-contracts';
+import { LiveScope } from './scope';
 
 const subscribe = (streams: string[], devices?: string[]) =>
   ({ streams, devices, resume: [] } as any);

@@ -1,52 +1,12 @@
 import {
   formatLiveStreamScope,
-  isStreamName,
-  LIVE_TOKEN_STREAMS_CLAIM,
   LiveStreamRef,
   StreamName,
-} from '@homelab/plugin-streaming-common';
-import type { Subscription } from './protocol';
-
-/** Scope entries a token may carry; the token's byte limit bounds it too. */
-const MAX_SCOPE_ENTRIES = 1000;
+  Subscription,
+} from '@homelab/pipeline-contracts';
 
 /** What one subscribe may receive: per stream, the allowed devices (undefined: every device). */
 export type DeliveryFilter = Map<StreamName, Set<string> | undefined>;
-
-/**
- * Reads the live-token `streams` claim: `<stream>` or `<stream>:<device>`
- * strings, as the entity's live-streams annotation writes them. Returns
- * undefined when the claim is absent and an error text when it is malformed.
- */
-export function parseStreamsClaim(
-  payload: Record<string, unknown>,
-): LiveStreamRef[] | undefined | { error: string } {
-  if (!(LIVE_TOKEN_STREAMS_CLAIM in payload)) return undefined;
-  const claim = payload[LIVE_TOKEN_STREAMS_CLAIM];
-  if (
-    !Array.isArray(claim) ||
-    claim.length > MAX_SCOPE_ENTRIES ||
-    !claim.every(entry => typeof entry === 'string')
-  ) {
-    return {
-      error: `"${LIVE_TOKEN_STREAMS_CLAIM}" must be an array of at most ${MAX_SCOPE_ENTRIES} strings`,
-    };
-  }
-  const refs: LiveStreamRef[] = [];
-  for (const entry of claim as string[]) {
-    const separator = entry.indexOf(':');
-    const stream = separator < 0 ? entry : entry.slice(0, separator);
-    const device = separator < 0 ? undefined : entry.slice(separator + 1);
-    if (!isStreamName(stream) || device === '')
-      return {
-        error: `scope entry ${JSON.stringify(
-          entry,
-        )} is not <stream>[:<device>]`,
-      };
-    refs.push(device === undefined ? { stream } : { stream, device });
-  }
-  return refs;
-}
 
 /** What a token allows: per stream, its devices, or undefined for every device. */
 export class LiveScope {

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { WS_SUBPROTOCOL } from '@homelab/plugin-streaming-common';
+import { WS_SUBPROTOCOL } from '@homelab/pipeline-contracts';
 import { Harness, harnessPerTest, SECRET } from './__testUtils__/testHarness';
 import {
   attackTokens,

@@ -3,10 +3,16 @@ import type { Duplex } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
+  createLiveTokenVerifier,
+  dataFrame,
+  errorFrame,
+  INVALID_TOKEN_MESSAGE,
   LIVE_TOKEN_STREAMS_CLAIM,
+  LiveTokenResult,
+  requireTopics,
   WS_CLOSE,
   WS_PATH,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import {
   connectKafka,
   createLogger,
@@ -19,20 +25,13 @@ import {
   refuseUpgrade,
   refuseWebSocket,
 } from './admission';
-import {
-  AuthResult,
-  createTokenVerifier,
-  INVALID_TOKEN_MESSAGE,
-  selectSubprotocol,
-  tokenFromRequest,
-} from './auth';
+import { selectSubprotocol, tokenFromRequest } from './auth';
 import { EnergyWsConfig, effectiveGroupId, streamTopics } from './config';
 import { Connection } from './connection';
 import { wireTextFrame } from './socketWriter';
 import { startLiveConsumer } from './liveConsumer';
 import { createMetrics, Metrics } from './metrics';
-import { errorFrame } from './protocol';
-import { dataFrame, StreamRecord } from './record';
+import type { StreamRecord } from './record';
 import { RecentRecords } from './recentRecords';
 import { KafkaReplayer } from './replay';
 import { LiveScope } from './scope';
@@ -101,15 +100,17 @@ export async function startEnergyWs(
       () => admin.disconnect(),
     ),
   );
-  const missing = Object.values(topics).filter(t => !existing.has(t));
-  if (missing.length > 0) {
-    await admin.disconnect();
-    // Topics are provisioned with their retention by the bridge (or `rpk topic create`); creating them here would get it wrong.
-    throw new Error(
-      `Kafka topics do not exist: ${missing.join(
-        ', ',
-      )}; provision them first (kafka.topic / kafka.topics name them)`,
+  try {
+    // energy-ws never creates a topic: the bridge provisions them with their
+    // retention (the contracts' README, "Who creates topics").
+    requireTopics(
+      existing,
+      Object.values(topics),
+      'kafka.topic / kafka.topics name them',
     );
+  } catch (e) {
+    await admin.disconnect();
+    throw e;
   }
   const recent = new RecentRecords(config.server.resume_buffer_records);
   const replayer = new KafkaReplayer(
@@ -118,7 +119,7 @@ export async function startEnergyWs(
     groupId,
     config.server.max_concurrent_replays,
   );
-  const verifier = createTokenVerifier(
+  const verifier = createLiveTokenVerifier(
     config.auth.jwt_secret,
     config.auth.max_token_bytes,
     {
@@ -193,7 +194,7 @@ export async function startEnergyWs(
     refuseWebSocket(socket, errorFrame(code, message), closeCode, code);
   };
 
-  const admit = (socket: WebSocket, auth: AuthResult) => {
+  const admit = (socket: WebSocket, auth: LiveTokenResult) => {
     if (!auth.ok) {
       metrics.authFailures.inc({ reason: auth.reason });
       logger.info(

@@ -1,9 +1,10 @@
 import {
+  dataFrame,
   formatPosition,
   Position,
   StreamName,
-} from '@homelab/plugin-streaming-common';
-import { dataFrame, positionKey, StreamRecord } from './record';
+} from '@homelab/pipeline-contracts';
+import { positionKey, StreamRecord } from './record';
 import type { RecentRecords } from './recentRecords';
 import type { PartitionOffsets, PartitionRange } from './replay';
 import type { DeliveryFilter } from './scope';

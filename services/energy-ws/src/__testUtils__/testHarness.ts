@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { testInfra } from '@homelab/infra';
-import { StreamName } from '@homelab/plugin-streaming-common';
+import { StreamName } from '@homelab/pipeline-contracts';
 import { createLogger } from '@homelab/service-kit';
 import { EnergyWsConfigInput, parseConfig } from '../config';
 import { EnergyWs, startEnergyWs } from '../server';

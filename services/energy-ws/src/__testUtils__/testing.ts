@@ -2,10 +2,7 @@ import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { SignJWT } from 'jose';
 import type { Admin } from 'kafkajs';
-import {
-  LIVE_TOKEN_STREAMS_CLAIM,
-  STREAMS,
-} from '@homelab/plugin-streaming-common';
+import { LIVE_TOKEN_STREAMS_CLAIM, STREAMS } from '@homelab/pipeline-contracts';
 
 /**
  * Token minting for tests and the benchmark; the service itself only verifies.
