@@ -1,4 +1,4 @@
-import { DLQ_HEADERS, SOURCE_HEADERS } from '@homelab/plugin-streaming-common';
+import { DLQ_HEADERS, SOURCE_HEADERS } from '@homelab/pipeline-contracts';
 import { randomBytes } from 'node:crypto';
 import { ConfigResourceTypes, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { MqttClient } from 'mqtt';

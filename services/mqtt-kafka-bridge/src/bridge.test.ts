@@ -2,7 +2,7 @@ import {
   DLQ_HEADERS,
   SOURCE_HEADERS,
   canonicalRecordSchema,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import { MqttClient } from 'mqtt';
 import { RunningBridge } from './bridge';
 import { DLQ_ORIGINAL_BYTES_HEADER } from './kafkaMessage';

@@ -1,10 +1,11 @@
 import {
   connectKafka,
   HealthReport,
+  kafkajsLogCreator,
   Logger,
   startOpsServer,
 } from '@homelab/service-kit';
-import { Kafka } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { Batcher } from './batch';
 import { BridgeConfig, resolveRoutes } from './config';
 import { DeliveryLedger, Ticket } from './delivery';
@@ -17,7 +18,7 @@ import {
   requestBudget,
 } from './kafkaLimits';
 import { createMetrics } from './metrics';
-import { KafkaWriter, kafkaLogCreator } from './producer';
+import { KafkaWriter } from './producer';
 import { shareFilter, unshare } from './route';
 import { Subscriber, startSubscriber } from './subscriber';
 import { TopicMismatch, provisionTopics } from './topic';
@@ -62,7 +63,13 @@ export async function startBridge(
     brokers: config.kafka.brokers,
     ssl: config.kafka.ssl,
     sasl: config.kafka.sasl,
-    logCreator: kafkaLogCreator(logger),
+    // Warnings and errors only, as before the shared adapter.
+    logLevel: logLevel.WARN,
+    logCreator: kafkajsLogCreator(logger, {
+      // Bounded retries are deliberate: see KafkaWriter.
+      ignore: message =>
+        message.startsWith('Limiting retries for the idempotent producer'),
+    }),
     connectionTimeout: 3000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
   });

@@ -69,6 +69,21 @@ describe('bridge config', () => {
     expect(config.kafka.brokers).toEqual(['b:2', 'c:3']);
   });
 
+  it('reads CONFIG_FILE, then the older BRIDGE_CONFIG; OPS_PORT sets the ops port', () => {
+    const a = file('bridgeId: from-config-file\n');
+    const b = file('bridgeId: from-bridge-config\n');
+    expect(
+      loadBridgeConfig(undefined, { CONFIG_FILE: a, BRIDGE_CONFIG: b })
+        .bridgeId,
+    ).toBe('from-config-file');
+    const config = loadBridgeConfig(undefined, {
+      BRIDGE_CONFIG: b,
+      OPS_PORT: '19464',
+    });
+    expect(config.bridgeId).toBe('from-bridge-config');
+    expect(config.ops.port).toBe(19464);
+  });
+
   it.each([
     [
       'kafka:\n  brokers: "nohostport"\n',
@@ -100,6 +115,11 @@ describe('bridge config', () => {
       'kafka:\n  batch: { maxBytes: 100 }\n',
       /^config error: kafka\.batch\.maxBytes:/,
     ],
+    [
+      'kafka:\n  batch: { maxMesages: 10 }\n',
+      /^config error: kafka\.batch: Unrecognized key: "maxMesages"/,
+    ],
+    ['bridgeID: b1\n', /^config error: \(root\): Unrecognized key: "bridgeID"/],
     [
       'mqtt:\n  url: ${NOT_SET_ANYWHERE}\n',
       /^config error: mqtt\.url: environment variable NOT_SET_ANYWHERE is not set/,

@@ -2,22 +2,24 @@ import {
   DEFAULT_TOPICS,
   STREAMS,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import {
   brokerList,
+  defaultConfigFile,
+  flag,
   kafkaSaslSchema,
   kafkaSslSchema,
-  loadConfig,
   mqttSecurityShape,
   port,
+  positiveInt,
+  readServiceConfig,
   resolveMqttSecurity,
+  ServiceConfigSource,
+  topicName,
 } from '@homelab/service-kit';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
 import { Route } from './route';
-
-const positiveInt = z.coerce.number().int().positive();
 
 /** Letters, marks and digits of any script, plus `. _ - : @ ~` (MAC addresses, e-mail-like ids). */
 export const DEFAULT_DEVICE_ID_PATTERN = '^[\\p{L}\\p{M}\\p{N}._:@~-]+$';
@@ -29,12 +31,6 @@ function isRegExp(pattern: string): boolean {
     return false;
   }
 }
-/** Env substitution yields strings, and `Boolean("false")` is true. */
-const flag = z.union([
-  z.boolean(),
-  z.enum(['true', 'false']).transform(v => v === 'true'),
-]);
-
 const topicSpec = (defaults: {
   name: string;
   retentionMs: number;
@@ -42,10 +38,7 @@ const topicSpec = (defaults: {
 }) =>
   z
     .object({
-      name: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name')
-        .default(defaults.name),
+      name: topicName.default(defaults.name),
       partitions: positiveInt.default(1),
       replicationFactor: positiveInt.default(1),
       retentionMs: z.coerce
@@ -60,22 +53,25 @@ const topicSpec = (defaults: {
         .optional()
         .default(defaults.segmentMs as number),
     })
+    .strict()
     .prefault({});
 
-const route = z.object({
-  filter: z
-    .string()
-    .min(1)
-    .refine(
-      f =>
-        !/(^|\/)#./.test(f) &&
-        !/[^/]#|#[^/]/.test(f) &&
-        !/[^/]\+|\+[^/]/.test(f),
-      'is not a valid MQTT topic filter',
-    ),
-  stream: z.enum(STREAMS),
-  deviceIdSegment: z.coerce.number().int().min(0).default(2),
-});
+const route = z
+  .object({
+    filter: z
+      .string()
+      .min(1)
+      .refine(
+        f =>
+          !/(^|\/)#./.test(f) &&
+          !/[^/]#|#[^/]/.test(f) &&
+          !/[^/]\+|\+[^/]/.test(f),
+        'is not a valid MQTT topic filter',
+      ),
+    stream: z.enum(STREAMS),
+    deviceIdSegment: z.coerce.number().int().min(0).default(2),
+  })
+  .strict();
 
 const DEFAULT_ROUTES = STREAMS.map(stream => ({
   filter: `homelab/${stream}/#`,
@@ -83,156 +79,178 @@ const DEFAULT_ROUTES = STREAMS.map(stream => ({
   deviceIdSegment: 2,
 }));
 
-export const bridgeConfigSchema = z.object({
-  /** Written into every record's source.bridge_id. */
-  bridgeId: z.string().min(1).default(hostname()),
-  mqtt: z
-    .object({
-      url: z
-        .string()
-        .regex(
-          /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/,
-          'must be an mqtt://host:port URL',
-        )
-        .default('mqtt://127.0.0.1:1883'),
-      /** Stable across restarts: it names the persistent session that holds unacknowledged messages. */
-      clientId: z.string().min(1).max(65535).default('mqtt-kafka-bridge'),
-      /** username, password or passwordFile, tls (CA, client cert and key): see docs/configuration.md. */
-      ...mqttSecurityShape('camel'),
-      /** Set to split the load between replicas with `$share/<group>/<filter>`. */
-      sharedGroup: z
-        .string()
-        .regex(/^[^/+#]+$/, 'must not contain / + or #')
-        .optional(),
-      /** Extra filters subscribed beside the route filters; messages matching no route go to the DLQ. */
-      extraSubscriptions: z.array(z.string().min(1)).default([]),
-      keepaliveSeconds: positiveInt.default(30),
-      /** How long Mosquitto keeps the session (and its queued messages) while the bridge is away. */
-      sessionExpirySeconds: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(0xffffffff)
-        .default(7 * 24 * 3600),
-      /** MQTT 5 Receive Maximum: PUBLISHes Mosquitto may have in flight to us unacknowledged. */
-      receiveMaximum: z.coerce.number().int().min(1).max(65535).default(10_000),
-      reconnectPeriodMs: positiveInt.default(1000),
-    })
-    .transform((mqtt, ctx) => ({
-      ...mqtt,
-      security: resolveMqttSecurity(mqtt, 'camel', ctx),
-    }))
-    .prefault({}),
-  kafka: z
-    .object({
-      brokers: brokerList.default(['127.0.0.1:9092']),
-      clientId: z.string().min(1).default('mqtt-kafka-bridge'),
-      /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
-      ssl: kafkaSslSchema('camel').optional(),
-      sasl: kafkaSaslSchema('camel').optional(),
-      provisionTopics: flag.default(true),
-      topics: z
-        .object({
-          energy: topicSpec(DEFAULT_TOPICS.energy),
-          heatpump: topicSpec(DEFAULT_TOPICS.heatpump),
-          temperature: topicSpec(DEFAULT_TOPICS.temperature),
-          dlq: topicSpec(DEFAULT_TOPICS.dlq),
-        })
-        .prefault({}),
-      batch: z
-        .object({
-          maxMessages: positiveInt.default(2000),
-          /**
-           * Upper bound on one produce request's records. The bridge also reads
-           * each topic's max.message.bytes at start and stays under the smallest.
-           */
-          maxBytes: z.coerce.number().int().min(16_384).default(1_048_576),
-          lingerMs: z.coerce.number().int().min(0).default(2),
-        })
-        .prefault({}),
-      /** Per attempt; after it the producer is rebuilt and the batch retried, forever. */
-      requestTimeoutMs: positiveInt.default(10_000),
-    })
-    .prefault({}),
-  routes: z
-    .array(route)
-    .min(1, 'at least one route is required')
-    .default(DEFAULT_ROUTES),
-  limits: z
-    .object({
-      maxPayloadBytes: positiveInt.default(256 * 1024),
-      /** Timestamps further ahead of the bridge's clock are absurd. */
-      maxFutureMs: positiveInt.default(24 * 3600 * 1000),
-      /** Messages held (received, not yet acknowledged) before the bridge stops reading. */
-      maxPending: positiveInt.default(10_000),
-      /**
-       * Payload bytes held (received, not yet acknowledged) before the bridge
-       * stops reading: with maxPayloadBytes, maxPending alone would allow
-       * gigabytes. One message is always taken, however large.
-       */
-      maxPendingBytes: positiveInt.default(16 * 1024 * 1024),
-      /** UTF-8 bytes of a device id (from the topic or the payload). */
-      maxDeviceIdBytes: z.coerce.number().int().min(1).max(4096).default(128),
-      /**
-       * The characters a device id may use (a regular expression with the `u` flag).
-       * Control, format and whitespace characters stay refused whatever it says.
-       */
-      deviceIdPattern: z
-        .string()
-        .default(DEFAULT_DEVICE_ID_PATTERN)
-        .refine(isRegExp, 'must be a valid regular expression'),
-      /** Numeric fields of one reading (top level plus the nested `fields`). */
-      maxFields: z.coerce.number().int().min(1).max(100_000).default(256),
-      /** UTF-8 bytes of one field name. */
-      maxFieldNameBytes: z.coerce.number().int().min(1).max(4096).default(128),
-      /** Nesting of JSON objects and arrays; `{"fields":{…}}` is 2. */
-      maxDepth: z.coerce.number().int().min(2).max(1000).default(8),
-    })
-    .prefault({}),
-  ops: z
-    .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
-    .prefault({}),
-});
+export const bridgeConfigSchema = z
+  .object({
+    /** Written into every record's source.bridge_id. */
+    bridgeId: z.string().min(1).default(hostname()),
+    mqtt: z
+      .object({
+        url: z
+          .string()
+          .regex(
+            /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/,
+            'must be an mqtt://host:port URL',
+          )
+          .default('mqtt://127.0.0.1:1883'),
+        /** Stable across restarts: it names the persistent session that holds unacknowledged messages. */
+        clientId: z.string().min(1).max(65535).default('mqtt-kafka-bridge'),
+        /** username, password or passwordFile, tls (CA, client cert and key): see docs/configuration.md. */
+        ...mqttSecurityShape('camel'),
+        /** Set to split the load between replicas with `$share/<group>/<filter>`. */
+        sharedGroup: z
+          .string()
+          .regex(/^[^/+#]+$/, 'must not contain / + or #')
+          .optional(),
+        /** Extra filters subscribed beside the route filters; messages matching no route go to the DLQ. */
+        extraSubscriptions: z.array(z.string().min(1)).default([]),
+        keepaliveSeconds: positiveInt.default(30),
+        /** How long Mosquitto keeps the session (and its queued messages) while the bridge is away. */
+        sessionExpirySeconds: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(0xffffffff)
+          .default(7 * 24 * 3600),
+        /** MQTT 5 Receive Maximum: PUBLISHes Mosquitto may have in flight to us unacknowledged. */
+        receiveMaximum: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(10_000),
+        reconnectPeriodMs: positiveInt.default(1000),
+      })
+      .strict()
+      .transform((mqtt, ctx) => ({
+        ...mqtt,
+        security: resolveMqttSecurity(mqtt, 'camel', ctx),
+      }))
+      .prefault({}),
+    kafka: z
+      .object({
+        brokers: brokerList.default(['127.0.0.1:9092']),
+        clientId: z.string().min(1).default('mqtt-kafka-bridge'),
+        /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
+        ssl: kafkaSslSchema('camel').optional(),
+        sasl: kafkaSaslSchema('camel').optional(),
+        provisionTopics: flag.default(true),
+        topics: z
+          .object({
+            energy: topicSpec(DEFAULT_TOPICS.energy),
+            heatpump: topicSpec(DEFAULT_TOPICS.heatpump),
+            temperature: topicSpec(DEFAULT_TOPICS.temperature),
+            dlq: topicSpec(DEFAULT_TOPICS.dlq),
+          })
+          .strict()
+          .prefault({}),
+        batch: z
+          .object({
+            maxMessages: positiveInt.default(2000),
+            /**
+             * Upper bound on one produce request's records. The bridge also reads
+             * each topic's max.message.bytes at start and stays under the smallest.
+             */
+            maxBytes: z.coerce.number().int().min(16_384).default(1_048_576),
+            lingerMs: z.coerce.number().int().min(0).default(2),
+          })
+          .strict()
+          .prefault({}),
+        /** Per attempt; after it the producer is rebuilt and the batch retried, forever. */
+        requestTimeoutMs: positiveInt.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    routes: z
+      .array(route)
+      .min(1, 'at least one route is required')
+      .default(DEFAULT_ROUTES),
+    limits: z
+      .object({
+        maxPayloadBytes: positiveInt.default(256 * 1024),
+        /** Timestamps further ahead of the bridge's clock are absurd. */
+        maxFutureMs: positiveInt.default(24 * 3600 * 1000),
+        /** Messages held (received, not yet acknowledged) before the bridge stops reading. */
+        maxPending: positiveInt.default(10_000),
+        /**
+         * Payload bytes held (received, not yet acknowledged) before the bridge
+         * stops reading: with maxPayloadBytes, maxPending alone would allow
+         * gigabytes. One message is always taken, however large.
+         */
+        maxPendingBytes: positiveInt.default(16 * 1024 * 1024),
+        /** UTF-8 bytes of a device id (from the topic or the payload). */
+        maxDeviceIdBytes: z.coerce.number().int().min(1).max(4096).default(128),
+        /**
+         * The characters a device id may use (a regular expression with the `u` flag).
+         * Control, format and whitespace characters stay refused whatever it says.
+         */
+        deviceIdPattern: z
+          .string()
+          .default(DEFAULT_DEVICE_ID_PATTERN)
+          .refine(isRegExp, 'must be a valid regular expression'),
+        /** Numeric fields of one reading (top level plus the nested `fields`). */
+        maxFields: z.coerce.number().int().min(1).max(100_000).default(256),
+        /** UTF-8 bytes of one field name. */
+        maxFieldNameBytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(4096)
+          .default(128),
+        /** Nesting of JSON objects and arrays; `{"fields":{…}}` is 2. */
+        maxDepth: z.coerce.number().int().min(2).max(1000).default(8),
+      })
+      .strict()
+      .prefault({}),
+    ops: z
+      .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
-// The service runs from source (tsx), never bundled, so __dirname is the src folder.
+// From source __dirname is src/, in the image it is the bundle's dist/; both
+// have config/ as a sibling.
 // eslint-disable-next-line no-restricted-syntax
-const SRC_DIR = __dirname;
-export const DEFAULT_CONFIG_FILE = path.resolve(
-  SRC_DIR,
-  '../config/config.yaml',
-);
+export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 
 /**
- * Environment variables of the seeds (000, 002) and of the local infra runner,
- * applied over the file. KAFKA_BROKERS comes after REDPANDA_BROKERS, so the
- * infra runner's variable wins when both are set.
+ * Where the config comes from (service-kit's one rule; BRIDGE_CONFIG is the
+ * older name of CONFIG_FILE). The environment variables of the seeds (000,
+ * 002) and of the local infra runner apply over the file. KAFKA_BROKERS comes
+ * after REDPANDA_BROKERS, so the infra runner's variable wins when both are set.
  */
-export const ENV_OVERRIDES: Record<string, string> = {
-  REDPANDA_BROKERS: 'kafka.brokers',
-  KAFKA_BROKERS: 'kafka.brokers',
-  REDPANDA_TOPIC_ENERGY: 'kafka.topics.energy.name',
-  REDPANDA_TOPIC_HEATPUMP: 'kafka.topics.heatpump.name',
-  REDPANDA_TOPIC_TEMPERATURE: 'kafka.topics.temperature.name',
-  REDPANDA_TOPIC_DLQ: 'kafka.topics.dlq.name',
-  MQTT_URL: 'mqtt.url',
-  MQTT_CLIENT_ID: 'mqtt.clientId',
-  MQTT_SHARED_GROUP: 'mqtt.sharedGroup',
-  BRIDGE_ID: 'bridgeId',
-  OPS_PORT: 'ops.port',
+export const CONFIG_SOURCE: ServiceConfigSource = {
+  defaultFile: DEFAULT_CONFIG_FILE,
+  legacyFileEnv: 'BRIDGE_CONFIG',
+  envOverrides: {
+    REDPANDA_BROKERS: 'kafka.brokers',
+    KAFKA_BROKERS: 'kafka.brokers',
+    REDPANDA_TOPIC_ENERGY: 'kafka.topics.energy.name',
+    REDPANDA_TOPIC_HEATPUMP: 'kafka.topics.heatpump.name',
+    REDPANDA_TOPIC_TEMPERATURE: 'kafka.topics.temperature.name',
+    REDPANDA_TOPIC_DLQ: 'kafka.topics.dlq.name',
+    MQTT_URL: 'mqtt.url',
+    MQTT_CLIENT_ID: 'mqtt.clientId',
+    MQTT_SHARED_GROUP: 'mqtt.sharedGroup',
+    BRIDGE_ID: 'bridgeId',
+    OPS_PORT: 'ops.port',
+  },
 };
 
+/** The config as main reads it; `file` as --config would give it. */
 export function loadBridgeConfig(
-  file = process.env.BRIDGE_CONFIG ?? DEFAULT_CONFIG_FILE,
+  file?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): BridgeConfig {
-  return loadConfig({
-    schema: bridgeConfigSchema,
-    file,
+  return readServiceConfig(
+    'mqtt-kafka-bridge',
+    bridgeConfigSchema,
+    CONFIG_SOURCE,
+    file ? ['--config', file] : [],
     env,
-    envOverrides: ENV_OVERRIDES,
-  });
+  );
 }
 
 /** Routes with their Kafka topic resolved from the stream's topic config. */

@@ -2,7 +2,7 @@ import {
   CanonicalRecord,
   DLQ_HEADERS,
   SOURCE_HEADERS,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import type { Message } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import { MqttMessage, Rejection } from './record';

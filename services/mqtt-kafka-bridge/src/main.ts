@@ -1,12 +1,12 @@
-import { createLogger, runService } from '@homelab/service-kit';
+import { defineService } from '@homelab/service-kit';
 import { startBridge } from './bridge';
-import { loadBridgeConfig } from './config';
+import { bridgeConfigSchema, CONFIG_SOURCE } from './config';
 import { SERVICE_NAME } from './kafkaMessage';
 
-const logger = createLogger(SERVICE_NAME);
-
-runService({
+defineService({
   name: SERVICE_NAME,
-  logger,
-  start: async () => startBridge(loadBridgeConfig(), logger),
-});
+  configSchema: bridgeConfigSchema,
+  config: CONFIG_SOURCE,
+  // The bridge serves /metrics and /health itself, so in-process tests see them too.
+  start: ({ config, logger }) => startBridge(config, logger),
+}).run();

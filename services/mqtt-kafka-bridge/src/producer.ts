@@ -1,35 +1,9 @@
-import type { Logger } from '@homelab/service-kit';
-import {
-  Kafka,
-  Partitioners,
-  Producer,
-  TopicMessages,
-  logLevel,
-} from 'kafkajs';
+import { Kafka, Partitioners, Producer, TopicMessages } from 'kafkajs';
 import { isRecordError } from './kafkaErrors';
 
 export interface KafkaWriterOptions {
   requestTimeoutMs: number;
   onState: (up: boolean) => void;
-}
-
-/** Routes kafkajs' own logs into the service's JSON log. */
-export function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({
-      level,
-      log,
-    }: {
-      level: logLevel;
-      log: { message: string; [k: string]: unknown };
-    }) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = log;
-      // Bounded retries are deliberate: see KafkaWriter.
-      if (message.startsWith('Limiting retries for the idempotent producer'))
-        return;
-      if (level === logLevel.ERROR || level === logLevel.WARN)
-        logger.warn({ kafkajs: rest }, message);
-    };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { canonicalRecordSchema } from '@homelab/plugin-streaming-common';
+import { canonicalRecordSchema } from '@homelab/pipeline-contracts';
 import { DEFAULT_DEVICE_ID_PATTERN } from './config';
 import { DeviceClock } from './deviceClock';
 import { MqttMessage, normalise } from './record';

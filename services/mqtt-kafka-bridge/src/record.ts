@@ -1,4 +1,7 @@
-import { CanonicalRecord } from '@homelab/plugin-streaming-common';
+import type {
+  BridgeDeadLetterClass,
+  CanonicalRecord,
+} from '@homelab/pipeline-contracts';
 import { isUtf8 } from 'node:buffer';
 import {
   BoundViolation,
@@ -11,21 +14,10 @@ import { Route, unshare } from './route';
 import { parseTimestamp } from './timestamp';
 
 /**
- * Why a message went to the DLQ. The class is stable (alerts and runbooks
- * key on it); the reason is the human detail.
+ * Why a message went to the DLQ: the contracts' bridge classes. The class is
+ * stable (alerts and runbooks key on it); the reason is the human detail.
  */
-export type DeadLetterClass =
-  | 'too-large'
-  | 'not-json'
-  | 'not-an-object'
-  | 'no-numeric-field'
-  | 'bad-timestamp'
-  | 'no-device-id'
-  | 'unknown-topic'
-  | 'extra-topic-levels'
-  | BoundViolation['errorClass']
-  /** Kafka itself refused the record (e.g. MESSAGE_TOO_LARGE): see batch.ts. */
-  | 'kafka-rejected';
+export type DeadLetterClass = BridgeDeadLetterClass;
 
 export interface Rejection {
   errorClass: DeadLetterClass;

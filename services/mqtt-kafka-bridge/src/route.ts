@@ -1,4 +1,4 @@
-import { StreamName } from '@homelab/plugin-streaming-common';
+import { StreamName } from '@homelab/pipeline-contracts';
 
 /**
  * A mapping rule (seed 002): MQTT topic filter → stream (and so Kafka topic),
