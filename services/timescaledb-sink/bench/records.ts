@@ -3,7 +3,7 @@
  * reading per meter per second (seed 002's meter shape, ~330 bytes as JSON).
  * The drain and the `psql \copy` reference store exactly these rows.
  */
-import type { CanonicalRecord } from '@homelab/plugin-streaming-common';
+import type { CanonicalRecord } from '@homelab/pipeline-contracts';
 
 const BASE = Date.parse('2025-01-01T00:00:00Z');
 

@@ -13,7 +13,7 @@ import {
   DLQ_HEADERS,
   SOURCE_HEADERS,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import { testInfra } from '@homelab/infra';
 import { SINK_DLQ_HEADERS } from './dlq';
 import { literal } from './hypertable';

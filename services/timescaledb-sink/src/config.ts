@@ -16,7 +16,7 @@ import {
   DEFAULT_TOPICS,
   STREAMS,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 
 const identifier = z
   .string()

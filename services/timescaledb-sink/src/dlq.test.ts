@@ -1,4 +1,4 @@
-import { DLQ_HEADERS } from '@homelab/plugin-streaming-common';
+import { DLQ_HEADERS } from '@homelab/pipeline-contracts';
 import { createHash } from 'node:crypto';
 import { deadLetterHeaders, deadLetterMessage, SINK_DLQ_HEADERS } from './dlq';
 import { decodeMessages } from './record';

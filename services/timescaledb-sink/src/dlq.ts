@@ -4,7 +4,7 @@ import {
   DLQ_HEADERS,
   SOURCE_HEADERS,
   headerValue,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 
 export const SERVICE_NAME = 'timescaledb-sink';
 

@@ -1,3 +1,5 @@
+import { databaseDeadLetterClass } from '@homelab/pipeline-contracts';
+
 /**
  * How the sink reacts to a database error. Only an unreachable database is
  * worth waiting for; every other error is bounded.
@@ -67,8 +69,7 @@ export function sqlState(err: unknown): string | undefined {
     : undefined;
 }
 
-/** A short class name for the DLQ's `dlq.error.class` header: `db-<SQLSTATE>`. */
+/** The DLQ's `dlq.error.class` for a refused row: the contracts' `db-<SQLSTATE>`. */
 export function errorClassName(err: unknown): string {
-  const code = sqlState(err);
-  return code ? `db-${code}` : 'db-error';
+  return databaseDeadLetterClass(sqlState(err));
 }

@@ -1,4 +1,4 @@
-import type { CanonicalRecord } from '@homelab/plugin-streaming-common';
+import type { CanonicalRecord } from '@homelab/pipeline-contracts';
 import { parseSinkConfig } from './config';
 import {
   createAggregateSql,

@@ -1,7 +1,4 @@
-import type {
-  CanonicalRecord,
-  StreamName,
-} from '@homelab/plugin-streaming-common';
+import type { CanonicalRecord, StreamName } from '@homelab/pipeline-contracts';
 import type { SinkConfig } from './config';
 import type { SourceMessage } from './dlq';
 
@@ -49,11 +46,6 @@ export function hypertablesFromConfig(config: SinkConfig): Hypertable[] {
       type,
     })),
   }));
-}
-
-/** The continuous aggregates of a table; the portal reads these names. */
-export function aggregateNames(table: string) {
-  return { hourly: `${table}_hourly`, daily: `${table}_daily` };
 }
 
 export function createTableSql(t: Hypertable): string {

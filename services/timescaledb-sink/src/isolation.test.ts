@@ -2,7 +2,7 @@
  * One bad partition never stops another topic: neither a poison record nor a
  * table that cannot be written for a while holds up the other streams.
  */
-import { DLQ_HEADERS } from '@homelab/plugin-streaming-common';
+import { DLQ_HEADERS } from '@homelab/pipeline-contracts';
 import { testInfra } from '@homelab/infra';
 import {
   canonical,

@@ -1,9 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '@homelab/service-kit';
+import { aggregateNames } from '@homelab/pipeline-contracts';
 import type { SinkConfig } from './config';
 import {
   addColumnsSql,
-  aggregateNames,
   createAggregateSql,
   createConflictsTableSql,
   createRawArchiveSql,

@@ -1,7 +1,7 @@
 import {
   decodeRecord,
   RecordDecodeError,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import type { DeadLetter, SourceMessage } from './dlq';
 import type { Hypertable } from './hypertable';
 import type { ReadingRecord } from './store';

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { DLQ_HEADERS } from '@homelab/plugin-streaming-common';
+import { DLQ_HEADERS } from '@homelab/pipeline-contracts';
 import { testInfra } from '@homelab/infra';
 import type { Producer } from 'kafkajs';
 import { SINK_DLQ_HEADERS } from './dlq';

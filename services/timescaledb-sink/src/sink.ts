@@ -8,7 +8,7 @@ import {
   Producer,
 } from 'kafkajs';
 import type { Pool } from 'pg';
-import { DEFAULT_TOPICS } from '@homelab/plugin-streaming-common';
+import { requireTopics } from '@homelab/pipeline-contracts';
 import type {
   HealthReport,
   Logger,
@@ -53,17 +53,6 @@ const KAFKA_LOG_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** Retention of the default topics, used only when the sink creates a topic. */
-function topicConfig(name: string) {
-  const spec = Object.values(DEFAULT_TOPICS).find(t => t.name === name);
-  if (!spec) return [];
-  return [
-    { name: 'retention.ms', value: String(spec.retentionMs) },
-    ...(spec.segmentMs
-      ? [{ name: 'segment.ms', value: String(spec.segmentMs) }]
-      : []),
-  ];
-}
-
 /** A partition paused until the database or Kafka answers again. */
 interface PartitionWait {
   attempt: number;
@@ -125,24 +114,11 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     if (!e.payload.restart) crashed = e.payload.error.message;
   });
 
-  async function ensureTopics() {
+  async function listTopics(): Promise<string[]> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const wanted = [...tables.keys(), config.kafka.dlqTopic].filter(
-        t => !existing.has(t),
-      );
-      if (wanted.length) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: wanted.map(topic => ({
-            topic,
-            configEntries: topicConfig(topic),
-          })),
-        });
-        logger.info({ topics: wanted }, 'created missing topics');
-      }
+      return await admin.listTopics();
     } finally {
       await admin.disconnect();
     }
@@ -187,10 +163,18 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         detected.path === 'copy' ? 'COPY into a staging table' : 'statements'
       }`,
     );
-    await connectKafka(() => ensureTopics(), config.kafka, {
+    const existing = await connectKafka(() => listTopics(), config.kafka, {
       prefix: 'kafka',
       casing: 'camel',
     });
+    // The sink never creates a topic: one created here would get the broker's
+    // default retention and partitions. The bridge provisions them (the
+    // contracts' README, "Who creates topics").
+    requireTopics(
+      existing,
+      [...tables.keys(), config.kafka.dlqTopic],
+      'streams.<stream>.topic and kafka.dlqTopic name them',
+    );
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({

@@ -9,7 +9,7 @@ import {
   CanonicalRecord,
   SOURCE_HEADERS,
   StreamName,
-} from '@homelab/plugin-streaming-common';
+} from '@homelab/pipeline-contracts';
 import { createLogger } from '@homelab/service-kit';
 import {
   DEFAULT_COLUMNS,
