@@ -143,13 +143,13 @@ function startServer(
       'kafka:',
       `  brokers: "${brokers}"`,
       `  topics: { energy: "${topics.energy}", heatpump: "${topics.heatpump}", temperature: "${topics.temperature}" }`,
-      `  group_id: "energy-ws-bench-${randomUUID().slice(0, 8)}"`,
+      `  groupId: "energy-ws-bench-${randomUUID().slice(0, 8)}"`,
       'server:',
       '  host: 127.0.0.1',
       '  port: 0',
-      `  max_connections: ${maxConnections}`,
+      `  maxConnections: ${maxConnections}`,
       'auth:',
-      '  jwt_secret: "$(JWT_SECRET)"',
+      '  jwtSecret: "$(JWT_SECRET)"',
     ].join('\n'),
   );
   const profile = cpuProfileDir

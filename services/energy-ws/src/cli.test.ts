@@ -53,15 +53,15 @@ describe('energy-ws CLI', () => {
     const run = runCli({});
     expect(await run.exited).toBe(2);
     expect(run.err()).toContain(
-      'auth.jwt_secret: environment variable JWT_SECRET is not set',
+      'auth.jwtSecret: environment variable JWT_SECRET is not set',
     );
   });
 
-  it('refuses to start with a jwt_secret shorter than 32 bytes', async () => {
+  it('refuses to start with a jwtSecret shorter than 32 bytes', async () => {
     const run = runCli({ JWT_SECRET: 'only-31-bytes-of-secret-0123456' });
     expect(await run.exited).toBe(2);
     expect(run.err()).toContain(
-      'auth.jwt_secret: must be at least 32 bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32',
+      'auth.jwtSecret: must be at least 32 bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32',
     );
   });
 
@@ -94,12 +94,12 @@ describe('energy-ws CLI', () => {
         `  brokers: "${h.brokers.join(',')}"`,
         `  topic: "${h.topics.energy}"`,
         `  topics: { heatpump: "${h.topics.heatpump}", temperature: "${h.topics.temperature}" }`,
-        `  group_id: "${(config.kafka as { group_id: string }).group_id}"`,
+        `  groupId: "${(config.kafka as { groupId: string }).groupId}"`,
         'server:',
         '  host: 127.0.0.1',
         '  port: 0',
         'auth:',
-        '  jwt_secret: "$(JWT_SECRET)"',
+        '  jwtSecret: "$(JWT_SECRET)"',
       ].join('\n');
       const run = runCli({ JWT_SECRET: SECRET, LOG_LEVEL: 'debug' }, yaml);
       const port = await waitFor(

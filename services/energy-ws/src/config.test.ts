@@ -1,11 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '@homelab/service-kit';
 import {
-  configSchema,
   effectiveGroupId,
   parseConfig,
+  readConfig,
   streamTopics,
 } from './config';
 
@@ -15,26 +14,26 @@ const base = {
 };
 
 describe('config', () => {
-  it('reads the seed layout with $(JWT_SECRET) substitution', () => {
+  it("reads the seed's snake_case layout with $(JWT_SECRET) substitution", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'energy-ws-'));
     const file = path.join(dir, 'config.yaml');
     writeFileSync(
       file,
       `kafka:\n  brokers: "a:9092,b:9092"\n  topic: "homelab-energy-realtime"\n  group_id: "energy-ws"\n  auto_offset_reset: "latest"\nserver:\n  host: "0.0.0.0"\n  port: 8080\n  max_connections: 1000\nauth:\n  jwt_secret: "$(JWT_SECRET)"\n`,
     );
-    const config = loadConfig({
-      schema: configSchema,
-      file,
-      env: { JWT_SECRET: 'from-env-0123456789abcdef0123456' },
+    const config = readConfig(file, {
+      JWT_SECRET: 'from-env-0123456789abcdef0123456',
     });
-    expect(config.auth.jwt_secret).toBe('from-env-0123456789abcdef0123456');
+    expect(config.auth.jwtSecret).toBe('from-env-0123456789abcdef0123456');
+    expect(config.kafka.groupId).toBe('energy-ws');
+    expect(config.server.maxConnections).toBe(1000);
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
     expect(streamTopics(config)).toEqual({
       energy: 'homelab-energy-realtime',
       heatpump: 'homelab.heatpump',
       temperature: 'homelab.temperature',
     });
-    expect(() => loadConfig({ schema: configSchema, file, env: {} })).toThrow(
+    expect(() => readConfig(file, {})).toThrow(
       'auth.jwt_secret: environment variable JWT_SECRET is not set',
     );
   });
@@ -85,20 +84,70 @@ describe('config', () => {
 
   it('is strict about tokens and local by default', () => {
     const config = parseConfig(base);
-    expect(config.auth.require_streams_claim).toBe(true);
+    expect(config.auth.requireStreamsClaim).toBe(true);
     expect(config.server.host).toBe('127.0.0.1');
-    expect(config.server.allowed_origins).toEqual([]);
-    expect(config.server.rate_limit).toEqual({
-      frames_per_second: 20,
+    expect(config.server.allowedOrigins).toEqual([]);
+    expect(config.server.rateLimit).toEqual({
+      framesPerSecond: 20,
       burst: 100,
-      close_after_dropped: 100,
+      closeAfterDropped: 100,
     });
     // From an environment variable, the switch arrives as a string.
     expect(
       parseConfig({
         ...base,
-        auth: { ...base.auth, require_streams_claim: 'false' },
-      }).auth.require_streams_claim,
+        auth: { ...base.auth, requireStreamsClaim: 'false' },
+      }).auth.requireStreamsClaim,
     ).toBe(false);
+  });
+
+  it('takes camelCase keys, names unknown ones, and refuses both spellings at once', () => {
+    expect(
+      parseConfig({
+        kafka: { ...base.kafka, groupId: 'g', replicaId: 'r' },
+        auth: { jwtSecret: base.auth.jwt_secret },
+      }).kafka,
+    ).toMatchObject({ groupId: 'g', replicaId: 'r' });
+    expect(() =>
+      parseConfig({ ...base, server: { maxConections: 5 } }, 'f.yaml'),
+    ).toThrow(
+      'config error: server: Unrecognized key: "maxConections" (in f.yaml)',
+    );
+    expect(() =>
+      parseConfig(
+        { ...base, kafka: { ...base.kafka, group_id: 'a', groupId: 'b' } },
+        'f.yaml',
+      ),
+    ).toThrow(
+      'config error: kafka.group_id: give groupId or its older spelling group_id, not both (in f.yaml)',
+    );
+  });
+
+  it('reads CONFIG_FILE before ENERGY_WS_CONFIG, and OPS_PORT over PORT for the one port', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'energy-ws-'));
+    const write = (name: string, brokers: string) => {
+      const file = path.join(dir, name);
+      writeFileSync(
+        file,
+        `kafka:\n  brokers: "${brokers}"\nauth:\n  jwtSecret: "${base.auth.jwt_secret}"\n`,
+      );
+      return file;
+    };
+    const a = write('a.yaml', 'a:1');
+    const b = write('b.yaml', 'b:1');
+    expect(
+      readConfig(undefined, { CONFIG_FILE: a, ENERGY_WS_CONFIG: b }).kafka
+        .brokers,
+    ).toEqual(['a:1']);
+    expect(
+      readConfig(undefined, { ENERGY_WS_CONFIG: b, PORT: '8081' }).server.port,
+    ).toBe(8081);
+    expect(
+      readConfig(undefined, {
+        ENERGY_WS_CONFIG: b,
+        PORT: '8081',
+        OPS_PORT: '8082',
+      }).server.port,
+    ).toBe(8082);
   });
 });

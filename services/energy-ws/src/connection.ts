@@ -204,20 +204,20 @@ export class Connection {
   private admitFrame(): boolean {
     const decision = this.rate.take();
     if (decision === 'accept') return true;
-    const { frames_per_second, burst } = this.limits.rateLimit;
+    const { framesPerSecond, burst } = this.limits.rateLimit;
     if (decision === 'warn') {
       this.metrics.badFrames.inc({ code: 'RATE_LIMITED' });
       this.reply(
         errorFrame(
           'RATE_LIMITED',
-          `Too many messages: the limit is ${frames_per_second} per second (bursts of ${burst}); messages past it are ignored, and a client that keeps going is disconnected`,
+          `Too many messages: the limit is ${framesPerSecond} per second (bursts of ${burst}); messages past it are ignored, and a client that keeps going is disconnected`,
         ),
       );
     } else if (decision === 'close') {
       this.metrics.badFrames.inc({ code: 'RATE_LIMITED' });
       this.cutOff(
         'RATE_LIMITED',
-        `Kept sending past the limit of ${frames_per_second} messages per second; disconnected`,
+        `Kept sending past the limit of ${framesPerSecond} messages per second; disconnected`,
       );
     }
     return false;

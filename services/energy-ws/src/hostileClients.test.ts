@@ -14,9 +14,9 @@ jest.setTimeout(180_000);
 
 /** Effectively no rate limit, for tests about other bounds. */
 const UNLIMITED = {
-  frames_per_second: 1_000_000,
+  framesPerSecond: 1_000_000,
   burst: 1_000_000,
-  close_after_dropped: 1_000_000,
+  closeAfterDropped: 1_000_000,
 };
 
 async function subscribed(
@@ -92,10 +92,10 @@ describe('energy-ws: no client can hurt the others', () => {
   it('rate-limits each connection: RATE_LIMITED once, then closes a client that keeps going', async () => {
     const service = await h.start({
       server: {
-        rate_limit: {
-          frames_per_second: 5,
+        rateLimit: {
+          framesPerSecond: 5,
           burst: 10,
-          close_after_dropped: 20,
+          closeAfterDropped: 20,
         },
       },
     });
@@ -142,7 +142,7 @@ describe('energy-ws: no client can hurt the others', () => {
   it('cuts off a client that pings and never reads, within the send-queue bound', async () => {
     const maxQueue = 64 * 1024;
     const service = await h.start({
-      server: { max_send_queue_bytes: maxQueue, rate_limit: UNLIMITED },
+      server: { maxSendQueueBytes: maxQueue, rateLimit: UNLIMITED },
     });
     const others = await bystander(service);
     const reader = await connectClient(service.url, {
@@ -181,9 +181,9 @@ describe('energy-ws: no client can hurt the others', () => {
   it("200 stale-position subscribes from one client do not delay another client's resume past 5 s", async () => {
     const service = await h.start({
       server: {
-        resume_buffer_records: 0,
-        max_concurrent_replays: 2,
-        rate_limit: UNLIMITED,
+        resumeBufferRecords: 0,
+        maxConcurrentReplays: 2,
+        rateLimit: UNLIMITED,
       },
     });
     const offsets = await h.produce('energy', 'meter1', 50);
@@ -337,7 +337,7 @@ describe('energy-ws: no client can hurt the others', () => {
 
   it('refuses a browser origin outside the allow-list and headers over the default limit at the HTTP upgrade', async () => {
     const service = await h.start({
-      server: { allowed_origins: ['https://portal.homelab.example'] },
+      server: { allowedOrigins: ['https://portal.homelab.example'] },
     });
     const token = await mintToken(SECRET);
     const status = (options: { origin?: string; url?: string }) =>

@@ -58,7 +58,7 @@ describe('energy-ws live-token scope', () => {
   harnessPerTest(created => (h = created));
 
   it('a token scoped to heatpump:hp1 gets FORBIDDEN for energy and hp2, and never receives hp2', async () => {
-    const service = await h.start({ server: { resume_buffer_records: 0 } });
+    const service = await h.start({ server: { resumeBufferRecords: 0 } });
     const token = await mintToken(SECRET, { streams: ['heatpump:hp1'] });
     const client = await connectClient(service.url, { token });
 
@@ -151,7 +151,7 @@ describe('energy-ws live-token scope', () => {
   });
 
   it('with strict mode off, a client written from seed 003 with a REST API token sees every stream', async () => {
-    const service = await h.start({ auth: { require_streams_claim: false } });
+    const service = await h.start({ auth: { requireStreamsClaim: false } });
     // Nothing but the seed's README: URL with ?token=, subscribe, ping.
     const socket = new WebSocket(
       `ws://127.0.0.1:${service.port}/ws/energy?token=${restApiToken(SECRET)}`,

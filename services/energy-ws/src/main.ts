@@ -1,11 +1,11 @@
-import { createLogger, runService } from '@homelab/service-kit';
-import { readConfig } from './config';
+import { defineService } from '@homelab/service-kit';
+import { CONFIG_SOURCE, configSchema } from './config';
 import { startEnergyWs } from './server';
 
-const logger = createLogger('energy-ws');
-
-runService({
+defineService({
   name: 'energy-ws',
-  logger,
-  start: async () => startEnergyWs(readConfig(), logger),
-});
+  configSchema,
+  config: CONFIG_SOURCE,
+  // /metrics and /health share the WebSocket server's port, so energy-ws serves them itself.
+  start: ({ config, logger }) => startEnergyWs(config, logger),
+}).run();

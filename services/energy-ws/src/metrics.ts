@@ -37,7 +37,7 @@ export function createMetrics() {
     }),
     slowConsumers: new Counter({
       name: 'energy_ws_slow_consumer_disconnects_total',
-      help: 'Clients cut off because their send queue exceeded server.max_send_queue_bytes',
+      help: 'Clients cut off because their send queue exceeded server.maxSendQueueBytes',
       registers: [registry],
     }),
     resumes: new Counter({

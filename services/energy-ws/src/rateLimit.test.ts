@@ -4,7 +4,7 @@ describe('inbound rate limit', () => {
   it('allows a burst, then the rate; warns once, then closes a client that keeps going', () => {
     let now = 0;
     const limit = new InboundRateLimit(
-      { frames_per_second: 10, burst: 3, close_after_dropped: 2 },
+      { framesPerSecond: 10, burst: 3, closeAfterDropped: 2 },
       () => now,
     );
     expect([1, 2, 3].map(() => limit.take())).toEqual([
@@ -25,7 +25,7 @@ describe('inbound rate limit', () => {
   it('refills to the burst, no further', () => {
     let now = 0;
     const limit = new InboundRateLimit(
-      { frames_per_second: 1000, burst: 2, close_after_dropped: 5 },
+      { framesPerSecond: 1000, burst: 2, closeAfterDropped: 5 },
       () => now,
     );
     now += 60_000;

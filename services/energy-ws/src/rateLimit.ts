@@ -1,7 +1,7 @@
 export interface RateLimitSettings {
-  frames_per_second: number;
+  framesPerSecond: number;
   burst: number;
-  close_after_dropped: number;
+  closeAfterDropped: number;
 }
 
 /**
@@ -9,13 +9,13 @@ export interface RateLimitSettings {
  * - `warn`: the first frame past the limit; drop it and tell the client once.
  * - `drop`: past the limit again; drop it silently (one error per episode, so
  *   the replies cannot become a flood of their own).
- * - `close`: the client kept going past `close_after_dropped` frames.
+ * - `close`: the client kept going past `closeAfterDropped` frames.
  */
 export type RateDecision = 'accept' | 'warn' | 'drop' | 'close';
 
 /**
  * A token bucket per connection: `burst` frames at once, refilled at
- * `frames_per_second`. Frames dropped in a row are counted; an accepted frame
+ * `framesPerSecond`. Frames dropped in a row are counted; an accepted frame
  * ends the episode.
  */
 export class InboundRateLimit {
@@ -36,7 +36,7 @@ export class InboundRateLimit {
     this.tokens = Math.min(
       this.settings.burst,
       this.tokens +
-        ((now - this.updatedMs) / 1000) * this.settings.frames_per_second,
+        ((now - this.updatedMs) / 1000) * this.settings.framesPerSecond,
     );
     this.updatedMs = now;
     if (this.tokens >= 1) {
@@ -45,7 +45,7 @@ export class InboundRateLimit {
       return 'accept';
     }
     this.dropped++;
-    if (this.dropped > this.settings.close_after_dropped) return 'close';
+    if (this.dropped > this.settings.closeAfterDropped) return 'close';
     return this.dropped === 1 ? 'warn' : 'drop';
   }
 }

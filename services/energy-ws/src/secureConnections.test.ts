@@ -88,20 +88,20 @@ function secureConfig(
   const kafka: any = {
     brokers: brokers.kafka!.secureBrokers,
     topics,
-    group_id: `energy-ws-secure-${id}`,
-    auto_offset_reset: 'earliest',
-    ssl: { ca_file: brokers.ca.caFile },
+    groupId: `energy-ws-secure-${id}`,
+    autoOffsetReset: 'earliest',
+    ssl: { caFile: brokers.ca.caFile },
     sasl: {
       mechanism,
       username: user.username,
-      password_file: user.passwordFile,
+      passwordFile: user.passwordFile,
     },
   };
   change(kafka);
   return {
     kafka,
     server: { host: '127.0.0.1', port: 0 },
-    auth: { jwt_secret: SECRET },
+    auth: { jwtSecret: SECRET },
   } as EnergyWsConfigInput;
 }
 
@@ -144,18 +144,18 @@ describe('energy-ws over Kafka TLS and SASL', () => {
       kafka => {
         kafka.sasl = {
           ...kafka.sasl,
-          password_file: undefined,
+          passwordFile: undefined,
           password: 'wrong',
         };
       },
-      /^connection error: kafka\.sasl\.password: authentication failed for user "svc-scram256" with scram-sha-256; check kafka\.sasl\.username, kafka\.sasl\.password \(or password_file\)/,
+      /^connection error: kafka\.sasl\.password: authentication failed for user "svc-scram256" with scram-sha-256; check kafka\.sasl\.username, kafka\.sasl\.password \(or passwordFile\)/,
     ],
     [
       'a CA that did not sign the broker',
       kafka => {
-        kafka.ssl.ca_file = brokers.strangerCa.caFile;
+        kafka.ssl.caFile = brokers.strangerCa.caFile;
       },
-      /^connection error: kafka\.ssl\.ca: certificate verify failed .*kafka\.ssl\.ca_file/,
+      /^connection error: kafka\.ssl\.ca: certificate verify failed .*kafka\.ssl\.caFile/,
     ],
     [
       'a plaintext client on the SASL_SSL listener',

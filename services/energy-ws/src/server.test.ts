@@ -195,8 +195,8 @@ describe('energy-ws against Kafka', () => {
     expect(client.isClosed()).toBe(false);
   });
 
-  it('4: refuses connection max_connections + 1 cleanly', async () => {
-    const service = await h.start({ server: { max_connections: 3 } });
+  it('4: refuses connection maxConnections + 1 cleanly', async () => {
+    const service = await h.start({ server: { maxConnections: 3 } });
     const token = await mintToken(SECRET);
     const clients = await Promise.all(
       [1, 2, 3].map(() => connectClient(service.url, { token })),
@@ -221,7 +221,7 @@ describe('energy-ws against Kafka', () => {
 
   it('5: cuts off a client that stops reading while the others keep receiving', async () => {
     const service = await h.start({
-      server: { max_send_queue_bytes: 64 * 1024 },
+      server: { maxSendQueueBytes: 64 * 1024 },
     });
     const token = await mintToken(SECRET);
     const fast = await connectClient(service.url, { token });
@@ -272,7 +272,7 @@ describe('energy-ws against Kafka', () => {
     '6: a client that reconnects with its position gets exactly what it missed from %s, then live',
     async (_from, buffer) => {
       const service = await h.start({
-        server: { resume_buffer_records: buffer },
+        server: { resumeBufferRecords: buffer },
       });
       const token = await mintToken(SECRET);
       const first = await connectClient(service.url, { token });
@@ -314,7 +314,7 @@ describe('energy-ws against Kafka', () => {
   );
 
   it('6: says so when the position is older than what Kafka still has', async () => {
-    const service = await h.start({ server: { resume_buffer_records: 0 } });
+    const service = await h.start({ server: { resumeBufferRecords: 0 } });
     await h.produce('energy', 'meter1', 10);
     // Moves the log start offset, as retention would.
     await h.admin.fetchTopicMetadata({ topics: [h.topics.energy] });
@@ -345,8 +345,8 @@ describe('energy-ws against Kafka', () => {
   });
 
   it('7: two replicas each deliver every record to their own clients', async () => {
-    const a = await h.start({ kafka: { replica_id: 'a' } });
-    const b = await h.start({ kafka: { replica_id: 'b' } });
+    const a = await h.start({ kafka: { replicaId: 'a' } });
+    const b = await h.start({ kafka: { replicaId: 'b' } });
     expect([a.groupId, b.groupId]).toEqual([
       `energy-ws-test-${h.id}.a`,
       `energy-ws-test-${h.id}.b`,

@@ -16,6 +16,7 @@ import {
 import {
   connectKafka,
   createLogger,
+  kafkajsLogCreator,
   Logger,
   startOpsServer,
   RunningService,
@@ -52,21 +53,6 @@ export interface EnergyWs extends RunningService {
 /** How long shutdown waits for clients to complete the close handshake. */
 const CLOSE_GRACE_MS = 2_000;
 
-function kafkaLogger(logger: Logger) {
-  return () =>
-    ({
-      level,
-      log,
-    }: {
-      level: logLevel;
-      log: { message: string } & Record<string, unknown>;
-    }) => {
-      const { message, ...extra } = log;
-      if (level <= logLevel.ERROR) logger.error(extra, `kafka: ${message}`);
-      else if (level === logLevel.WARN) logger.warn(extra, `kafka: ${message}`);
-    };
-}
-
 /** Starts the service from a validated config; `server.port: 0` picks a free port. */
 export async function startEnergyWs(
   config: EnergyWsConfig,
@@ -78,12 +64,12 @@ export async function startEnergyWs(
   const topics = streamTopics(config);
   const groupId = effectiveGroupId(config);
   const kafka = new Kafka({
-    clientId: config.kafka.client_id,
+    clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
     ssl: config.kafka.ssl,
     sasl: config.kafka.sasl,
     logLevel: logLevel.WARN,
-    logCreator: kafkaLogger(logger),
+    logCreator: kafkajsLogCreator(logger),
   });
   const admin = kafka.admin();
   // A wrong password, CA or TLS setting stops the start with the key to fix,
@@ -96,7 +82,7 @@ export async function startEnergyWs(
         return admin.listTopics();
       },
       config.kafka,
-      { prefix: 'kafka', casing: 'snake' },
+      { prefix: 'kafka', casing: 'camel' },
       () => admin.disconnect(),
     ),
   );
@@ -112,23 +98,23 @@ export async function startEnergyWs(
     await admin.disconnect();
     throw e;
   }
-  const recent = new RecentRecords(config.server.resume_buffer_records);
+  const recent = new RecentRecords(config.server.resumeBufferRecords);
   const replayer = new KafkaReplayer(
     kafka,
     admin,
     groupId,
-    config.server.max_concurrent_replays,
+    config.server.maxConcurrentReplays,
   );
   const verifier = createLiveTokenVerifier(
-    config.auth.jwt_secret,
-    config.auth.max_token_bytes,
+    config.auth.jwtSecret,
+    config.auth.maxTokenBytes,
     {
-      requireStreamsClaim: config.auth.require_streams_claim,
+      requireStreamsClaim: config.auth.requireStreamsClaim,
       audience: config.auth.audience,
       issuer: config.auth.issuer,
     },
   );
-  const allowedOrigins = new Set(config.server.allowed_origins);
+  const allowedOrigins = new Set(config.server.allowedOrigins);
 
   const connections = new Set<Connection>();
   /** Slots taken by upgrades still being authenticated, so concurrent upgrades cannot overshoot the limit. */
@@ -165,10 +151,10 @@ export async function startEnergyWs(
       },
     }),
   });
-  // Node's default header limit (16 KiB) stays: a token of auth.max_token_bytes fits in it.
+  // Node's default header limit (16 KiB) stays: a token of auth.maxTokenBytes fits in it.
   sockets = capUnauthenticated(
     ops.server,
-    config.server.max_unauthenticated_connections,
+    config.server.maxUnauthenticatedConnections,
     () => connections.size,
     () => metrics.refused.inc({ reason: 'unauthenticated' }),
   );
@@ -177,9 +163,9 @@ export async function startEnergyWs(
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
-    // Frames above max_frame_bytes get FRAME_TOO_LARGE and the connection
+    // Frames above maxFrameBytes get FRAME_TOO_LARGE and the connection
     // lives; only frames beyond this hard ceiling close it (1009).
-    maxPayload: Math.max(config.server.max_frame_bytes * 16, 1024 * 1024),
+    maxPayload: Math.max(config.server.maxFrameBytes * 16, 1024 * 1024),
     handleProtocols: selectSubprotocol,
     // Connection answers pings itself, within the rate limit and send bound.
     autoPong: false,
@@ -201,7 +187,7 @@ export async function startEnergyWs(
         { reason: auth.reason },
         `refused a connection: ${
           auth.reason === 'no_streams_claim'
-            ? `the token has no "${LIVE_TOKEN_STREAMS_CLAIM}" claim (auth.require_streams_claim is on)`
+            ? `the token has no "${LIVE_TOKEN_STREAMS_CLAIM}" claim (auth.requireStreamsClaim is on)`
             : 'invalid token'
         }`,
       );
@@ -217,9 +203,9 @@ export async function startEnergyWs(
       socket,
       {
         limits: {
-          maxSendQueueBytes: config.server.max_send_queue_bytes,
-          maxFrameBytes: config.server.max_frame_bytes,
-          rateLimit: config.server.rate_limit,
+          maxSendQueueBytes: config.server.maxSendQueueBytes,
+          maxFrameBytes: config.server.maxFrameBytes,
+          rateLimit: config.server.rateLimit,
         },
         metrics,
         logger,
@@ -250,7 +236,7 @@ export async function startEnergyWs(
       metrics.refused.inc({ reason: 'origin' });
       logger.info(
         { origin },
-        'refused an upgrade: origin not in server.allowed_origins',
+        'refused an upgrade: origin not in server.allowedOrigins',
       );
       refuseUpgrade(socket, '403 Forbidden');
       return;
@@ -268,13 +254,13 @@ export async function startEnergyWs(
       );
       return;
     }
-    if (connections.size + reserved >= config.server.max_connections) {
+    if (connections.size + reserved >= config.server.maxConnections) {
       metrics.refused.inc({ reason: 'max_connections' });
       complete(ws =>
         refuse(
           ws,
           'MAX_CONNECTIONS',
-          `Server is at its limit of ${config.server.max_connections} connections; try again later`,
+          `Server is at its limit of ${config.server.maxConnections} connections; try again later`,
           WS_CLOSE.tryAgainLater,
         ),
       );
@@ -296,7 +282,7 @@ export async function startEnergyWs(
 
   const keepalive = setInterval(() => {
     for (const connection of connections) connection.keepalive();
-  }, config.server.ping_interval_ms);
+  }, config.server.pingIntervalMs);
   keepalive.unref();
 
   try {
@@ -304,7 +290,7 @@ export async function startEnergyWs(
       kafka,
       groupId,
       topics,
-      fromBeginning: config.kafka.auto_offset_reset === 'earliest',
+      fromBeginning: config.kafka.autoOffsetReset === 'earliest',
       metrics,
       logger,
       onRecord: publish,

@@ -91,7 +91,7 @@ export interface StreamReplay {
  *    is cut off as too slow) and go out when it finishes, minus what it
  *    covered, so resume has no gap;
  * 4. the connection handed it to the client's socket while the client's
- *    unsent bytes stayed under `server.max_send_queue_bytes`
+ *    unsent bytes stayed under `server.maxSendQueueBytes`
  *    (connection.ts, socketWriter.ts). A client past that bound is cut off.
  *
  * Browsers send no acknowledgement. A client that lost its connection

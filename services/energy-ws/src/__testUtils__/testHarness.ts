@@ -48,11 +48,11 @@ export class Harness {
       kafka: {
         brokers: this.brokers,
         topics: this.topics,
-        group_id: `energy-ws-test-${this.id}`,
+        groupId: `energy-ws-test-${this.id}`,
         ...overrides.kafka,
       },
       server: { host: '127.0.0.1', port: 0, ...overrides.server },
-      auth: { jwt_secret: SECRET, ...overrides.auth },
+      auth: { jwtSecret: SECRET, ...overrides.auth },
     } as EnergyWsConfigInput;
   }
 

@@ -88,7 +88,7 @@ export async function attackTokens(
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(secret)),
     scopeUnknownStream: await mintToken(secret, { streams: ['gas'] }),
-    // Over auth.max_token_bytes (8 KiB) but within Node's 16 KiB header limit.
+    // Over auth.maxTokenBytes (8 KiB) but within Node's 16 KiB header limit.
     huge: `${header}.${Buffer.alloc(12 * 1024, 'a').toString()}.${
       valid.split('.')[2]
     }`,
