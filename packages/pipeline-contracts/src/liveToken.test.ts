@@ -7,6 +7,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import {
   createLiveTokenVerifier,
   LIVE_TOKEN_STREAMS_CLAIM,
+  LiveStreamRef,
   mintLiveToken,
   parseStreamsClaim,
 } from './liveToken';
@@ -15,7 +16,10 @@ const SECRET = 'contracts-test-secret-that-is-long-enough';
 const key = (secret: string) => new TextEncoder().encode(secret);
 const verifier = createLiveTokenVerifier(SECRET, 4096);
 
-async function mint(streams = [{ stream: 'energy' as const }], ttl = 120) {
+async function mint(
+  streams: LiveStreamRef[] = [{ stream: 'energy' }],
+  ttl = 120,
+) {
   return mintLiveToken({
     secret: SECRET,
     subject: 'user:default/alice',
