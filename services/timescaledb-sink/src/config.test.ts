@@ -5,6 +5,18 @@ import { DEFAULT_CONFIG_FILE, loadSinkConfig, parseSinkConfig } from './config';
 const example = path.resolve(__dirname, '..', 'config', 'config.example.yaml');
 
 describe('config', () => {
+  it('reads CONFIG_FILE before the older SINK_CONFIG; OPS_PORT sets the ops port', () => {
+    const config = loadSinkConfig(undefined, {
+      CONFIG_FILE: example,
+      SINK_CONFIG: '/nonexistent/config.yaml',
+      OPS_PORT: '19465',
+    });
+    expect(config.ops.port).toBe(19465);
+    expect(() =>
+      loadSinkConfig(undefined, { SINK_CONFIG: '/nonexistent/config.yaml' }),
+    ).toThrow('config error: file /nonexistent/config.yaml does not exist');
+  });
+
   it('reads the default file with local defaults and the seed defaults', () => {
     const config = loadSinkConfig(DEFAULT_CONFIG_FILE, {});
     expect(config.kafka.brokers).toEqual(['localhost:9092']);
@@ -114,6 +126,22 @@ describe('config', () => {
     [
       { kafka: { brokers: 'a:1' }, batch: { maxrows: 1 } },
       'batch: Unrecognized key',
+    ],
+    [
+      {
+        kafka: { brokers: 'a:1' },
+        streams: {
+          energy: { topic: 't', table: 'x', columns: {}, tabel: 'y' },
+        },
+      },
+      'streams.energy: Unrecognized key: "tabel"',
+    ],
+    [
+      {
+        kafka: { brokers: 'a:1' },
+        streams: { energy: { topic: 'a topic', table: 'x', columns: {} } },
+      },
+      'streams.energy.topic: must be a valid Kafka topic name',
     ],
     [
       { kafka: { brokers: 'a:1', dlqMaxValueBytes: 10 } },

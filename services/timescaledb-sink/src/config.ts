@@ -1,14 +1,17 @@
-import path from 'node:path';
 import { z } from 'zod';
 import {
   brokerList,
-  loadConfig,
+  defaultConfigFile,
+  flag,
   parseConfig,
   port,
   kafkaSaslSchema,
   kafkaSslSchema,
   postgresTlsShape,
+  readServiceConfig,
   resolvePostgresSsl,
+  ServiceConfigSource,
+  topicName,
 } from '@homelab/service-kit';
 import {
   DEFAULT_GROUPS,
@@ -49,28 +52,25 @@ const interval = z
     'must be an interval such as "7 days" or "1 hour"',
   );
 
-/** true/false, also as the strings env substitution produces. */
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .transform(v => v === true || v === 'true');
-
 /** Columns every readings table has; a typed field must not reuse them. */
 export const RESERVED_COLUMNS = ['ts', 'device_id', 'received_at', 'extra'];
 
-const streamSchema = z.object({
-  topic: z.string().min(1),
-  table: identifier,
-  columns: z
-    .record(identifier, columnType)
-    .refine(
-      cols => !Object.keys(cols).some(c => RESERVED_COLUMNS.includes(c)),
-      {
-        message: `a typed column may not be named ${RESERVED_COLUMNS.join(
-          ', ',
-        )}`,
-      },
-    ),
-});
+const streamSchema = z
+  .object({
+    topic: topicName,
+    table: identifier,
+    columns: z
+      .record(identifier, columnType)
+      .refine(
+        cols => !Object.keys(cols).some(c => RESERVED_COLUMNS.includes(c)),
+        {
+          message: `a typed column may not be named ${RESERVED_COLUMNS.join(
+            ', ',
+          )}`,
+        },
+      ),
+  })
+  .strict();
 
 export type StreamMapping = z.infer<typeof streamSchema>;
 
@@ -125,7 +125,7 @@ export const configSchema = z
         group: z.string().min(1).default(DEFAULT_GROUPS.sink),
         /** Where a new group starts; a committed offset always wins. */
         fromBeginning: flag.default(true),
-        dlqTopic: z.string().min(1).default(DEFAULT_TOPICS.dlq.name),
+        dlqTopic: topicName.default(DEFAULT_TOPICS.dlq.name),
         /**
          * Largest value a dead letter carries; a longer one is cut and its
          * headers give the original size and SHA-256. Keep it under the DLQ
@@ -278,44 +278,48 @@ export const configSchema = z
 export type SinkConfig = z.infer<typeof configSchema>;
 export type SinkConfigInput = z.input<typeof configSchema>;
 
-// The service runs from source through tsx and is never bundled, so the
-// file next to src/ is where __dirname says.
+// From source __dirname is src/, in the image it is the bundle's dist/; both
+// have config/ as a sibling.
 // eslint-disable-next-line no-restricted-syntax
-const PACKAGE_DIR = path.resolve(__dirname, '..');
-export const DEFAULT_CONFIG_FILE = path.join(
-  PACKAGE_DIR,
-  'config',
-  'config.yaml',
-);
+export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 
 /**
- * The seeds' variable names and the test runner's URLs. Later entries win, so
- * TIMESCALE_URL beats DATABASE_URL and KAFKA_BROKERS beats REDPANDA_BROKERS.
+ * Where the config comes from (service-kit's one rule; SINK_CONFIG is the
+ * older name of CONFIG_FILE). The seeds' variable names and the test runner's
+ * URLs apply over the file. Later entries win, so TIMESCALE_URL beats
+ * DATABASE_URL and KAFKA_BROKERS beats REDPANDA_BROKERS.
  */
-export const ENV_OVERRIDES: Record<string, string> = {
-  REDPANDA_BROKERS: 'kafka.brokers',
-  KAFKA_BROKERS: 'kafka.brokers',
-  TIMESCALEDB_HOST: 'database.host',
-  TIMESCALEDB_PORT: 'database.port',
-  TIMESCALEDB_DB: 'database.name',
-  TIMESCALEDB_USER: 'database.user',
-  TIMESCALEDB_PASSWORD: 'database.password',
-  DATABASE_URL: 'database.url',
-  TIMESCALE_URL: 'database.url',
-  SINK_DB_SCHEMA: 'database.schema',
-  SINK_GROUP: 'kafka.group',
+export const CONFIG_SOURCE: ServiceConfigSource = {
+  defaultFile: DEFAULT_CONFIG_FILE,
+  legacyFileEnv: 'SINK_CONFIG',
+  envOverrides: {
+    REDPANDA_BROKERS: 'kafka.brokers',
+    KAFKA_BROKERS: 'kafka.brokers',
+    TIMESCALEDB_HOST: 'database.host',
+    TIMESCALEDB_PORT: 'database.port',
+    TIMESCALEDB_DB: 'database.name',
+    TIMESCALEDB_USER: 'database.user',
+    TIMESCALEDB_PASSWORD: 'database.password',
+    DATABASE_URL: 'database.url',
+    TIMESCALE_URL: 'database.url',
+    SINK_DB_SCHEMA: 'database.schema',
+    SINK_GROUP: 'kafka.group',
+    OPS_PORT: 'ops.port',
+  },
 };
 
+/** The config as main reads it; `file` as --config would give it. */
 export function loadSinkConfig(
-  file = process.env.SINK_CONFIG ?? DEFAULT_CONFIG_FILE,
+  file?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): SinkConfig {
-  return loadConfig({
-    schema: configSchema,
-    file,
+  return readServiceConfig(
+    'timescaledb-sink',
+    configSchema,
+    CONFIG_SOURCE,
+    file ? ['--config', file] : [],
     env,
-    envOverrides: ENV_OVERRIDES,
-  });
+  );
 }
 
 /** Validates an in-memory config (tests, embedding) with the same messages. */

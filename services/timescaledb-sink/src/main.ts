@@ -1,30 +1,22 @@
-import { createLogger, runService, startOpsServer } from '@homelab/service-kit';
-import { loadSinkConfig } from './config';
+import { defineService } from '@homelab/service-kit';
+import { CONFIG_SOURCE, configSchema } from './config';
 import { createSink } from './sink';
 
-const logger = createLogger('timescaledb-sink');
-
-runService({
+defineService({
   name: 'timescaledb-sink',
-  logger,
-  start: async () => {
-    const config = loadSinkConfig();
+  configSchema,
+  config: CONFIG_SOURCE,
+  start: async ({ config, logger, serveOps }) => {
     const sink = createSink(config, { logger });
     // The ops server comes first so /health can say "not ready" while the
     // database is still being waited for.
-    const ops = await startOpsServer({
+    await serveOps({
       host: config.ops.host,
       port: config.ops.port,
       registry: sink.metrics.registry,
       health: () => sink.health(),
     });
-    logger.info({ port: ops.port }, 'ops server listening (/metrics, /health)');
     await sink.start();
-    return {
-      stop: async reason => {
-        await sink.stop(reason);
-        await ops.close();
-      },
-    };
+    return { stop: reason => sink.stop(reason) };
   },
-});
+}).run();

@@ -18,6 +18,7 @@ import {
   connectKafka,
   ConnectionSettingError,
   explainPostgresFailure,
+  kafkajsLogCreator,
 } from '@homelab/service-kit';
 import { chunk } from './batch';
 import { backoffDelay, retryForever } from './backoff';
@@ -45,13 +46,6 @@ export interface Sink extends RunningService {
   migration?: MigrationResult;
 }
 
-const KAFKA_LOG_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
 /** Retention of the default topics, used only when the sink creates a topic. */
 /** A partition paused until the database or Kafka answers again. */
 interface PartitionWait {
@@ -78,13 +72,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     ssl: config.kafka.ssl,
     sasl: config.kafka.sasl,
     logLevel: logLevel.WARN,
-    logCreator: () => entry => {
-      const { message, ...extra } = entry.log;
-      logger[KAFKA_LOG_LEVELS[entry.level] ?? 'info'](
-        { kafka: entry.namespace, ...extra },
-        message,
-      );
-    },
+    logCreator: kafkajsLogCreator(logger),
   });
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
