@@ -2,6 +2,7 @@ import {
   aggregateName,
   aggregateNames,
   DEFAULT_HYPERTABLES,
+  quoteIdent,
 } from './hypertables';
 
 describe('hypertable names', () => {
@@ -16,5 +17,13 @@ describe('hypertable names', () => {
     expect(aggregateName('heatpump_readings', 'day')).toBe(
       'heatpump_readings_daily',
     );
+  });
+});
+
+describe('quoteIdent', () => {
+  it('quotes a name so that no text in it can end the identifier', () => {
+    expect(quoteIdent('energy_readings')).toBe('"energy_readings"');
+    expect(quoteIdent('a"; DROP TABLE x; --')).toBe('"a""; DROP TABLE x; --"');
+    expect(quoteIdent('""')).toBe('""""""');
   });
 });

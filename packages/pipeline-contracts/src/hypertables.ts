@@ -35,3 +35,12 @@ export function aggregateNames(table: string): {
     daily: aggregateName(table, 'day'),
   };
 }
+
+/**
+ * A PostgreSQL identifier in double quotes, an embedded quote doubled: the
+ * one way the sink (writing) and the backend (reading) put schema, table and
+ * column names into SQL text, since identifiers cannot be bind parameters.
+ */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

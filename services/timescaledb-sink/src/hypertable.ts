@@ -1,4 +1,8 @@
-import type { CanonicalRecord, StreamName } from '@homelab/pipeline-contracts';
+import {
+  quoteIdent,
+  type CanonicalRecord,
+  type StreamName,
+} from '@homelab/pipeline-contracts';
 import type { SinkConfig } from './config';
 import type { SourceMessage } from './dlq';
 
@@ -20,8 +24,8 @@ export interface Hypertable {
   columns: TypedColumn[];
 }
 
-/** Double-quotes an identifier; config already restricts names to [a-z0-9_]. */
-export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** Double-quotes an identifier (the contracts' quoting); config already restricts names to [a-z0-9_]. */
+export const ident = quoteIdent;
 
 export const qualified = (schema: string, name: string) =>
   `${ident(schema)}.${ident(name)}`;

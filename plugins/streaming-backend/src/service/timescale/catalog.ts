@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { quoteIdent } from '@homelab/plugin-streaming-common';
 
 /** A table as the database's own catalog names it: safe to quote into SQL. */
 export interface ResolvedTable {
@@ -10,9 +11,8 @@ export interface ResolvedTable {
   columns: Map<string, string>;
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+// The contracts' quoting, the sink's too; re-exported for this folder's readers.
+export { quoteIdent };
 
 export const NUMERIC_TYPES = new Set([
   'smallint',
