@@ -7,77 +7,49 @@ export function camelCase(key: string): string {
 }
 
 /**
- * The object shape a schema validates, looking through the wrappers the
- * config schemas use (optional, default, prefault, preprocess, transform);
- * undefined for anything that is not an object, such as a record whose keys
- * are data (stream or column names) and must keep their spelling.
+ * The schema inside the wrappers the config schemas use (optional, default,
+ * prefault, preprocess, transform), where the shape of the value is decided.
+ */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  const def = schema._zod.def as any;
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+      return unwrap(def.innerType);
+    case 'pipe':
+      // z.preprocess is a pipe from a transform into the real schema.
+      return unwrap(def.in._zod.def.type === 'transform' ? def.out : def.in);
+    default:
+      return schema;
+  }
+}
+
+/**
+ * The object shape a schema validates; undefined for anything that is not an
+ * object, such as a record whose keys are data (stream or column names) and
+ * must keep their spelling.
  */
 function objectShape(
   schema: z.core.$ZodType,
 ): Record<string, z.core.$ZodType> | undefined {
-  const def = schema._zod.def as any;
-  switch (def.type) {
-    case 'object':
-      return def.shape;
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'catch':
-      return objectShape(def.innerType);
-    case 'pipe':
-      // z.preprocess is a pipe from a transform into the real schema.
-      return objectShape(
-        def.in._zod.def.type === 'transform' ? def.out : def.in,
-      );
-    default:
-      return undefined;
-  }
+  const def = unwrap(schema)._zod.def as any;
+  return def.type === 'object' ? def.shape : undefined;
 }
 
 function elementSchema(schema: z.core.$ZodType): z.core.$ZodType | undefined {
-  const def = schema._zod.def as any;
-  switch (def.type) {
-    case 'array':
-      return def.element;
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'catch':
-      return elementSchema(def.innerType);
-    case 'pipe':
-      return elementSchema(
-        def.in._zod.def.type === 'transform' ? def.out : def.in,
-      );
-    default:
-      return undefined;
-  }
+  const def = unwrap(schema)._zod.def as any;
+  return def.type === 'array' ? def.element : undefined;
 }
 
 function recordValueSchema(
   schema: z.core.$ZodType,
 ): z.core.$ZodType | undefined {
-  const def = schema._zod.def as any;
-  switch (def.type) {
-    case 'record':
-      return def.valueType;
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'catch':
-      return recordValueSchema(def.innerType);
-    case 'pipe':
-      return recordValueSchema(
-        def.in._zod.def.type === 'transform' ? def.out : def.in,
-      );
-    default:
-      return undefined;
-  }
+  const def = unwrap(schema)._zod.def as any;
+  return def.type === 'record' ? def.valueType : undefined;
 }
 
 /** Where an alias was written: the key path as the schema names it → as the operator wrote it. */

@@ -195,6 +195,25 @@ export function readServiceConfig<S extends z.ZodType>(
 }
 
 /**
+ * A service's config reader for tests and embedding: `file` as `--config`
+ * would give it, `env` in place of the process's environment.
+ */
+export function serviceConfigReader<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  source: ServiceConfigSource,
+) {
+  return (file?: string, env: NodeJS.ProcessEnv = process.env): z.infer<S> =>
+    readServiceConfig(
+      name,
+      schema,
+      source,
+      file ? ['--config', file] : [],
+      env,
+    );
+}
+
+/**
  * One shape for every service's main: the config read by the same rule
  * (`--config`, `CONFIG_FILE`, the service's older variable, the package's
  * `config/config.yaml`; env overrides; the command line last) and validated

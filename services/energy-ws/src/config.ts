@@ -8,7 +8,7 @@ import {
   parseConfig as parseConfigWith,
   port,
   positiveInt,
-  readServiceConfig,
+  serviceConfigReader,
   ServiceConfigSource,
   topicName,
 } from '@homelab/service-kit';
@@ -142,18 +142,11 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
 };
 
 /** The config as main reads it; `file` as --config would give it. */
-export function readConfig(
-  file?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): EnergyWsConfig {
-  return readServiceConfig(
-    'energy-ws',
-    configSchema,
-    CONFIG_SOURCE,
-    file ? ['--config', file] : [],
-    env,
-  );
-}
+export const readConfig = serviceConfigReader(
+  'energy-ws',
+  configSchema,
+  CONFIG_SOURCE,
+);
 
 /** Validates a config given as an object (tests, embedding); throws ConfigError naming the key. */
 export function parseConfig(

@@ -12,7 +12,7 @@ import {
   mqttSecurityShape,
   port,
   positiveInt,
-  readServiceConfig,
+  serviceConfigReader,
   resolveMqttSecurity,
   ServiceConfigSource,
   topicName,
@@ -240,18 +240,11 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
 };
 
 /** The config as main reads it; `file` as --config would give it. */
-export function loadBridgeConfig(
-  file?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): BridgeConfig {
-  return readServiceConfig(
-    'mqtt-kafka-bridge',
-    bridgeConfigSchema,
-    CONFIG_SOURCE,
-    file ? ['--config', file] : [],
-    env,
-  );
-}
+export const loadBridgeConfig = serviceConfigReader(
+  'mqtt-kafka-bridge',
+  bridgeConfigSchema,
+  CONFIG_SOURCE,
+);
 
 /** Routes with their Kafka topic resolved from the stream's topic config. */
 export function resolveRoutes(config: BridgeConfig): Route[] {

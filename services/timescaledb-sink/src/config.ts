@@ -8,7 +8,7 @@ import {
   kafkaSaslSchema,
   kafkaSslSchema,
   postgresTlsShape,
-  readServiceConfig,
+  serviceConfigReader,
   resolvePostgresSsl,
   ServiceConfigSource,
   topicName,
@@ -309,18 +309,11 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
 };
 
 /** The config as main reads it; `file` as --config would give it. */
-export function loadSinkConfig(
-  file?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): SinkConfig {
-  return readServiceConfig(
-    'timescaledb-sink',
-    configSchema,
-    CONFIG_SOURCE,
-    file ? ['--config', file] : [],
-    env,
-  );
-}
+export const loadSinkConfig = serviceConfigReader(
+  'timescaledb-sink',
+  configSchema,
+  CONFIG_SOURCE,
+);
 
 /** Validates an in-memory config (tests, embedding) with the same messages. */
 export function parseSinkConfig(
