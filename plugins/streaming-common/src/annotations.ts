@@ -164,14 +164,6 @@ export function parseLiveStreams(annotations: Annotations): LiveStreamRef[] {
   });
 }
 
-export function hasKafkaAnnotations(annotations: Annotations): boolean {
-  return Boolean(
-    annotations?.[ANNOTATION_KAFKA_CONSUMER_GROUPS] ||
-      annotations?.[ANNOTATION_PRODUCES_TOPICS] ||
-      annotations?.[ANNOTATION_CONSUMES_TOPICS],
-  );
-}
-
 /**
  * The pipeline an entity belongs to: a name under `streaming.pipeline.pipelines`
  * in app-config. Put it on the System and on each service of the pipeline.
