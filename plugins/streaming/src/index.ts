@@ -16,7 +16,7 @@ export {
   EntityStreamingDeadLettersContent,
   EntityStreamingPipelineContent,
   EntityPipelineStageCard,
-} from './plugin';
+} from './legacy';
 export {
   isStreamingDlqAvailable,
   isStreamingKafkaAvailable,
