@@ -158,7 +158,7 @@ function startServer(
   const child = spawnNode([...profile, 'src/main.ts'], {
     env: {
       ...process.env,
-      ENERGY_WS_CONFIG: file,
+      CONFIG_FILE: file,
       JWT_SECRET: SECRET,
       LOG_LEVEL: 'info',
     },

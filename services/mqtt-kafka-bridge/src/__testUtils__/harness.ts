@@ -113,7 +113,7 @@ export function spawnBridge(
       HOME: process.env.HOME,
       LOG_LEVEL: 'info',
       ...env,
-      BRIDGE_CONFIG: configFile,
+      CONFIG_FILE: configFile,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
