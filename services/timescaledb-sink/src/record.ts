@@ -1,7 +1,4 @@
-import {
-  decodeRecord,
-  RecordDecodeError,
-} from '@homelab/pipeline-contracts';
+import { decodeRecord, RecordDecodeError } from '@homelab/pipeline-contracts';
 import type { DeadLetter, SourceMessage } from './dlq';
 import type { Hypertable } from './hypertable';
 import type { ReadingRecord } from './store';
