@@ -1,6 +1,6 @@
 import type { StreamName } from './streams';
 
-/** Hypertable per stream (DESIGN.md); the sink's config may rename them. */
+/** One hypertable per stream, named after what it holds; the sink's config may rename them. */
 export const DEFAULT_HYPERTABLES: Record<StreamName, string> = {
   energy: 'energy_readings',
   heatpump: 'heatpump_readings',

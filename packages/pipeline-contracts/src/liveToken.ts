@@ -135,7 +135,7 @@ export type LiveTokenFailure =
   | 'bad_streams_claim'
   | 'invalid';
 
-/** The seed's error text; the reason only goes to metrics and logs, never to the client. */
+/** The error text existing energy-ws clients know; the reason only goes to metrics and logs, never to the client. */
 export const INVALID_TOKEN_MESSAGE = 'Invalid token';
 
 export interface LiveTokenVerifier {
@@ -143,7 +143,7 @@ export interface LiveTokenVerifier {
 }
 
 export interface LiveTokenVerifierOptions {
-  /** Refuse tokens without the `streams` claim (default true); false keeps seed 003's "every stream". */
+  /** Refuse tokens without the `streams` claim (default true); false keeps the original energy-ws rule: such a token reads every stream. */
   requireStreamsClaim?: boolean;
   /** When set, the token's `aud` must name it. */
   audience?: string;

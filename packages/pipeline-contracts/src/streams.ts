@@ -1,5 +1,6 @@
 /**
- * The homelab's three device streams (seed 002). Each stream has one MQTT
+ * The homelab's three device streams: energy meters, the heat pump and
+ * temperature sensors. Each stream has one MQTT
  * topic family, one Kafka topic and one hypertable; every other package
  * derives its names from this list so they cannot drift apart.
  */
@@ -13,7 +14,7 @@ export function isStreamName(value: unknown): value is StreamName {
   );
 }
 
-/** Consumer groups named by seeds 002 and 003. */
+/** The consumer group names the homelab's deployments already use. */
 export const DEFAULT_GROUPS = {
   sink: 'timescaledb-energy',
   websocket: 'energy-ws',

@@ -11,8 +11,11 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 /**
- * Default Kafka topics with the retention of seed 000 and DESIGN.md. They are
- * defaults only: every service lets config rename them.
+ * Default Kafka topics: the heat pump's readings matter for an hour and the
+ * meters' and sensors' for a day, with segments small enough (5 and 15
+ * minutes) for that retention to take effect; dead letters stay a week for
+ * someone to look at. They are defaults only: every service lets config
+ * rename them.
  */
 export const DEFAULT_TOPICS: Record<StreamName | 'dlq', TopicSpec> = {
   energy: {
@@ -99,9 +102,9 @@ function wantedConfig(plan: TopicPlan): Record<string, string> {
 /**
  * The one provisioning step (see README.md, "Who creates topics"). It creates
  * missing topics with the plan's partitions, retention.ms and segment.ms, as
- * the seed's `rpk topic create` does. An existing topic is never altered:
- * someone may have tuned it on purpose, so a difference is returned for the
- * caller to report.
+ * the homelab's original `rpk topic create` commands do. An existing topic
+ * is never altered: someone may have tuned it on purpose, so a difference is
+ * returned for the caller to report.
  */
 export async function provisionTopics(
   admin: TopicAdmin,

@@ -1,8 +1,10 @@
 import { isStreamName, STREAMS, StreamName } from './streams';
 
 /**
- * Seed 003's WebSocket protocol. Every field beyond the seed's is optional in
- * both directions, so a client written from the seed alone keeps working.
+ * energy-ws's WebSocket protocol. The base protocol is subscribe and ping from
+ * the client, data and error from the server; every field beyond it is
+ * optional in both directions, so a client that knows only the base keeps
+ * working.
  *
  * Path: `/ws/energy?token=<JWT>`; the token may instead be offered as a
  * `Sec-WebSocket-Protocol` value of the form `bearer.<JWT>` (browsers cannot
@@ -38,7 +40,7 @@ export function parsePosition(text: string): Position | undefined {
 export interface SubscribeMessage {
   type: 'subscribe';
   streams: StreamName[];
-  /** Extension: only these device ids (seed 002's "message filtering by device"). */
+  /** Extension: only these device ids, so a client can follow one device. */
   devices?: string[];
   /** Extension: the last position seen per stream and partition. */
   resume?: string[];
@@ -273,7 +275,7 @@ export function pongFrame(now = new Date()): string {
   return JSON.stringify(pong);
 }
 
-/** One record as the server sends it: seed 003's `data` plus `device_id` and `position`. */
+/** One record as the server sends it: the base `data` frame plus `device_id` and `position`. */
 export function dataFrame(
   record: {
     stream: StreamName;

@@ -129,7 +129,7 @@ export const streamingPlugin = createBackendPlugin({
             logger,
           }),
         );
-        // The Live tab: energy-ws tokens and the chart's backfill (issue 7).
+        // The Live tab: energy-ws tokens and the chart's backfill.
         httpRouter.use(
           createLiveRouter({
             settings: readLiveSettings(config),
@@ -140,7 +140,7 @@ export const streamingPlugin = createBackendPlugin({
             logger,
           }),
         );
-        // The pipeline view (issue 13): each stage's rate, lag, freshness, DLQ count and latency.
+        // The pipeline view: each stage's rate, lag, freshness, DLQ count and latency.
         const pipelineSettings = readPipelineSettings(config);
         checkPipelineTargets(
           pipelineSettings,

@@ -51,7 +51,7 @@ const UNIT_RULES: Array<[RegExp, string]> = [
 ];
 
 /**
- * The unit of a field, guessed from its name the way the seeds name fields
+ * The unit of a field, guessed from its name the way the devices name fields
  * (`power_kw`, `total_energy_kwh`, `voltage_l1`, `active_power_total`);
  * undefined when the name says nothing (e.g. the heat pump's `d0`).
  */

@@ -114,7 +114,7 @@ export const entityDataFreshnessCard = EntityCardBlueprint.make({
   },
 });
 
-/** @alpha The System's Pipeline tab (issue 13). */
+/** @alpha The System's Pipeline tab: each stage's rate, lag, freshness, DLQ count and latency. */
 export const entityPipelineContent = EntityContentBlueprint.make({
   name: 'pipeline',
   params: {

@@ -258,7 +258,7 @@ export class LiveConnection {
         this.onSubscribed(link);
         return;
       case 'data':
-        // A seed-only server never acknowledges; its first record does.
+        // A server speaking only the base protocol never acknowledges; its first record does.
         if (!link.subscribed) this.onSubscribed(link);
         if (this.isNew(message)) this.options.onData(message);
         return;

@@ -38,7 +38,7 @@ export interface LiveStoreOptions {
   slotMs?: number;
 }
 
-/** The device a message is from; a seed-only server does not say, so all its data is one series. */
+/** The device a message is from; a base-protocol server does not say, so all its data is one series. */
 export const UNKNOWN_DEVICE = '(unknown)';
 
 /**

@@ -76,8 +76,8 @@ export function isStaleTopicError(error: unknown): boolean {
  * `fetchTopicMetadata` and `fetchTopicOffsets` each replace it with a
  * snapshot of only the topics they asked for. Two of them in flight at once
  * let one find its topic missing from the other's snapshot, and kafkajs then
- * fails with "Cannot destructure property 'partitions' of 'high.pop(...)'"
- * (issue 13). Reads are a few loopback round trips, so queueing costs little.
+ * fails with "Cannot destructure property 'partitions' of 'high.pop(...)'".
+ * Reads are a few loopback round trips, so queueing costs little.
  */
 export class KafkaClusters {
   private readonly admins = new Map<string, Promise<Admin>>();

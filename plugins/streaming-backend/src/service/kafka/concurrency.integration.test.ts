@@ -12,7 +12,7 @@ import { LagStore } from './LagStore';
 import { pluginTestDatabases } from '../../__testUtils__/databases';
 
 /*
- * Issue 13, item 1: the Kafka tab showed "Cannot destructure property
+ * The Kafka tab once showed "Cannot destructure property
  * 'partitions' of 'high.pop(...)'" for random topics. kafkajs keeps one
  * metadata snapshot per client, and `fetchTopicMetadata`/`listTopics` replace
  * it with a snapshot of only the topics they asked for; a concurrent

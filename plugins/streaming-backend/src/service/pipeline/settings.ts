@@ -12,7 +12,7 @@ export interface ConsumerSettings {
   consumerGroup: string;
 }
 
-/** One pipeline: the seeds' chain of stages, and where each stage is measured. */
+/** One pipeline: its chain of stages (devices to browsers), and where each stage is measured. */
 export interface PipelineSettings {
   name: string;
   kafkaCluster: string;

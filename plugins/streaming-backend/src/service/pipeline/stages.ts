@@ -175,8 +175,9 @@ function health(probe: ServiceProbe | undefined, role: string) {
 }
 
 /**
- * The seed 002 latency table as live rows: devices → Mosquitto →
- * mqtt-kafka-bridge → Kafka → timescaledb-sink → TimescaleDB, and
+ * The homelab's latency budget per stage (under 1 s from device to
+ * browser) as live rows: devices → Mosquitto → mqtt-kafka-bridge → Kafka →
+ * timescaledb-sink → TimescaleDB, and
  * Kafka → energy-ws → browsers. Each figure names the metric it comes
  * from; what cannot be measured is `null` with the reason, never 0.
  */

@@ -10,10 +10,12 @@ import {
 } from '../../__testUtils__/timescale';
 
 /*
- * Issue 13, items 2 to 4 and the sink's conflict counts: what the
- * TimescaleDB tab says must be true on a fresh stack. Runs against the
- * PGlite TimescaleDB of `homelab-infra exec`, whose in-process scheduler runs
- * the jobs, and against plain PostgreSQL.
+ * What the TimescaleDB tab says must be true on a fresh stack: an aggregate
+ * not yet materialised says so (not the watermark -infinity as a date), row
+ * counts are exact when the estimate is missing, jobs run locally, and the
+ * sink's conflict counts add up. Runs against the PGlite TimescaleDB of
+ * `homelab-infra exec`, whose in-process scheduler runs the jobs, and against
+ * plain PostgreSQL.
  */
 
 const infra = testInfra();

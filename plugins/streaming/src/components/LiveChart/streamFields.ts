@@ -1,9 +1,10 @@
 import { fieldUnit, StreamName } from '@homelab/plugin-streaming-common';
 
 /**
- * What each stream's chart shows first: power for the meters (seed 002's
- * `power_kw` and seed 003's `active_power_total`), the heat pump's flow and
- * return temperatures (seed 000's d5 and d6), and the sensors' temperature.
+ * What each stream's chart shows first: power for the meters (`power_kw`
+ * from the simple meters, `active_power_total` from the three-phase one),
+ * the heat pump's flow and return temperatures (its coded fields d5 and d6),
+ * and the sensors' temperature.
  */
 const DEFAULT_FIELDS: Record<StreamName, string[]> = {
   energy: ['power_kw', 'active_power_total', 'power'],
@@ -17,7 +18,7 @@ export const STREAM_TITLES: Record<StreamName, string> = {
   temperature: 'Temperature',
 };
 
-/** Seed 000 names the heat pump's fields by code only; the simulator sends them as °C. */
+/** The heat pump names its fields by code only; the simulator sends them as °C. */
 const HEATPUMP_FIELDS: Record<string, { label: string; unit: string }> = {
   d0: { label: 'outdoor temperature', unit: '°C' },
   d5: { label: 'flow temperature', unit: '°C' },

@@ -182,7 +182,7 @@ describe('LiveTab', () => {
     await waitUntil(() => status() === 'live', 'live');
     const lines = (stream: string) =>
       screen.queryByTestId(`live-chart-${stream}`)?.getAttribute('data-lines');
-    // Seed 002's and seed 003's meters, seed 000's heat pump, a room sensor.
+    // Both meter payload shapes (power_kw; active_power_total), the heat pump's coded fields, a room sensor.
     server.publish('meter2', { power_kw: 3.2, voltage: 230, current: 13.9 });
     server.publish(
       'hp1',

@@ -132,7 +132,7 @@ const dlq = (figure?: PipelineFigure) => (v: number) =>
     ? `${formatCount(v)} (last ${formatDuration(figure.windowSeconds)})`
     : formatCount(v);
 
-/** The seed 002 latency table: one row per stage, each figure with its source on hover. */
+/** The latency budget per stage as live figures: one row per stage, each figure with its source on hover. */
 export function PipelineTable({ stages }: { stages: PipelineStage[] }) {
   return (
     <Table size="small" aria-label="pipeline stages">

@@ -20,10 +20,11 @@ import {
 const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
- * A small energy-ws for tests: it speaks seed 003's protocol with our
- * extensions (token in `Sec-WebSocket-Protocol`, `subscribed`, positions,
- * `resume`, `devices`, TOKEN_EXPIRED, SHUTTING_DOWN) over a real socket, and
- * keeps every record so a resume can be served from its log.
+ * A small energy-ws for tests: it speaks the base protocol (subscribe, ping,
+ * data, error) with our extensions (token in `Sec-WebSocket-Protocol`,
+ * `subscribed`, positions, `resume`, `devices`, TOKEN_EXPIRED, SHUTTING_DOWN)
+ * over a real socket, and keeps every record so a resume can be served from
+ * its log.
  *
  * Tokens are `test.<id>.<expiresAtMs>`; `rejectTokens` makes it refuse all.
  */
@@ -119,7 +120,7 @@ export class EnergyWsTestServer {
     return record;
   }
 
-  /** Seed 003 graceful shutdown: tell clients to reconnect, then stop listening. */
+  /** Graceful shutdown as energy-ws does it: tell clients to reconnect, then stop listening. */
   async shutdown(): Promise<void> {
     for (const { socket } of this.sessions) {
       socket.send(
