@@ -9,7 +9,7 @@
  */
 export * from './streams';
 export * from './topics';
-export * from './record';
+export * from './canonicalRecord';
 export * from './headers';
 export * from './hypertables';
 export * from './wsProtocol';
