@@ -8,7 +8,7 @@ import {
   parseDlqTopics,
 } from '@homelab/plugin-streaming-common';
 import { parseAnnotation } from '../annotations';
-import { TtlCache } from '../cache';
+import { TtlCache } from '../TtlCache';
 import type { KafkaClusters } from '../kafka/clusters';
 import type { DlqReader } from './DlqReader';
 import {

@@ -12,7 +12,7 @@ import {
   parseTopics,
   TopicDetails,
 } from '@homelab/plugin-streaming-common';
-import { TtlCache } from '../cache';
+import { TtlCache } from '../TtlCache';
 import { parseAnnotation } from '../annotations';
 import { KafkaClusters } from './clusters';
 import { errorText, GroupOffsets, readGroupOffsets } from './groups';

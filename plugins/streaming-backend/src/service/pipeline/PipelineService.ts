@@ -7,7 +7,7 @@ import {
   EntityPipelineResponse,
   PipelineStage,
 } from '@homelab/plugin-streaming-common';
-import { TtlCache } from '../cache';
+import { TtlCache } from '../TtlCache';
 import { publicReason } from '../errors';
 import type { KafkaService } from '../kafka/KafkaService';
 import type { TimescaleDatabases } from '../timescale/databases';

@@ -10,7 +10,7 @@ import {
   HypertableStats,
   parseHypertables,
 } from '@homelab/plugin-streaming-common';
-import { TtlCache } from '../cache';
+import { TtlCache } from '../TtlCache';
 import { parseAnnotation } from '../annotations';
 import { TimescaleDatabases } from './databases';
 import { DatabaseFeatures, databaseFeatures, resolveTable } from './catalog';
