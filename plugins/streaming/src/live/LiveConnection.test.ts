@@ -10,7 +10,7 @@ import {
 import {
   EnergyWsTestServer,
   eventually,
-} from './__testUtils__/energyWsTestServer';
+} from './__testUtils__/EnergyWsTestServer';
 
 const fast = {
   backoff: { initialMs: 50, maxMs: 200, jitter: 0 },

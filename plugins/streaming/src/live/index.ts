@@ -11,6 +11,6 @@ export { Backoff } from './backoff';
 export { frameThrottle } from './frameThrottle';
 export { useLiveStream, subscriptionFor } from './useLiveStream';
 export type { LiveView, UseLiveStreamOptions } from './useLiveStream';
-export { streamingLiveApiRef, StreamingLiveClient } from './LiveApi';
-export type { StreamingLiveApi } from './LiveApi';
+export { streamingLiveApiRef, StreamingLiveClient } from './StreamingLiveApi';
+export type { StreamingLiveApi } from './StreamingLiveApi';
 export { isStreamingLiveAvailable } from './conditions';

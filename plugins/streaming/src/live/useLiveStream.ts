@@ -12,7 +12,7 @@ import {
 } from './LiveConnection';
 import { DeviceLatest, DeviceSeries, LiveStore } from './LiveStore';
 import { frameThrottle } from './frameThrottle';
-import type { StreamingLiveApi } from './LiveApi';
+import type { StreamingLiveApi } from './StreamingLiveApi';
 
 /** The longest chart window; older points are pruned. */
 const MAX_WINDOW_MS = 60 * 60_000;

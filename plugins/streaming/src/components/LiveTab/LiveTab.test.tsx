@@ -13,7 +13,7 @@ import type {
 } from '@homelab/plugin-streaming-common';
 import { backendError } from '../../__testUtils__/fixtures';
 import { StreamingLiveApi, streamingLiveApiRef } from '../../live';
-import { EnergyWsTestServer } from '../../live/__testUtils__/energyWsTestServer';
+import { EnergyWsTestServer } from '../../live/__testUtils__/EnergyWsTestServer';
 import { LiveTab } from './LiveTab';
 
 const entity: Entity = {
