@@ -1,5 +1,5 @@
 import { createFrontendModule } from '@backstage/frontend-plugin-api';
-import { SidebarContent } from './Sidebar';
+import { SidebarContent } from './SidebarContent';
 
 export const navModule = createFrontendModule({
   pluginId: 'app',
