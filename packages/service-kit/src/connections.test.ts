@@ -28,22 +28,22 @@ const file = (name: string, text: string) => {
 const caFile = file('ca.pem', 'CA PEM');
 const passwordFile = file('password', 'from-file\n');
 
-const kafka = (casing: 'camel' | 'snake') =>
+const kafka = () =>
   z.object({
     kafka: z.object({
-      ssl: kafkaSslSchema(casing).optional(),
-      sasl: kafkaSaslSchema(casing).optional(),
+      ssl: kafkaSslSchema().optional(),
+      sasl: kafkaSaslSchema().optional(),
     }),
   });
 const mqtt = z.object({
   mqtt: z
-    .object({ url: z.string(), ...mqttSecurityShape('camel') })
-    .transform((m, ctx) => resolveMqttSecurity(m, 'camel', ctx)),
+    .object({ url: z.string(), ...mqttSecurityShape() })
+    .transform((m, ctx) => resolveMqttSecurity(m, ctx)),
 });
 const database = z.object({
   database: z
-    .object(postgresTlsShape('snake'))
-    .transform((d, ctx) => resolvePostgresSsl(d, 'snake', ctx)),
+    .object(postgresTlsShape())
+    .transform((d, ctx) => resolvePostgresSsl(d, ctx)),
 });
 const message = (schema: z.ZodType, input: unknown) => {
   try {
@@ -55,10 +55,10 @@ const message = (schema: z.ZodType, input: unknown) => {
 };
 
 describe('kafka ssl and sasl', () => {
-  it('reads the CA and the password from files, in either casing', () => {
+  it('reads the CA and the password from files, also under the older snake_case keys', () => {
     expect(
       parseConfig(
-        kafka('snake'),
+        kafka(),
         {
           kafka: {
             ssl: { ca_file: caFile, servername: 'kafka.example' },
@@ -70,6 +70,7 @@ describe('kafka ssl and sasl', () => {
           },
         },
         'test',
+        { keyAliases: 'snake' },
       ).kafka,
     ).toEqual({
       ssl: {
@@ -84,13 +85,12 @@ describe('kafka ssl and sasl', () => {
       },
     });
     expect(
-      parseConfig(kafka('camel'), { kafka: { ssl: 'true' } }, 'test').kafka.ssl,
+      parseConfig(kafka(), { kafka: { ssl: 'true' } }, 'test').kafka.ssl,
     ).toEqual({
       rejectUnauthorized: true,
     });
     expect(
-      parseConfig(kafka('camel'), { kafka: { ssl: 'false' } }, 'test').kafka
-        .ssl,
+      parseConfig(kafka(), { kafka: { ssl: 'false' } }, 'test').kafka.ssl,
     ).toBeUndefined();
   });
 
@@ -124,7 +124,7 @@ describe('kafka ssl and sasl', () => {
       'kafka.sasl: Unrecognized key: "passwrd"',
     ],
   ])('%j is refused naming the key', (input, expected) => {
-    expect(message(kafka('camel'), { kafka: input })).toContain(
+    expect(message(kafka(), { kafka: input })).toContain(
       `config error: ${expected}`,
     );
   });
@@ -134,7 +134,7 @@ describe('kafka ssl and sasl', () => {
       ssl: { rejectUnauthorized: true as const },
       sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' },
     };
-    const names = { prefix: 'kafka', casing: 'snake' as const };
+    const names = { prefix: 'kafka' };
     const sasl = Object.assign(
       new Error('SASL PLAIN authentication failed: bad'),
       {
@@ -142,7 +142,7 @@ describe('kafka ssl and sasl', () => {
       },
     );
     expect(explainKafkaFailure(sasl, security, names)).toMatch(
-      /^kafka\.sasl\.password: authentication failed for user "u" with plain; .*password_file/,
+      /^kafka\.sasl\.password: authentication failed for user "u" with plain; .*passwordFile/,
     );
     const untrusted = Object.assign(new Error('retries exceeded'), {
       cause: Object.assign(
@@ -158,7 +158,7 @@ describe('kafka ssl and sasl', () => {
       { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' },
     );
     expect(explainKafkaFailure(alert, security, names)).toMatch(
-      /^kafka\.ssl\.cert_file: the server refused the client certificate .*give cert_file and key_file/,
+      /^kafka\.ssl\.certFile: the server refused the client certificate .*give certFile and keyFile/,
     );
     expect(
       explainKafkaFailure(new Error('Closed connection'), {}, names),
@@ -227,7 +227,7 @@ describe('mqtt credentials and tls', () => {
   });
 
   it('names the setting behind a refused CONNECT', () => {
-    const names = { prefix: 'mqtt', casing: 'camel' as const };
+    const names = { prefix: 'mqtt' };
     const target = { url: 'mqtts://h:1', username: 'u', tls: true };
     expect(
       explainMqttFailure(
@@ -290,7 +290,7 @@ describe('postgres sslmode', () => {
   });
 
   it('names the setting behind a refused connection', () => {
-    const names = { prefix: 'database', casing: 'snake' as const };
+    const names = { prefix: 'database' };
     expect(
       explainPostgresFailure(
         new Error('The server does not support SSL connections'),

@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from './config';
 import { describeTlsFailure, resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
-  ConfigCasing,
   errorChain,
   inlineOrFile,
-  keyName,
   optionalText,
   tlsFailure,
 } from './secretSource';
@@ -48,23 +46,20 @@ export type KafkaSaslOptions = {
  * certificates come from mounted files, and `servername` for SNI. There is no
  * way to turn verification off: give the cluster's CA instead.
  */
-export function kafkaSslSchema(casing: ConfigCasing) {
-  const k = (name: string) => keyName(casing, name);
+export function kafkaSslSchema() {
   const block = z
     .object({
-      ...tlsFileFields(casing),
-      [k('rejectUnauthorized')]: z
+      ...tlsFileFields(),
+      rejectUnauthorized: z
         .literal(true, {
-          message: `cannot be turned off; give the cluster's CA in ${k(
-            'caFile',
-          )} instead`,
+          message: `cannot be turned off; give the cluster's CA in caFile instead`,
         })
         .optional(),
     })
     .strict()
     .transform(
       (raw, ctx): KafkaTlsOptions => ({
-        ...resolveTlsFiles(raw, casing, ctx),
+        ...resolveTlsFiles(raw, ctx),
         rejectUnauthorized: true,
       }),
     );
@@ -77,8 +72,7 @@ export function kafkaSslSchema(casing: ConfigCasing) {
 }
 
 /** `kafka.sasl`: as the backend plugin's, with `passwordFile` for a mounted secret. */
-export function kafkaSaslSchema(casing: ConfigCasing) {
-  const k = (name: string) => keyName(casing, name);
+export function kafkaSaslSchema() {
   return z
     .object({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
@@ -86,25 +80,23 @@ export function kafkaSaslSchema(casing: ConfigCasing) {
       }),
       username: z.string().min(1),
       password: optionalText,
-      [k('passwordFile')]: optionalText,
+      passwordFile: optionalText,
     })
     .strict()
     .transform((raw, ctx): KafkaSaslOptions => {
       const r = raw as Record<string, any>;
       const password = inlineOrFile(
-        { inline: r.password, file: r[k('passwordFile')] },
-        { inline: 'password', file: k('passwordFile') },
+        { inline: r.password, file: r.passwordFile },
+        { inline: 'password', file: 'passwordFile' },
         ctx,
         [],
         { trim: true },
       );
-      if (password === undefined && r[k('passwordFile')] === undefined)
+      if (password === undefined && r.passwordFile === undefined)
         ctx.addIssue({
           code: 'custom',
           path: ['password'],
-          message: `is required with sasl: give password (e.g. \${KAFKA_SASL_PASSWORD}) or ${k(
-            'passwordFile',
-          )}`,
+          message: `is required with sasl: give password (e.g. \${KAFKA_SASL_PASSWORD}) or passwordFile`,
         });
       return {
         mechanism: r.mechanism,
@@ -123,7 +115,6 @@ export interface KafkaSecurity {
 export interface KafkaSettingNames {
   /** The config key of the Kafka block, e.g. `kafka`. */
   prefix: string;
-  casing: ConfigCasing;
 }
 
 /**
@@ -136,7 +127,6 @@ export function explainKafkaFailure(
   names: KafkaSettingNames,
 ): string | undefined {
   const { prefix } = names;
-  const k = (name: string) => keyName(names.casing, name);
   const chain = errorChain(error);
   const messages = chain.map(e => String(e.message ?? e)).join(' / ');
   const sasl = chain.find(
@@ -148,22 +138,11 @@ export function explainKafkaFailure(
     const message = String(sasl.message);
     if (/mechanism/i.test(message) && !/authentication failed/i.test(message))
       return `${prefix}.sasl.mechanism: the broker does not accept ${security.sasl.mechanism} (${message})`;
-    return `${prefix}.sasl.password: authentication failed for user "${
-      security.sasl.username
-    }" with ${
-      security.sasl.mechanism
-    }; check ${prefix}.sasl.username, ${prefix}.sasl.password (or ${k(
-      'passwordFile',
-    )}) and ${prefix}.sasl.mechanism (${message})`;
+    return `${prefix}.sasl.password: authentication failed for user "${security.sasl.username}" with ${security.sasl.mechanism}; check ${prefix}.sasl.username, ${prefix}.sasl.password (or passwordFile) and ${prefix}.sasl.mechanism (${message})`;
   }
   const tls = tlsFailure(error);
   if (tls && security.ssl)
-    return describeTlsFailure(
-      tls,
-      `${prefix}.ssl`,
-      names.casing,
-      `${prefix}.ssl`,
-    );
+    return describeTlsFailure(tls, `${prefix}.ssl`, `${prefix}.ssl`);
   // A plaintext client on a TLS or SASL listener: the broker drops the connection without a Kafka answer.
   const dropped =
     /Closed connection|Connection closed|ECONNRESET|socket hang up/i.test(

@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { ConnectionSettingError } from './kafkaConnection';
 import { describeTlsFailure, resolveTlsFiles, tlsFileFields } from './tlsFiles';
 import {
-  ConfigCasing,
   errorChain,
   inlineOrFile,
-  keyName,
   optionalText,
   tlsFailure,
 } from './secretSource';
@@ -27,13 +25,12 @@ export interface MqttSecurity {
  * `key`/`keyFile`, `servername` (the shape of `kafka.ssl`). Spread into the
  * service's own `mqtt` object; `resolveMqttSecurity` reads the files.
  */
-export function mqttSecurityShape(casing: ConfigCasing) {
-  const k = (name: string) => keyName(casing, name);
+export function mqttSecurityShape() {
   return {
     username: optionalText,
     password: optionalText,
-    [k('passwordFile')]: optionalText,
-    tls: z.object(tlsFileFields(casing)).strict().optional(),
+    passwordFile: optionalText,
+    tls: z.object(tlsFileFields()).strict().optional(),
   };
 }
 
@@ -51,13 +48,11 @@ export function mqttTarget(url: string, security: MqttSecurity) {
  */
 export function resolveMqttSecurity(
   mqtt: Record<string, any> & { url: string },
-  casing: ConfigCasing,
   ctx: z.RefinementCtx,
 ): MqttSecurity {
-  const k = (name: string) => keyName(casing, name);
   const password = inlineOrFile(
-    { inline: mqtt.password, file: mqtt[k('passwordFile')] },
-    { inline: 'password', file: k('passwordFile') },
+    { inline: mqtt.password, file: mqtt.passwordFile },
+    { inline: 'password', file: 'passwordFile' },
     ctx,
     [],
     { trim: true },
@@ -77,7 +72,7 @@ export function resolveMqttSecurity(
         mqtt.url.split(':')[0]
       }:// but tls is set; use mqtts://host:8883 for a TLS listener`,
     });
-  const material = tls ? resolveTlsFiles(tls, casing, ctx, ['tls']) : {};
+  const material = tls ? resolveTlsFiles(tls, ctx, ['tls']) : {};
   return {
     ...(mqtt.username !== undefined && { username: mqtt.username }),
     ...(password !== undefined && { password }),
@@ -92,7 +87,6 @@ const NOT_AUTHORIZED = new Set([135, 5]);
 
 export interface MqttSettingNames {
   prefix: string;
-  casing: ConfigCasing;
 }
 
 /** Names the setting behind a failed MQTT connection, or undefined when waiting may fix it. */
@@ -102,32 +96,22 @@ export function explainMqttFailure(
   names: MqttSettingNames,
 ): string | undefined {
   const { prefix } = names;
-  const k = (name: string) => keyName(names.casing, name);
   for (const e of errorChain(error)) {
     const code = Number(e.code);
     if (BAD_CREDENTIALS.has(code))
       return `${prefix}.password: authentication failed for user "${
         settings.username ?? ''
-      }"; check ${prefix}.username and ${prefix}.password (or ${k(
-        'passwordFile',
-      )}) (${e.message})`;
+      }"; check ${prefix}.username and ${prefix}.password (or passwordFile) (${
+        e.message
+      })`;
     if (NOT_AUTHORIZED.has(code))
       return settings.username
-        ? `${prefix}.password: the broker refused user "${
-            settings.username
-          }" (Mosquitto answers a wrong password this way); check ${prefix}.username and ${prefix}.password (or ${k(
-            'passwordFile',
-          )}) (${e.message})`
+        ? `${prefix}.password: the broker refused user "${settings.username}" (Mosquitto answers a wrong password this way); check ${prefix}.username and ${prefix}.password (or passwordFile) (${e.message})`
         : `${prefix}.username: the broker refuses anonymous clients; set ${prefix}.username and ${prefix}.password (${e.message})`;
   }
   const tls = tlsFailure(error);
   if (tls && settings.tls)
-    return describeTlsFailure(
-      tls,
-      `${prefix}.tls`,
-      names.casing,
-      `${prefix}.url`,
-    );
+    return describeTlsFailure(tls, `${prefix}.tls`, `${prefix}.url`);
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigCasing, inlineOrFile, keyName } from './secretSource';
+import { inlineOrFile } from './secretSource';
 
 /** libpq's sslmode values that `pg` can honour (prefer/allow need a fallback pg lacks). */
 export const SSL_MODES = [
@@ -23,12 +23,12 @@ export type PgSsl =
  * The keys of a database block for TLS: `sslmode` with libpq's meaning and
  * `sslrootcert` (a CA file, as libpq names it) or an inline `ca`.
  */
-export function postgresTlsShape(casing: ConfigCasing) {
+export function postgresTlsShape() {
   return {
-    [keyName(casing, 'sslmode')]: z
+    sslmode: z
       .enum(SSL_MODES, { message: `must be one of ${SSL_MODES.join(', ')}` })
       .default('disable'),
-    [keyName(casing, 'sslrootcert')]: z.string().min(1).optional(),
+    sslrootcert: z.string().min(1).optional(),
     ca: z.string().min(1).optional(),
   };
 }
@@ -41,11 +41,10 @@ export function postgresTlsShape(casing: ConfigCasing) {
  */
 export function resolvePostgresSsl(
   db: Record<string, any>,
-  casing: ConfigCasing,
   ctx: z.RefinementCtx,
 ): PgSsl {
-  const modeKey = keyName(casing, 'sslmode');
-  const caKey = keyName(casing, 'sslrootcert');
+  const modeKey = 'sslmode';
+  const caKey = 'sslrootcert';
   const mode = (db[modeKey] ?? 'disable') as SslMode;
   const ca = inlineOrFile(
     { inline: db.ca, file: db[caKey] },
@@ -69,12 +68,12 @@ export function resolvePostgresSsl(
 /** Names the setting behind a failed PostgreSQL connection, or undefined. */
 export function explainPostgresFailure(
   error: unknown,
-  names: { prefix: string; casing: ConfigCasing },
+  names: { prefix: string },
 ): string | undefined {
   const e = error as { code?: string; message?: string };
   const message = String(e?.message ?? error);
-  const modeKey = `${names.prefix}.${keyName(names.casing, 'sslmode')}`;
-  const caKey = `${names.prefix}.${keyName(names.casing, 'sslrootcert')}`;
+  const modeKey = `${names.prefix}.sslmode`;
+  const caKey = `${names.prefix}.sslrootcert`;
   if (e?.code === '28P01') return `${names.prefix}.password: ${message}`;
   if (/does not support SSL/i.test(message))
     return `${modeKey}: ${message}; use sslmode: disable for this server`;

@@ -2,20 +2,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
- * Key casing of a service's config file. Each service keeps its own (energy-ws
- * follows seed 003's snake_case), so the connection blocks follow it too and
- * every error names the key exactly as the operator wrote it.
- */
-export type ConfigCasing = 'camel' | 'snake';
-
-/** `caFile` in camel casing, `ca_file` in snake casing. */
-export function keyName(casing: ConfigCasing, camel: string): string {
-  return casing === 'camel'
-    ? camel
-    : camel.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
-}
-
-/**
  * An optional setting where an empty string means "not set": config files
  * write `password: ${MQTT_PASSWORD:-}` so one file serves brokers with and
  * without credentials.

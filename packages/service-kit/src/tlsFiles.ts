@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  ConfigCasing,
-  inlineOrFile,
-  keyName,
-  optionalText,
-  TlsFailure,
-} from './secretSource';
+import { inlineOrFile, optionalText, TlsFailure } from './secretSource';
 
 /** The TLS material of a client: what Node's tls.connect takes. */
 export interface ClientTlsMaterial {
@@ -19,16 +13,15 @@ export interface ClientTlsMaterial {
  * The keys Kafka's `ssl` and MQTT's `tls` blocks share: `ca` (one PEM or a
  * list) or `caFile`, `cert`/`certFile`, `key`/`keyFile`, and `servername`.
  */
-export function tlsFileFields(casing: ConfigCasing) {
-  const k = (name: string) => keyName(casing, name);
+export function tlsFileFields() {
   const pem = z.string().min(1);
   return {
     ca: z.union([pem, z.array(pem).min(1)]).optional(),
-    [k('caFile')]: optionalText,
+    caFile: optionalText,
     cert: optionalText,
-    [k('certFile')]: optionalText,
+    certFile: optionalText,
     key: optionalText,
-    [k('keyFile')]: optionalText,
+    keyFile: optionalText,
     servername: optionalText,
   };
 }
@@ -36,30 +29,28 @@ export function tlsFileFields(casing: ConfigCasing) {
 /** Reads the files of a block validated with tlsFileFields; issues name keys under `path`. */
 export function resolveTlsFiles(
   block: Record<string, any>,
-  casing: ConfigCasing,
   ctx: z.RefinementCtx,
   path: string[] = [],
 ): ClientTlsMaterial {
-  const k = (name: string) => keyName(casing, name);
   const read = (inline: string, file: string) =>
     inlineOrFile(
-      { inline: block[inline], file: block[k(file)] },
-      { inline, file: k(file) },
+      { inline: block[inline], file: block[file] },
+      { inline, file },
       ctx,
       path,
     );
   const caInline = block.ca === undefined ? undefined : [block.ca].flat();
   const caFromFile = inlineOrFile(
-    { file: block[k('caFile')] },
-    { inline: 'ca', file: k('caFile') },
+    { file: block.caFile },
+    { inline: 'ca', file: 'caFile' },
     ctx,
     path,
   );
   if (caInline && caFromFile !== undefined)
     ctx.addIssue({
       code: 'custom',
-      path: [...path, k('caFile')],
-      message: `give either ca or ${k('caFile')}, not both`,
+      path: [...path, 'caFile'],
+      message: `give either ca or caFile, not both`,
     });
   const ca = caFromFile !== undefined ? [caFromFile] : caInline;
   const cert = read('cert', 'certFile');
@@ -67,7 +58,7 @@ export function resolveTlsFiles(
   if ((cert === undefined) !== (key === undefined))
     ctx.addIssue({
       code: 'custom',
-      path: [...path, cert === undefined ? k('certFile') : k('keyFile')],
+      path: [...path, cert === undefined ? 'certFile' : 'keyFile'],
       message: 'a client certificate needs both cert and key',
     });
   return {
@@ -86,21 +77,13 @@ export function resolveTlsFiles(
 export function describeTlsFailure(
   failure: TlsFailure,
   block: string,
-  casing: ConfigCasing,
   handshake: string,
 ): string {
-  const k = (name: string) => keyName(casing, name);
   switch (failure.kind) {
     case 'untrusted':
-      return `${block}.ca: ${
-        failure.detail
-      }; give the CA that signed the server's certificate in ${block}.${k(
-        'caFile',
-      )}`;
+      return `${block}.ca: ${failure.detail}; give the CA that signed the server's certificate in ${block}.caFile`;
     case 'clientCertificate':
-      return `${block}.${k('certFile')}: ${failure.detail}; give ${k(
-        'certFile',
-      )} and ${k('keyFile')} signed by a CA the server trusts`;
+      return `${block}.certFile: ${failure.detail}; give certFile and keyFile signed by a CA the server trusts`;
     case 'hostname':
       return `${block}.servername: ${failure.detail}; connect by a name the certificate holds, or set ${block}.servername`;
     default:

@@ -38,7 +38,7 @@ export const simulatorConfigSchema = z
           .default('mqtt://127.0.0.1:1883'),
         clientId: z.string().min(1).default('device-simulator'),
         /** username, password or passwordFile, tls (caFile, certFile, keyFile): see docs/configuration.md. */
-        ...mqttSecurityShape('camel'),
+        ...mqttSecurityShape(),
         /** Topics are `<topicPrefix>/<stream>/<device id>` (seed 002). */
         topicPrefix: z
           .string()
@@ -55,7 +55,7 @@ export const simulatorConfigSchema = z
       .strict()
       .transform((mqtt, ctx) => ({
         ...mqtt,
-        security: resolveMqttSecurity(mqtt, 'camel', ctx),
+        security: resolveMqttSecurity(mqtt, ctx),
       }))
       .prefault({}),
     /** Divides every interval: 10 sends ten times seed 002's traffic. */

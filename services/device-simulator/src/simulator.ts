@@ -45,7 +45,7 @@ export async function startSimulator(
     connectTimeout: 10_000,
   });
   const target = mqttTarget(config.mqtt.url, config.mqtt.security);
-  const settingNames = { prefix: 'mqtt', casing: 'camel' } as const;
+  const settingNames = { prefix: 'mqtt' } as const;
   // Wrong credentials or TLS settings stop the start naming the key; an unreachable broker is waited for.
   const firstConnection = firstMqttConnection(
     client,

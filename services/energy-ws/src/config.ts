@@ -56,8 +56,8 @@ export const configSchema = z
         autoOffsetReset: z.enum(['latest', 'earliest']).default('latest'),
         clientId: z.string().min(1).default('energy-ws'),
         /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries (snake_case file keys). */
-        ssl: kafkaSslSchema('camel').optional(),
-        sasl: kafkaSaslSchema('camel').optional(),
+        ssl: kafkaSslSchema().optional(),
+        sasl: kafkaSaslSchema().optional(),
       })
       .strict(),
     server: z

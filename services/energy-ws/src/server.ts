@@ -82,7 +82,7 @@ export async function startEnergyWs(
         return admin.listTopics();
       },
       config.kafka,
-      { prefix: 'kafka', casing: 'camel' },
+      { prefix: 'kafka' },
       () => admin.disconnect(),
     ),
   );

@@ -85,7 +85,7 @@ export async function startBridge(
       await admin.listTopics();
     },
     config.kafka,
-    { prefix: 'kafka', casing: 'camel' },
+    { prefix: 'kafka' },
     () => admin.disconnect(),
   );
   let facts: TopicFacts;

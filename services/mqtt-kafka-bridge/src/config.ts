@@ -95,7 +95,7 @@ export const bridgeConfigSchema = z
         /** Stable across restarts: it names the persistent session that holds unacknowledged messages. */
         clientId: z.string().min(1).max(65535).default('mqtt-kafka-bridge'),
         /** username, password or passwordFile, tls (CA, client cert and key): see docs/configuration.md. */
-        ...mqttSecurityShape('camel'),
+        ...mqttSecurityShape(),
         /** Set to split the load between replicas with `$share/<group>/<filter>`. */
         sharedGroup: z
           .string()
@@ -123,7 +123,7 @@ export const bridgeConfigSchema = z
       .strict()
       .transform((mqtt, ctx) => ({
         ...mqtt,
-        security: resolveMqttSecurity(mqtt, 'camel', ctx),
+        security: resolveMqttSecurity(mqtt, ctx),
       }))
       .prefault({}),
     kafka: z
@@ -131,8 +131,8 @@ export const bridgeConfigSchema = z
         brokers: brokerList.default(['127.0.0.1:9092']),
         clientId: z.string().min(1).default('mqtt-kafka-bridge'),
         /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
-        ssl: kafkaSslSchema('camel').optional(),
-        sasl: kafkaSaslSchema('camel').optional(),
+        ssl: kafkaSslSchema().optional(),
+        sasl: kafkaSaslSchema().optional(),
         provisionTopics: flag.default(true),
         topics: z
           .object({

@@ -117,7 +117,7 @@ export function startSubscriber(
   };
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
   const writePuback = takeOverPubacks(client);
-  const settingNames = { prefix: 'mqtt', casing: 'camel' } as const;
+  const settingNames = { prefix: 'mqtt' } as const;
   const target = mqttTarget(options.url, options.security);
   const firstConnection = firstMqttConnection(client, target, settingNames);
   let problem: string | undefined;

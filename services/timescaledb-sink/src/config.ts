@@ -120,8 +120,8 @@ export const configSchema = z
         brokers: brokerList,
         clientId: z.string().min(1).default('timescaledb-sink'),
         /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
-        ssl: kafkaSslSchema('camel').optional(),
-        sasl: kafkaSaslSchema('camel').optional(),
+        ssl: kafkaSslSchema().optional(),
+        sasl: kafkaSaslSchema().optional(),
         group: z.string().min(1).default(DEFAULT_GROUPS.sink),
         /** Where a new group starts; a committed offset always wins. */
         fromBeginning: flag.default(true),
@@ -170,7 +170,7 @@ export const configSchema = z
         user: z.string().default('postgres'),
         password: z.string().optional(),
         /** sslmode (libpq's meaning) with sslrootcert or ca; see docs/configuration.md. */
-        ...postgresTlsShape('camel'),
+        ...postgresTlsShape(),
         schema: identifier.default('public'),
         poolMax: z.coerce.number().int().min(1).max(100).default(4),
         statementTimeoutMs: z.coerce.number().int().min(0).default(60000),
@@ -183,7 +183,7 @@ export const configSchema = z
       .strict()
       .transform((db, ctx) => ({
         ...db,
-        ssl: resolvePostgresSsl(db, 'camel', ctx),
+        ssl: resolvePostgresSsl(db, ctx),
       }))
       .prefault({}),
     batch: z

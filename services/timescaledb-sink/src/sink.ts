@@ -54,7 +54,7 @@ interface PartitionWait {
 }
 
 /** Where the database settings sit, for errors that name the key to fix. */
-const DATABASE_SETTINGS = { prefix: 'database', casing: 'camel' } as const;
+const DATABASE_SETTINGS = { prefix: 'database' } as const;
 
 export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   const logger = options.logger;
@@ -153,7 +153,6 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     );
     const existing = await connectKafka(() => listTopics(), config.kafka, {
       prefix: 'kafka',
-      casing: 'camel',
     });
     // The sink never creates a topic: one created here would get the broker's
     // default retention and partitions. The bridge provisions them (the
