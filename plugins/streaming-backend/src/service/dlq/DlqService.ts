@@ -7,7 +7,7 @@ import {
   DeadLettersResponse,
   parseDlqTopics,
 } from '@homelab/plugin-streaming-common';
-import { parseAnnotation } from '../annotations';
+import { parseAnnotation } from '../parseAnnotation';
 import { TtlCache } from '../TtlCache';
 import type { KafkaClusters } from '../kafka/clusters';
 import type { DlqReader } from './DlqReader';

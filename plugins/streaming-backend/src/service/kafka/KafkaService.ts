@@ -13,7 +13,7 @@ import {
   TopicDetails,
 } from '@homelab/plugin-streaming-common';
 import { TtlCache } from '../TtlCache';
-import { parseAnnotation } from '../annotations';
+import { parseAnnotation } from '../parseAnnotation';
 import { KafkaClusters } from './clusters';
 import { errorText, GroupOffsets, readGroupOffsets } from './groups';
 import { readTopicDetails } from './topics';

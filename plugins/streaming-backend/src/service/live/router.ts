@@ -25,7 +25,7 @@ import {
   parseLiveStreams,
   streamingLiveReadPermission,
 } from '@homelab/plugin-streaming-common';
-import { parseAnnotation } from '../annotations';
+import { parseAnnotation } from '../parseAnnotation';
 import type { TimescaleDatabases } from '../timescale/databases';
 import { resolveTable } from '../timescale/catalog';
 import { LiveSettings } from './settings';

@@ -11,7 +11,7 @@ import {
   parseHypertables,
 } from '@homelab/plugin-streaming-common';
 import { TtlCache } from '../TtlCache';
-import { parseAnnotation } from '../annotations';
+import { parseAnnotation } from '../parseAnnotation';
 import { TimescaleDatabases } from './databases';
 import { DatabaseFeatures, databaseFeatures, resolveTable } from './catalog';
 import { tableStats } from './stats';
