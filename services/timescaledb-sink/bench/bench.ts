@@ -65,7 +65,12 @@ async function preload(brokers: string[], topic: string, records: number) {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS }],
+    // The sink never creates topics (the bridge provisions them in the
+    // pipeline), so the bench provides the DLQ topic the sink checks for.
+    topics: [
+      { topic, numPartitions: PARTITIONS },
+      { topic: 'bench.dlq', numPartitions: 1 },
+    ],
   });
   await admin.disconnect();
   const producer = kafka.producer({
