@@ -1,6 +1,6 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
-import { ResponseError } from '@backstage/errors';
+import { getEntityRoute } from './entityRoute';
 import type {
   DeadLettersResponse,
   EntityKafkaResponse,
@@ -20,21 +20,12 @@ export class StreamingClient implements StreamingApi {
     },
   ) {}
 
-  private async get<T>(
+  private get<T>(
     entity: CompoundEntityRef,
     path: string,
     query?: Record<string, string>,
   ): Promise<T> {
-    const base = await this.options.discoveryApi.getBaseUrl('streaming');
-    const ref = [entity.kind, entity.namespace, entity.name]
-      .map(encodeURIComponent)
-      .join('/');
-    const qs = query ? `?${new URLSearchParams(query)}` : '';
-    const response = await this.options.fetchApi.fetch(
-      `${base}/entities/${ref}/${path}${qs}`,
-    );
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return response.json();
+    return getEntityRoute<T>(this.options, entity, path, query);
   }
 
   getKafka(entity: CompoundEntityRef) {

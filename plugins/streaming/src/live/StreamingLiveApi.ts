@@ -4,7 +4,7 @@ import {
   FetchApi,
 } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
-import { ResponseError } from '@backstage/errors';
+import { getEntityRoute } from '../api/entityRoute';
 import type {
   LiveHistoryResponse,
   LiveTokenResponse,
@@ -39,22 +39,15 @@ export class StreamingLiveClient implements StreamingLiveApi {
     },
   ) {}
 
-  private async get<T>(
+  // Tokens and history must never come from the browser's HTTP cache.
+  private get<T>(
     entity: CompoundEntityRef,
     path: string,
     query?: Record<string, string>,
   ): Promise<T> {
-    const base = await this.options.discoveryApi.getBaseUrl('streaming');
-    const ref = [entity.kind, entity.namespace, entity.name]
-      .map(encodeURIComponent)
-      .join('/');
-    const qs = query ? `?${new URLSearchParams(query)}` : '';
-    const response = await this.options.fetchApi.fetch(
-      `${base}/entities/${ref}/${path}${qs}`,
-      { cache: 'no-store' },
-    );
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return response.json();
+    return getEntityRoute<T>(this.options, entity, path, query, {
+      cache: 'no-store',
+    });
   }
 
   getLiveToken(entity: CompoundEntityRef) {
