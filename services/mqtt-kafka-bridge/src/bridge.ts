@@ -18,7 +18,7 @@ import {
   requestBudget,
 } from './kafkaLimits';
 import { createMetrics } from './metrics';
-import { KafkaWriter } from './producer';
+import { KafkaWriter } from './KafkaWriter';
 import { shareFilter, unshare } from './route';
 import { Subscriber, startSubscriber } from './subscriber';
 import { TopicMismatch, provisionTopics } from './topic';
