@@ -38,7 +38,7 @@ const MAX_IMAGE_BYTES = 400 * 1024;
 // The shortest window the Live tab offers: the chart is full once the
 // simulator has published for this long.
 const WINDOW_MINUTES = 5;
-// The simulator's own rate knob (rate_multiplier). At seed 002's rate the
+// The simulator's own rate knob (rate_multiplier). At the homelab's real rate the
 // five room sensors send every 5 minutes and the heat pump every 30 s, so a
 // 5-minute window would show a dot per sensor; 10× gives each a line.
 const SIMULATOR_RATE = process.env.SIMULATOR_RATE || '10';

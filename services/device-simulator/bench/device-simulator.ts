@@ -1,5 +1,5 @@
 /**
- * How much traffic one simulator can generate: runs seed 002's fleet at
+ * How much traffic one simulator can generate: runs the homelab's fleet at
  * rising multipliers against its own Mosquitto for a few seconds each and
  * prints acknowledged messages per second, PUBACK latency and RSS.
  */

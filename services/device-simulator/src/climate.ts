@@ -2,10 +2,10 @@ import { hourOfDay, outdoorTemperatureC } from './daily';
 import { Drift, Interval, Random, round } from './random';
 
 /**
- * Seed 000's heat pump: `{device_id, timestamp: <epoch seconds>, d0, d5, d6}`.
- * The seed names only the codes; the simulator treats d0 as the outdoor
+ * The homelab's heat pump: `{device_id, timestamp: <epoch seconds>, d0, d5, d6}`.
+ * Its original pipeline names only the codes; the simulator treats d0 as the outdoor
  * temperature, d5 as the flow (supply) temperature and d6 as the return
- * temperature, all in °C, which matches the seed's sample (5.2, 35.0, 30.5).
+ * temperature, all in °C, which matches its sample reading (5.2, 35.0, 30.5).
  */
 export interface HeatpumpPayload {
   device_id: string;
@@ -32,7 +32,7 @@ export function heatpump(random: Random, deviceId: string) {
     const ret = supply - Math.max(1.5, 4.5 + spread.next(dtS));
     return {
       device_id: deviceId,
-      // Epoch seconds as in the seed; below one sample per second whole
+      // Epoch seconds as the real heat pump sends; below one sample per second whole
       // seconds would collide on the sink's (device_id, ts) key, so keep ms.
       timestamp:
         intervalMs >= 1000 ? Math.floor(ms / 1000) : round(ms / 1000, 3),

@@ -39,7 +39,7 @@ export const simulatorConfigSchema = z
         clientId: z.string().min(1).default('device-simulator'),
         /** username, password or passwordFile, tls (caFile, certFile, keyFile): see docs/configuration.md. */
         ...mqttSecurityShape(),
-        /** Topics are `<topicPrefix>/<stream>/<device id>` (seed 002). */
+        /** Topics are `<topicPrefix>/<stream>/<device id>`, as the homelab's devices publish (`homelab/energy/meter1`). */
         topicPrefix: z
           .string()
           .regex(
@@ -58,7 +58,7 @@ export const simulatorConfigSchema = z
         security: resolveMqttSecurity(mqtt, ctx),
       }))
       .prefault({}),
-    /** Divides every interval: 10 sends ten times seed 002's traffic. */
+    /** Divides every interval: 10 sends ten times the homelab's ~2-3 messages/second. */
     rateMultiplier: positive.max(100_000, 'must be at most 100000').default(1),
     /** Fixes the random values, e.g. to compare two load-test runs; unset picks one from the clock. */
     seed: z.coerce.number().int().optional(),

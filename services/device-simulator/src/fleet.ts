@@ -3,7 +3,7 @@ import { heatpump, temperatureSensor } from './climate';
 import { fieldsMeter, flatMeter } from './meter';
 import { Random, seededRandom } from './random';
 
-/** The payload shapes the pipeline accepts (DESIGN.md, "MQTT"). */
+/** The three MQTT payload shapes the pipeline accepts: flat meter, three-phase meter, heat pump. */
 export const DEVICE_KINDS = [
   'energy-meter-flat',
   'energy-meter-fields',
@@ -26,7 +26,7 @@ export interface DeviceSpec {
   intervalMs: number;
 }
 
-/** Seed 002's "Data Volume": 2 meters at 1/s, a heat pump every 30 s, 5 sensors every 5 min. */
+/** The homelab's documented traffic: 2 meters at 1/s, a heat pump every 30 s, 5 sensors every 5 min. */
 export const SEED_002_FLEET: DeviceSpec[] = [
   { id: 'meter1', kind: 'energy-meter-flat', intervalMs: 1000 },
   { id: 'meter2', kind: 'energy-meter-fields', intervalMs: 1000 },

@@ -25,7 +25,7 @@ class PowerModel {
   }
 }
 
-/** Seed 002's meter: `{timestamp, total_energy_kwh, power_kw, voltage, current}`. */
+/** The homelab's flat energy meter: `{timestamp, total_energy_kwh, power_kw, voltage, current}`. */
 export interface FlatMeterPayload {
   timestamp: string;
   total_energy_kwh: number;
@@ -35,7 +35,7 @@ export interface FlatMeterPayload {
 }
 
 /**
- * A single-phase meter in seed 002's shape. The energy counter integrates the
+ * A single-phase meter in the flat meter's shape. The energy counter integrates the
  * power it reports (trapezoid rule), so it only ever grows and agrees with
  * the power curve.
  */
@@ -61,7 +61,7 @@ export function flatMeter(random: Random, initialKwh = 12.45) {
   };
 }
 
-/** Seed 003's meter: `{ts, fields:{active_power_total, active_power_l1..l3, voltage_l1..l3}}`, watts and volts. */
+/** The homelab's three-phase meter: `{ts, fields:{active_power_total, active_power_l1..l3, voltage_l1..l3}}`, watts and volts. */
 export interface FieldsMeterPayload {
   ts: string;
   fields: {
@@ -76,7 +76,7 @@ export interface FieldsMeterPayload {
 }
 
 /**
- * A three-phase meter in seed 003's shape. Most single-phase appliances sit
+ * A three-phase meter in the `{ts, fields}` shape. Most single-phase appliances sit
  * on L1, so the phases share the load unevenly, and the shares drift.
  */
 export function fieldsMeter(random: Random) {

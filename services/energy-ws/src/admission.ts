@@ -29,7 +29,7 @@ export function refuseUpgrade(socket: Duplex, status: string): void {
 }
 
 /**
- * Sends the seed's `error` frame and the close frame, then releases the
+ * Sends the protocol's `error` frame and the close frame, then releases the
  * socket without awaiting the client's close reply.
  */
 export function refuseWebSocket(

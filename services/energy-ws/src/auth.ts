@@ -20,7 +20,7 @@ function offeredSubprotocols(req: IncomingMessage): string[] {
 
 /**
  * The token from `Sec-WebSocket-Protocol: bearer.<JWT>` (what browsers can
- * send without putting it in a URL) or else from the seed's `?token=`.
+ * send without putting it in a URL) or else from `?token=`, which existing clients use.
  */
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
   const bearer = offeredSubprotocols(req).find(p =>

@@ -30,11 +30,11 @@ const origin = z
 export const MIN_SECRET_BYTES = 32;
 
 /**
- * Seed 003's layout (`kafka.brokers/topic/group_id/auto_offset_reset`,
+ * The original energy-ws layout (`kafka.brokers/topic/group_id/auto_offset_reset`,
  * `server.host/port/max_connections`, `auth.jwt_secret`) in camelCase, as
- * every service's keys, plus optional keys. The seed's snake_case spellings
+ * every service's keys, plus optional keys. Its snake_case spellings
  * are accepted (CONFIG_SOURCE's keyAliases), so files written for it still work.
- * The seed's single `kafka.topic` names the energy stream's topic; `kafka.topics`
+ * Its single `kafka.topic` names the energy stream's topic; `kafka.topics`
  * names any stream's.
  */
 export const configSchema = z
@@ -103,7 +103,7 @@ export const configSchema = z
           ),
         /** Tokens longer than this are refused before any parsing. */
         maxTokenBytes: positiveInt.default(8 * 1024),
-        /** Strict: refuse tokens without the `streams` claim. false: such tokens see every stream (seed 003). */
+        /** Strict: refuse tokens without the `streams` claim. false: such tokens see every stream, as before. */
         requireStreamsClaim: flag.default(true),
         /** When set, tokens must carry this `aud`. */
         audience: z.string().min(1).optional(),
@@ -125,8 +125,8 @@ export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 /**
  * Where the config comes from (service-kit's one rule). ENERGY_WS_CONFIG is
  * the older name of CONFIG_FILE; the WebSocket port is also the ops port
- * (/metrics, /health), so OPS_PORT sets server.port, and the seeds' PORT
- * still does (OPS_PORT wins when both are set).
+ * (/metrics, /health), so OPS_PORT sets server.port, and PORT, which older
+ * deployments set, still does (OPS_PORT wins when both are set).
  */
 export const CONFIG_SOURCE: ServiceConfigSource = {
   defaultFile: DEFAULT_CONFIG_FILE,
@@ -156,7 +156,7 @@ export function parseConfig(
   return parseConfigWith(configSchema, input, source, { keyAliases: 'snake' });
 }
 
-/** Topic per stream: `kafka.topics`, then the seed's `kafka.topic` for energy, then the defaults. */
+/** Topic per stream: `kafka.topics`, then the older single `kafka.topic` for energy, then the defaults. */
 export function streamTopics(
   config: EnergyWsConfig,
 ): Record<StreamName, string> {

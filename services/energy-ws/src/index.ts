@@ -1,5 +1,5 @@
 /**
- * The Energy WebSocket Service (seed 003), startable in-process for tests and embedding.
+ * The Energy WebSocket Service, startable in-process for tests and embedding.
  *
  * @packageDocumentation
  */

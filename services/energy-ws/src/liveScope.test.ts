@@ -16,7 +16,7 @@ const UNAUTHORIZED = {
   message: 'Invalid token',
 };
 
-/** The seed's refusal: its error frame, then close 1008. */
+/** The original service's refusal: its error frame, then close 1008. */
 async function expectRefused(url: string, token: string): Promise<void> {
   const client = await connectClient(url, { token });
   expect((await client.closed).code).toBe(1008);
@@ -37,7 +37,7 @@ async function subscribe(
 }
 
 /**
- * What the user's own REST API mints (seed 003: "same token as REST API"):
+ * What the user's own REST API mints (energy-ws accepts the same token):
  * HS256 with `sub` and `exp`, and no streams claim. Built by hand, without
  * this project's helpers.
  */
@@ -152,7 +152,7 @@ describe('energy-ws live-token scope', () => {
 
   it('with strict mode off, a client written from seed 003 with a REST API token sees every stream', async () => {
     const service = await h.start({ auth: { requireStreamsClaim: false } });
-    // Nothing but the seed's README: URL with ?token=, subscribe, ping.
+    // Only what existing clients do: URL with ?token=, subscribe, ping.
     const socket = new WebSocket(
       `ws://127.0.0.1:${service.port}/ws/energy?token=${restApiToken(SECRET)}`,
     );

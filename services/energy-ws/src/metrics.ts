@@ -6,7 +6,7 @@ import {
   collectDefaultMetrics,
 } from 'prom-client';
 
-/** Seed 000's metric names, plus what an operator of the fan-out needs. */
+/** The homelab's existing Redpanda metric names, plus what an operator of the fan-out needs. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -79,7 +79,7 @@ async function produce(n: number) {
   produced += n;
 }
 
-/** snake_case, as seed 003's config.yaml; `change` breaks one setting. */
+/** snake_case, as the original energy-ws config.yaml; `change` breaks one setting. */
 function secureConfig(
   mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain',
   change: (kafka: any) => void = () => undefined,

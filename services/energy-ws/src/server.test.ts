@@ -17,7 +17,7 @@ describe('energy-ws against Kafka', () => {
   it('1: serves a client written from the seed protocol text', async () => {
     const service = await h.start();
     const token = await mintToken(SECRET);
-    // Nothing but the seed's README: URL with ?token=, subscribe, ping.
+    // Only what existing clients do: URL with ?token=, subscribe, ping.
     const socket = new WebSocket(
       `ws://127.0.0.1:${service.port}/ws/energy?token=${token}`,
     );
