@@ -7,11 +7,11 @@ import { Stack, startStack } from './stack';
 
 const run = promisify(execFile);
 
-/** What issue 13 saw on the Kafka tab under concurrent refreshes. */
+/** What the Kafka tab showed under concurrent refreshes of the shared kafkajs admin. */
 const TOPIC_ERROR = /cannot read topic|high\.pop|low\.pop|Cannot destructure/;
 
 /**
- * Issue 13 in a real Chromium on the real stack: the Kafka tab refreshed for
+ * In a real Chromium on the real stack: the Kafka tab refreshed for
  * a minute in three tabs at once shows no topic error; the Dead letters tab
  * shows a letter this test caused; the Live tab draws a chart per stream;
  * the TimescaleDB tab shows a compression ratio once the local scheduler ran

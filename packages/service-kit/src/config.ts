@@ -8,9 +8,10 @@ import { AliasSpellings, renameSnakeAliases, writtenPath } from './keyAliases';
 export { ConfigError };
 
 /**
- * Replaces `${VAR}`, `${VAR:-default}` and seed 003's `$(VAR)` in every string
- * of a parsed YAML tree. A variable that is unset and has no default is an
- * error naming the key, rather than an empty string that fails later.
+ * Replaces `${VAR}`, `${VAR:-default}` and `$(VAR)` (the original energy-ws
+ * config's syntax) in every string of a parsed YAML tree. A variable that is
+ * unset and has no default is an error naming the key, rather than an empty
+ * string that fails later.
  */
 export function substituteEnv(
   node: unknown,
@@ -110,8 +111,8 @@ export interface LoadConfigOptions<T extends z.ZodType> {
   optional?: boolean;
   env?: NodeJS.ProcessEnv;
   /**
-   * Environment variables that override a config key, e.g. the seeds'
-   * `REDPANDA_BROKERS` → `kafka.brokers`. Applied after the file.
+   * Environment variables that override a config key, e.g. the earlier
+   * deployments' `REDPANDA_BROKERS` → `kafka.brokers`. Applied after the file.
    */
   envOverrides?: Record<
     string,

@@ -56,7 +56,7 @@ function recordValueSchema(
 export type AliasSpellings = Map<string, string>;
 
 /**
- * Config keys are camelCase. Files written for the seeds' snake_case
+ * Config keys are camelCase. Files written with the homelab's original snake_case
  * (energy-ws's `kafka.group_id`, the simulator's `rate_multiplier`) keep
  * working: a snake_case key whose camelCase form the schema knows is renamed
  * before validation. Only keys of objects the schema declares are renamed,

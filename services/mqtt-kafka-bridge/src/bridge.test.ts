@@ -19,7 +19,7 @@ import {
 import { testEnvironment } from './__testUtils__/environment';
 
 /**
- * Tests 1 and 2 of the issue: the three payload shapes and the dead letters,
+ * The three payload shapes and the dead letters,
  * through the shared Mosquitto and Kafka.
  */
 describe('bridge against Mosquitto and Kafka', () => {

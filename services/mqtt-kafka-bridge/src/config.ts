@@ -217,9 +217,10 @@ export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 
 /**
  * Where the config comes from (service-kit's one rule; BRIDGE_CONFIG is the
- * older name of CONFIG_FILE). The environment variables of the seeds (000,
- * 002) and of the local infra runner apply over the file. KAFKA_BROKERS comes
- * after REDPANDA_BROKERS, so the infra runner's variable wins when both are set.
+ * older name of CONFIG_FILE). The environment variables of the earlier
+ * deployments (REDPANDA_BROKERS, …) and of the local infra runner apply over
+ * the file. KAFKA_BROKERS comes after REDPANDA_BROKERS, so the infra
+ * runner's variable wins when both are set.
  */
 export const CONFIG_SOURCE: ServiceConfigSource = {
   defaultFile: DEFAULT_CONFIG_FILE,

@@ -1,6 +1,6 @@
 import { spawnBridge, writeConfig } from './__testUtils__/harness';
 
-/** Test 6 of the issue: a bad config stops the start with one line naming the key. */
+/** A bad config stops the start with one line naming the key. */
 describe('bridge with a bad config', () => {
   it.each([
     [

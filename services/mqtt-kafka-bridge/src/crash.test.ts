@@ -13,7 +13,7 @@ import {
 import { testEnvironment } from './__testUtils__/environment';
 
 /**
- * Test 3 of the issue: SIGKILL mid-stream loses nothing. What Kafka had not
+ * SIGKILL mid-stream loses nothing. What Kafka had not
  * acknowledged was never PUBACKed, so Mosquitto redelivers it to the
  * restarted bridge (same client id, persistent session).
  */

@@ -14,7 +14,7 @@ import {
 import { testEnvironment } from './__testUtils__/environment';
 import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
 
-/** Test 5 of the issue: a (dedicated) Mosquitto restarts; the bridge reconnects, resubscribes and carries on. */
+/** A (dedicated) Mosquitto restarts; the bridge reconnects, resubscribes and carries on. */
 describe('Mosquitto restart', () => {
   const { kafkaBrokers } = testEnvironment();
   let mosquitto: MosquittoServer;

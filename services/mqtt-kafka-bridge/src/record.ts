@@ -122,11 +122,11 @@ function numericFields(
 }
 
 /**
- * Turns any of the three payload shapes of DESIGN.md into the canonical
- * record:
- * - seed 002 meter `{timestamp, total_energy_kwh, power_kw, voltage, current}`
- * - seed 003 meter `{ts, fields: {active_power_total, …}}`
- * - seed 000 heat pump `{device_id, timestamp: <epoch s>, d0, d5, d6}`
+ * Turns any of the three payload shapes the homelab's devices send into the
+ * canonical record:
+ * - flat meter `{timestamp, total_energy_kwh, power_kw, voltage, current}`
+ * - three-phase meter `{ts, fields: {active_power_total, …}}`
+ * - heat pump `{device_id, timestamp: <epoch s>, d0, d5, d6}`
  *
  * Only finite JSON numbers count as fields: numeric strings, booleans and
  * nested objects other than `fields` are ignored, so `"230"` never becomes a

@@ -1,7 +1,7 @@
 import { StreamName } from '@homelab/pipeline-contracts';
 
 /**
- * A mapping rule (seed 002): MQTT topic filter → stream (and so Kafka topic),
+ * A mapping rule, e.g. `homelab/energy/#` → `homelab.energy`: MQTT topic filter → stream (and so Kafka topic),
  * with the device id read from one topic level.
  */
 export interface Route {

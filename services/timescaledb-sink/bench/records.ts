@@ -1,6 +1,6 @@
 /**
  * The benchmark's records: canonical energy records of 100 meters, one
- * reading per meter per second (seed 002's meter shape, ~330 bytes as JSON).
+ * reading per meter per second (the flat meter's shape, ~330 bytes as JSON).
  * The drain and the `psql \copy` reference store exactly these rows.
  */
 import type { CanonicalRecord } from '@homelab/pipeline-contracts';

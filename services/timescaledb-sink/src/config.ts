@@ -77,8 +77,8 @@ export type StreamMapping = z.infer<typeof streamSchema>;
 const DOUBLE = 'double precision';
 
 /**
- * The known fields of the three seed payload shapes: seed 002's meter,
- * seed 003's phase meter and seed 000's heat pump. Temperatures use a bounded
+ * The known fields of the three payload shapes: the flat meter,
+ * the three-phase meter and the heat pump. Temperatures use a bounded
  * numeric so that an absurd reading is rejected by the database and reaches
  * the DLQ rather than polluting the aggregates.
  */
@@ -262,7 +262,7 @@ export const configSchema = z
       .prefault({}),
     rawArchive: z
       .object({
-        /** Also keep every record verbatim, like seed 001's iot_raw_data. */
+        /** Also keep every record verbatim, like the earlier connector's iot_raw_data table. */
         enabled: flag.default(false),
         table: identifier.default('iot_raw_data'),
       })
@@ -285,7 +285,7 @@ export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 
 /**
  * Where the config comes from (service-kit's one rule; SINK_CONFIG is the
- * older name of CONFIG_FILE). The seeds' variable names and the test runner's
+ * older name of CONFIG_FILE). The earlier deployments' variable names and the test runner's
  * URLs apply over the file. Later entries win, so TIMESCALE_URL beats
  * DATABASE_URL and KAFKA_BROKERS beats REDPANDA_BROKERS.
  */

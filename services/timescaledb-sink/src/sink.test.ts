@@ -23,17 +23,17 @@ jest.setTimeout(120_000);
 
 const infra = testInfra();
 
-/** The three seed payload shapes, as the bridge turns them into canonical records. */
+/** The three device payload shapes, as the bridge turns them into canonical records. */
 function seedRecords(id: string) {
   return {
-    // seed 002: {timestamp, total_energy_kwh, power_kw, voltage, current}
+    // flat meter: {timestamp, total_energy_kwh, power_kw, voltage, current}
     meter002: canonical('energy', `meter1-${id}`, '2026-01-03T16:00:00Z', {
       total_energy_kwh: 12.45,
       power_kw: 3.2,
       voltage: 230,
       current: 13.9,
     }),
-    // seed 003: {ts, fields:{active_power_total, …}} with nanosecond ts
+    // three-phase meter: {ts, fields:{active_power_total, …}} with nanosecond ts
     meter003: canonical(
       'energy',
       `meter2-${id}`,
@@ -49,7 +49,7 @@ function seedRecords(id: string) {
         frequency_hz: 50.01,
       },
     ),
-    // seed 000: {device_id, timestamp: <epoch seconds>, d0, d5, d6}
+    // heat pump: {device_id, timestamp: <epoch seconds>, d0, d5, d6}
     heatpump000: canonical(
       'heatpump',
       `device-001-${id}`,
@@ -150,7 +150,7 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
         extra: null,
       }),
     ]);
-    // Microseconds survive: the nanosecond seed timestamp is rounded, not truncated to ms.
+    // Microseconds survive: the three-phase meter's nanosecond timestamp is rounded, not truncated to ms.
     const [micros] = await query(
       infra.timescaleUrl,
       `SELECT to_char(ts AT TIME ZONE 'UTC', 'US') AS us FROM "${schema}".energy_readings WHERE device_id = '${seeds.meter003.device_id}'`,
