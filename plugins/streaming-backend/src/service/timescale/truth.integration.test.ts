@@ -53,6 +53,16 @@ async function sql(url: string, statements: string[]) {
   }
 }
 
+async function firstRow(url: string, query: string) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(query)).rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
 const createReadings = (table: string) => [
   `CREATE TABLE ${table} (ts timestamptz NOT NULL, device_id text NOT NULL, power_kw double precision, UNIQUE (device_id, ts))`,
   `INSERT INTO ${table} SELECT now() - i * interval '10 minutes', 'meter1', i % 7 FROM generate_series(0, ${
@@ -127,8 +137,14 @@ describe('the TimescaleDB tab tells the truth (PGlite)', () => {
       Date.now() - 4 * 86_400_000,
     );
 
+    // Up to the newest row's hour, read from the table: had the clock passed an hour
+    // since the insert, refreshing up to now() would leave nothing pending.
+    const { hour } = await firstRow(
+      infra.timescaleUrl,
+      `SELECT date_trunc('hour', max(ts))::text AS hour FROM ${fresh}`,
+    );
     await sql(infra.timescaleUrl, [
-      `CALL refresh_continuous_aggregate('${fresh}_hourly', NULL, date_trunc('hour', now()))`,
+      `CALL refresh_continuous_aggregate('${fresh}_hourly', NULL, '${hour}'::timestamptz)`,
     ]);
     const after = (await timescale.forEntity(entity(fresh))).tables[0]
       .continuousAggregates![0];
