@@ -8,7 +8,7 @@ import {
 } from '@homelab/service-kit';
 import mqtt from 'mqtt';
 import { SimulatorConfig } from './config';
-import { Delivery } from './delivery';
+import { SamplePublisher } from './SamplePublisher';
 import { Device, buildFleet, expectedRates } from './fleet';
 import { createMetrics } from './metrics';
 import { Schedule } from './schedule';
@@ -55,11 +55,11 @@ export async function startSimulator(
     await client.endAsync(true);
     throw error;
   });
-  // The pending gauge is read lazily, so it may point at the delivery built next.
+  // The pending gauge is read lazily, so it may point at the publisher built next.
   // eslint-disable-next-line prefer-const
-  let delivery: Delivery | undefined;
-  const metrics = createMetrics(() => delivery?.pending ?? 0);
-  delivery = new Delivery(
+  let publisher: SamplePublisher | undefined;
+  const metrics = createMetrics(() => publisher?.pending ?? 0);
+  publisher = new SamplePublisher(
     client,
     metrics,
     config.mqtt.qos,
@@ -85,7 +85,7 @@ export async function startSimulator(
   const schedule = new Schedule(
     devices,
     (device, ms) =>
-      delivery!.send(device.stream, device.topic, device.sample(ms)),
+      publisher!.send(device.stream, device.topic, device.sample(ms)),
     (device, count) => {
       metrics.dropped.inc(
         { stream: device.stream, reason: 'behind-schedule' },
@@ -107,7 +107,7 @@ export async function startSimulator(
       ready: client.connected,
       details: {
         mqtt: client.connected ? 'connected' : 'disconnected',
-        pending: delivery!.pending,
+        pending: publisher!.pending,
       },
     }),
   });
@@ -131,11 +131,11 @@ export async function startSimulator(
     async stop() {
       schedule.stop();
       const drained = client.connected
-        ? await delivery!.drain(5000)
-        : delivery!.pending === 0;
+        ? await publisher!.drain(5000)
+        : publisher!.pending === 0;
       if (!drained)
         logger.warn(
-          { pending: delivery!.pending },
+          { pending: publisher!.pending },
           'stopping with messages not acknowledged',
         );
       await client.endAsync(!drained);

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { RecordDecodeError, StreamName } from '@homelab/pipeline-contracts';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
-import { fromKafkaMessage, StreamRecord } from './record';
+import { fromKafkaMessage, StreamRecord } from './streamRecord';
 
 /** How often the group's offsets are committed (they only make its lag visible). */
 const COMMIT_INTERVAL_MS = 5_000;

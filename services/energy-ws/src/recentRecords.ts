@@ -1,4 +1,4 @@
-import { positionKey, StreamRecord } from './record';
+import { positionKey, StreamRecord } from './streamRecord';
 import type { StreamName } from '@homelab/pipeline-contracts';
 
 /**

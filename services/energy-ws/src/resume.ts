@@ -5,7 +5,7 @@ import {
 } from '@homelab/pipeline-contracts';
 import type { Logger } from '@homelab/service-kit';
 import type { Metrics } from './metrics';
-import { fromKafkaMessage } from './record';
+import { fromKafkaMessage } from './streamRecord';
 import type { KafkaReplayer, ReplayOutcome } from './replay';
 import type { StreamReplay } from './session';
 

@@ -32,7 +32,7 @@ import { Connection } from './connection';
 import { wireTextFrame } from './socketWriter';
 import { startLiveConsumer } from './liveConsumer';
 import { createMetrics, Metrics } from './metrics';
-import type { StreamRecord } from './record';
+import type { StreamRecord } from './streamRecord';
 import { RecentRecords } from './recentRecords';
 import { KafkaReplayer } from './replay';
 import { LiveScope } from './scope';

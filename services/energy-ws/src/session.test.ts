@@ -1,5 +1,5 @@
 import { ClientSession } from './session';
-import { StreamRecord } from './record';
+import { StreamRecord } from './streamRecord';
 import { RecentRecords } from './recentRecords';
 
 const rec = (

@@ -4,7 +4,7 @@ import {
   Position,
   StreamName,
 } from '@homelab/pipeline-contracts';
-import { positionKey, StreamRecord } from './record';
+import { positionKey, StreamRecord } from './streamRecord';
 import type { RecentRecords } from './recentRecords';
 import type { PartitionOffsets, PartitionRange } from './replay';
 import type { DeliveryFilter } from './scope';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { recordMessage } from '../src/kafkaMessage';
-import { normalise } from '../src/record';
+import { normalise } from '../src/normalise';
 
 export interface KcatResult {
   seconds: number;

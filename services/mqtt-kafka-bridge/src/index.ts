@@ -7,6 +7,6 @@ export { startBridge } from './bridge';
 export type { RunningBridge } from './bridge';
 export { bridgeConfigSchema, loadBridgeConfig } from './config';
 export type { BridgeConfig } from './config';
-export { normalise } from './record';
-export type { DeadLetterClass } from './record';
+export { normalise } from './normalise';
+export type { DeadLetterClass } from './normalise';
 export { DLQ_ORIGINAL_BYTES_HEADER, DLQ_SHA256_HEADER } from './kafkaMessage';

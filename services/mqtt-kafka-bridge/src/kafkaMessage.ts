@@ -5,7 +5,7 @@ import {
 } from '@homelab/pipeline-contracts';
 import type { Message } from 'kafkajs';
 import { createHash } from 'node:crypto';
-import { MqttMessage, Rejection } from './record';
+import { MqttMessage, Rejection } from './normalise';
 
 export const SERVICE_NAME = 'mqtt-kafka-bridge';
 

@@ -7,7 +7,7 @@ import {
 } from '@homelab/service-kit';
 import mqtt, { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { assertMqttInternals, takeOverPubacks } from './mqttInternals';
-import { MqttMessage } from './record';
+import { MqttMessage } from './normalise';
 
 export interface SubscriberOptions {
   url: string;

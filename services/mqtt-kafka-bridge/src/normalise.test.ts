@@ -1,7 +1,7 @@
 import { canonicalRecordSchema } from '@homelab/pipeline-contracts';
 import { DEFAULT_DEVICE_ID_PATTERN } from './config';
 import { DeviceClock } from './deviceClock';
-import { MqttMessage, normalise } from './record';
+import { MqttMessage, normalise } from './normalise';
 import { Route } from './route';
 
 const now = Date.parse('2026-01-03T16:00:00.041Z');

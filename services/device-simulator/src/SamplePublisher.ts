@@ -6,7 +6,7 @@ import { SimulatorMetrics } from './metrics';
  * arrives (QoS 1), i.e. when mqtt.js calls the publish callback. Until then
  * the message is pending, and mqtt.js resends it after a reconnect.
  */
-export class Delivery {
+export class SamplePublisher {
   private inFlight = 0;
   private idle: Array<() => void> = [];
 
