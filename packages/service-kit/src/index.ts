@@ -7,6 +7,7 @@ export * from './config';
 export * from './schemas';
 export * from './keyAliases';
 export * from './opsServer';
+export * from './metrics';
 export * from './logger';
 export * from './kafkajsLog';
 export * from './service';
