@@ -1,97 +1,79 @@
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-} from 'prom-client';
+import { metricsRegistry } from '@homelab/service-kit';
+import type { Registry } from 'prom-client';
 import type { Pool } from 'pg';
 
 export type SinkMetrics = ReturnType<typeof createMetrics>;
 
 /** The sink's Prometheus metrics, on a registry of its own. */
-export function createMetrics(registry = new Registry()) {
+export function createMetrics(registry?: Registry) {
   let pool: Pool | undefined;
-  collectDefaultMetrics({ register: registry });
+  const metric = metricsRegistry(registry);
   const m = {
-    registry,
-    rowsWritten: new Counter({
+    registry: metric.registry,
+    rowsWritten: metric.counter({
       name: 'timescaledb_sink_rows_written_total',
       help: 'Rows inserted into a table (replayed duplicates excluded)',
       labelNames: ['table'],
-      registers: [registry],
     }),
-    records: new Counter({
+    records: metric.counter({
       name: 'timescaledb_sink_records_total',
       help: 'Kafka records handled, by outcome: stored, duplicate, conflict or dead_lettered',
       labelNames: ['topic', 'outcome'],
-      registers: [registry],
     }),
-    batches: new Counter({
+    batches: metric.counter({
       name: 'timescaledb_sink_batches_total',
       help: 'Batches delivered (database commit followed by offset commit)',
       labelNames: ['table'],
-      registers: [registry],
     }),
-    batchSeconds: new Histogram({
+    batchSeconds: metric.histogram({
       name: 'timescaledb_sink_batch_commit_seconds',
       help: 'Time from the start of a batch write to its offset commit',
       labelNames: ['table'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
     }),
-    recordLatency: new Histogram({
+    recordLatency: metric.histogram({
       name: 'timescaledb_sink_record_latency_seconds',
       help: "From the bridge's received_at to the record's database commit (the pipeline view's sink latency)",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
     }),
-    batchRows: new Histogram({
+    batchRows: metric.histogram({
       name: 'timescaledb_sink_batch_rows',
       help: 'Records per batch',
       buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
-      registers: [registry],
     }),
-    lag: new Gauge({
+    lag: metric.gauge({
       name: 'timescaledb_sink_consumer_lag',
       help: 'Records between the last fetched high watermark and the committed offset, per partition',
       labelNames: ['group', 'topic', 'partition'],
-      registers: [registry],
     }),
-    replays: new Counter({
+    replays: metric.counter({
       name: 'timescaledb_sink_replays_total',
       help: 'Records whose (device_id, ts) was already stored with the same values (harmless)',
       labelNames: ['table'],
-      registers: [registry],
     }),
-    conflicts: new Counter({
+    conflicts: metric.counter({
       name: 'timescaledb_sink_conflicts_total',
       help: 'Records whose (device_id, ts) was already stored with other values; the first value was kept',
       labelNames: ['table'],
-      registers: [registry],
     }),
-    deadLetters: new Counter({
+    deadLetters: metric.counter({
       name: 'timescaledb_sink_dead_letters_total',
       help: 'Records sent to the dead-letter topic',
       labelNames: ['topic', 'error_class'],
-      registers: [registry],
     }),
-    dbRetries: new Counter({
+    dbRetries: metric.counter({
       name: 'timescaledb_sink_db_retries_total',
       help: 'Writes retried later while the database (transient) or Kafka (kafka) was unavailable',
       labelNames: ['class'],
-      registers: [registry],
     }),
-    waiting: new Gauge({
+    waiting: metric.gauge({
       name: 'timescaledb_sink_partitions_waiting',
       help: 'Partitions paused while the database or Kafka is unavailable',
-      registers: [registry],
     }),
-    pool: new Gauge({
+    pool: metric.gauge({
       name: 'timescaledb_sink_db_pool_connections',
       help: 'Database pool connections by state: total, idle, and clients waiting for one',
       labelNames: ['state'],
-      registers: [registry],
       // Read at scrape time rather than on every query.
       collect() {
         if (!pool) return;
