@@ -9,7 +9,7 @@ import { CONSUMER_GROUP_COMMAND, kafkaTool } from './tool';
 jest.setTimeout(180_000);
 
 /*
- * The same facts as kafka.test.ts, checked by clients that share no code with
+ * The same facts as kafka.integration.test.ts, checked by clients that share no code with
  * kafkajs: Kafka's own consumer-group command (from the broker's jars) and kcat.
  */
 describe('Kafka offsets through independent referees', () => {
