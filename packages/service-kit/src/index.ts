@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './config';
+export * from './configSource';
 export * from './schemas';
 export * from './keyAliases';
 export * from './opsServer';
