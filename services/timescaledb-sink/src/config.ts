@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import {
   brokerList,
-  defaultConfigFile,
+  KAFKA_BROKERS_ENV,
+  opsSchema,
   flag,
   parseConfig,
   port,
@@ -10,7 +11,7 @@ import {
   postgresTlsShape,
   serviceConfigReader,
   resolvePostgresSsl,
-  ServiceConfigSource,
+  serviceConfigSource,
   topicName,
 } from '@homelab/service-kit';
 import {
@@ -219,6 +220,18 @@ export const configSchema = z
           .min(1)
           .max(64)
           .default(3),
+        /**
+         * Chunks per partition that may wait, fetched, behind the one being
+         * written, so the next fetch overlaps the COPY and commit. Each holds
+         * up to maxBytesPerPartition of records; 0 writes each chunk before
+         * fetching again.
+         */
+        writeAhead: z.coerce
+          .number()
+          .int()
+          .min(0, 'must be 0 (no read-ahead) or more')
+          .max(8, 'must be at most 8 chunks per partition')
+          .default(1),
       })
       .strict()
       .refine(b => b.maxBytesPerPartition <= b.maxFetchBytes, {
@@ -268,33 +281,24 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    ops: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
-      .strict()
-      .prefault({}),
+    ops: opsSchema(9464),
   })
   .strict();
 
 export type SinkConfig = z.infer<typeof configSchema>;
 export type SinkConfigInput = z.input<typeof configSchema>;
 
-// From source __dirname is src/, in the image it is the bundle's dist/; both
-// have config/ as a sibling.
-// eslint-disable-next-line no-restricted-syntax
-export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
-
 /**
  * Where the config comes from (service-kit's one rule; SINK_CONFIG is the
  * older name of CONFIG_FILE). The earlier deployments' variable names and the test runner's
  * URLs apply over the file. Later entries win, so TIMESCALE_URL beats
- * DATABASE_URL and KAFKA_BROKERS beats REDPANDA_BROKERS.
+ * DATABASE_URL (and KAFKA_BROKERS beats REDPANDA_BROKERS, see KAFKA_BROKERS_ENV).
  */
-export const CONFIG_SOURCE: ServiceConfigSource = {
-  defaultFile: DEFAULT_CONFIG_FILE,
+// eslint-disable-next-line no-restricted-syntax
+export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
   legacyFileEnv: 'SINK_CONFIG',
   envOverrides: {
-    REDPANDA_BROKERS: 'kafka.brokers',
-    KAFKA_BROKERS: 'kafka.brokers',
+    ...KAFKA_BROKERS_ENV,
     TIMESCALEDB_HOST: 'database.host',
     TIMESCALEDB_PORT: 'database.port',
     TIMESCALEDB_DB: 'database.name',
@@ -306,7 +310,9 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
     SINK_GROUP: 'kafka.group',
     OPS_PORT: 'ops.port',
   },
-};
+});
+
+export const DEFAULT_CONFIG_FILE = CONFIG_SOURCE.defaultFile;
 
 /** The config as main reads it; `file` as --config would give it. */
 export const loadSinkConfig = serviceConfigReader(
