@@ -1,11 +1,10 @@
 import {
-  defaultConfigFile,
+  opsSchema,
   mqttSecurityShape,
-  port,
   positiveInt,
   readServiceConfig,
   resolveMqttSecurity,
-  ServiceConfigSource,
+  serviceConfigSource,
 } from '@homelab/service-kit';
 import { z } from 'zod';
 import { DEVICE_KINDS, SEED_002_FLEET } from './fleet';
@@ -83,27 +82,19 @@ export const simulatorConfigSchema = z
       })
       .strict()
       .prefault({}),
-    ops: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(9104) })
-      .strict()
-      .prefault({}),
+    ops: opsSchema(9104),
   })
   .strict();
 
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;
-
-// From source __dirname is src/, in the image it is the bundle's dist/; both
-// have config/ as a sibling.
-// eslint-disable-next-line no-restricted-syntax
-export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
 
 /**
  * Where the config comes from (service-kit's one rule). SIMULATOR_CONFIG and
  * SIMULATOR_OPS_PORT are the older names of CONFIG_FILE and OPS_PORT, kept
  * as aliases; snake_case keys (`rate_multiplier`) as aliases of camelCase.
  */
-export const CONFIG_SOURCE: ServiceConfigSource = {
-  defaultFile: DEFAULT_CONFIG_FILE,
+// eslint-disable-next-line no-restricted-syntax
+export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
   legacyFileEnv: 'SIMULATOR_CONFIG',
   envOverrides: {
     MQTT_URL: 'mqtt.url',
@@ -118,7 +109,9 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
     rate: { key: 'rateMultiplier', short: 'r', valueName: 'multiplier' },
     seed: { key: 'seed', valueName: 'n' },
   },
-};
+});
+
+export const DEFAULT_CONFIG_FILE = CONFIG_SOURCE.defaultFile;
 
 export interface CommandLine {
   configFile?: string;

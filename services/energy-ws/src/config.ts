@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   brokerList,
-  defaultConfigFile,
+  KAFKA_BROKERS_ENV,
   flag,
   kafkaSaslSchema,
   kafkaSslSchema,
@@ -9,7 +9,7 @@ import {
   port,
   positiveInt,
   serviceConfigReader,
-  ServiceConfigSource,
+  serviceConfigSource,
   topicName,
 } from '@homelab/service-kit';
 import {
@@ -117,29 +117,25 @@ export const configSchema = z
 export type EnergyWsConfig = z.infer<typeof configSchema>;
 export type EnergyWsConfigInput = z.input<typeof configSchema>;
 
-// From source __dirname is src/, in the image it is the bundle's dist/; both
-// have config/ as a sibling.
-// eslint-disable-next-line no-restricted-syntax
-export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
-
 /**
  * Where the config comes from (service-kit's one rule). ENERGY_WS_CONFIG is
  * the older name of CONFIG_FILE; the WebSocket port is also the ops port
  * (/metrics, /health), so OPS_PORT sets server.port, and PORT, which older
  * deployments set, still does (OPS_PORT wins when both are set).
  */
-export const CONFIG_SOURCE: ServiceConfigSource = {
-  defaultFile: DEFAULT_CONFIG_FILE,
+// eslint-disable-next-line no-restricted-syntax
+export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
   legacyFileEnv: 'ENERGY_WS_CONFIG',
   envOverrides: {
-    REDPANDA_BROKERS: 'kafka.brokers',
-    KAFKA_BROKERS: 'kafka.brokers',
+    ...KAFKA_BROKERS_ENV,
     REPLICA_ID: 'kafka.replicaId',
     PORT: 'server.port',
     OPS_PORT: 'server.port',
   },
   keyAliases: 'snake',
-};
+});
+
+export const DEFAULT_CONFIG_FILE = CONFIG_SOURCE.defaultFile;
 
 /** The config as main reads it; `file` as --config would give it. */
 export const readConfig = serviceConfigReader(

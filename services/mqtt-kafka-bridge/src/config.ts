@@ -5,16 +5,16 @@ import {
 } from '@homelab/pipeline-contracts';
 import {
   brokerList,
-  defaultConfigFile,
+  KAFKA_BROKERS_ENV,
+  opsSchema,
   flag,
   kafkaSaslSchema,
   kafkaSslSchema,
   mqttSecurityShape,
-  port,
   positiveInt,
   serviceConfigReader,
   resolveMqttSecurity,
-  ServiceConfigSource,
+  serviceConfigSource,
   topicName,
 } from '@homelab/service-kit';
 import { hostname } from 'node:os';
@@ -201,33 +201,23 @@ export const bridgeConfigSchema = z
       })
       .strict()
       .prefault({}),
-    ops: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(9464) })
-      .strict()
-      .prefault({}),
+    ops: opsSchema(9464),
   })
   .strict();
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
-// From source __dirname is src/, in the image it is the bundle's dist/; both
-// have config/ as a sibling.
-// eslint-disable-next-line no-restricted-syntax
-export const DEFAULT_CONFIG_FILE = defaultConfigFile(__dirname);
-
 /**
  * Where the config comes from (service-kit's one rule; BRIDGE_CONFIG is the
  * older name of CONFIG_FILE). The environment variables of the earlier
- * deployments (REDPANDA_BROKERS, …) and of the local infra runner apply over
- * the file. KAFKA_BROKERS comes after REDPANDA_BROKERS, so the infra
- * runner's variable wins when both are set.
+ * deployments (REDPANDA_BROKERS, REDPANDA_TOPIC_*, MQTT_*, BRIDGE_ID) and the
+ * local infra runner's KAFKA_BROKERS apply over the file.
  */
-export const CONFIG_SOURCE: ServiceConfigSource = {
-  defaultFile: DEFAULT_CONFIG_FILE,
+// eslint-disable-next-line no-restricted-syntax
+export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
   legacyFileEnv: 'BRIDGE_CONFIG',
   envOverrides: {
-    REDPANDA_BROKERS: 'kafka.brokers',
-    KAFKA_BROKERS: 'kafka.brokers',
+    ...KAFKA_BROKERS_ENV,
     REDPANDA_TOPIC_ENERGY: 'kafka.topics.energy.name',
     REDPANDA_TOPIC_HEATPUMP: 'kafka.topics.heatpump.name',
     REDPANDA_TOPIC_TEMPERATURE: 'kafka.topics.temperature.name',
@@ -238,7 +228,9 @@ export const CONFIG_SOURCE: ServiceConfigSource = {
     BRIDGE_ID: 'bridgeId',
     OPS_PORT: 'ops.port',
   },
-};
+});
+
+export const DEFAULT_CONFIG_FILE = CONFIG_SOURCE.defaultFile;
 
 /** The config as main reads it; `file` as --config would give it. */
 export const loadBridgeConfig = serviceConfigReader(
