@@ -14,6 +14,7 @@ export * from './kafkajsLog';
 export * from './service';
 export * from './secretSource';
 export * from './kafkaConnection';
+export * from './kafkaClient';
 export * from './mqttConnection';
 export * from './postgresConnection';
 export * from './tlsFiles';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
   createLiveTokenVerifier,
@@ -14,9 +14,9 @@ import {
   WS_PATH,
 } from '@homelab/pipeline-contracts';
 import {
-  connectKafka,
+  connectKafkaAdmin,
   createLogger,
-  kafkajsLogCreator,
+  kafkaClientOptions,
   Logger,
   startOpsServer,
   RunningService,
@@ -63,29 +63,9 @@ export async function startEnergyWs(
   const metrics = createMetrics();
   const topics = streamTopics(config);
   const groupId = effectiveGroupId(config);
-  const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    ssl: config.kafka.ssl,
-    sasl: config.kafka.sasl,
-    logLevel: logLevel.WARN,
-    logCreator: kafkajsLogCreator(logger),
-  });
+  const kafka = new Kafka(kafkaClientOptions(config.kafka, logger));
   const admin = kafka.admin();
-  // A wrong password, CA or TLS setting stops the start with the key to fix,
-  // after kafkajs' bounded retries. A broker may accept the connection and
-  // drop only the first real request, so that request is part of the check.
-  const existing = new Set(
-    await connectKafka(
-      async () => {
-        await admin.connect();
-        return admin.listTopics();
-      },
-      config.kafka,
-      { prefix: 'kafka' },
-      () => admin.disconnect(),
-    ),
-  );
+  const existing = new Set(await connectKafkaAdmin(admin, config.kafka));
   try {
     // energy-ws never creates a topic: the bridge provisions them with their
     // retention (the contracts' README, "Who creates topics").

@@ -1,11 +1,11 @@
 import {
-  connectKafka,
+  connectKafkaAdmin,
   HealthReport,
-  kafkajsLogCreator,
+  kafkaClientOptions,
   Logger,
   startOpsServer,
 } from '@homelab/service-kit';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { Batcher } from './batch';
 import { BridgeConfig, resolveRoutes } from './config';
 import { DeliveryLedger, Ticket } from './delivery';
@@ -59,13 +59,7 @@ export async function startBridge(
   const routes = resolveRoutes(config);
   const topics = config.kafka.topics;
   const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    ssl: config.kafka.ssl,
-    sasl: config.kafka.sasl,
-    // Warnings and errors only, as before the shared adapter.
-    logLevel: logLevel.WARN,
-    logCreator: kafkajsLogCreator(logger, {
+    ...kafkaClientOptions(config.kafka, logger, {
       // Bounded retries are deliberate: see KafkaWriter.
       ignore: message =>
         message.startsWith('Limiting retries for the idempotent producer'),
@@ -76,18 +70,7 @@ export async function startBridge(
 
   let mismatches: TopicMismatch[] = [];
   const admin = kafka.admin();
-  // A wrong password, CA or TLS setting stops the start with the key to fix,
-  // after kafkajs' bounded retries. A broker may accept the connection and
-  // drop only the first real request, so that request is part of the check.
-  await connectKafka(
-    async () => {
-      await admin.connect();
-      await admin.listTopics();
-    },
-    config.kafka,
-    { prefix: 'kafka' },
-    () => admin.disconnect(),
-  );
+  await connectKafkaAdmin(admin, config.kafka);
   let facts: TopicFacts;
   try {
     if (config.kafka.provisionTopics) {
