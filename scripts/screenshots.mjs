@@ -264,7 +264,7 @@ async function inner() {
   const base = `http://localhost:${ports.BACKEND_PORT}`;
 
   log(
-    `starting the demo stack (simulator at ${SIMULATOR_RATE}× seed 002's rate; logs in ${logDir})`,
+    `starting the demo stack (simulator at ${SIMULATOR_RATE}× the homelab's rates; logs in ${logDir})`,
   );
   const stack = spawn(
     process.execPath,

@@ -25,7 +25,7 @@ const VALIDATE =
 // K3s as the seeds run it; kubectl's own client version is the same minor.
 const KUBERNETES_VERSION = '1.32.0';
 
-const SEED_ADDRESSES: Record<string, string> = {
+const HOMELAB_IN_CLUSTER_ADDRESSES: Record<string, string> = {
   REDPANDA_BROKERS: 'redpanda.redpanda.svc.cluster.local:9092',
   KAFKA_BROKERS: 'redpanda.redpanda.svc.cluster.local:9092',
   MQTT_URL: 'mqtt://mosquitto.mosquitto.svc:1883',
@@ -161,19 +161,21 @@ describe('deploy/', () => {
       for (const w of workloads) {
         for (const c of containersOf(w)) {
           for (const e of c.env ?? []) {
-            if (!(e.name in SEED_ADDRESSES)) continue;
+            if (!(e.name in HOMELAB_IN_CLUSTER_ADDRESSES)) continue;
             seen.push(e.name);
             expect({
               where: `${w.metadata.name} ${e.name}`,
               value: e.value,
             }).toEqual({
               where: `${w.metadata.name} ${e.name}`,
-              value: SEED_ADDRESSES[e.name],
+              value: HOMELAB_IN_CLUSTER_ADDRESSES[e.name],
             });
           }
         }
       }
-      expect(new Set(seen)).toEqual(new Set(Object.keys(SEED_ADDRESSES)));
+      expect(new Set(seen)).toEqual(
+        new Set(Object.keys(HOMELAB_IN_CLUSTER_ADDRESSES)),
+      );
     });
 
     it('takes credentials only from Secrets, and commits no Secret', () => {

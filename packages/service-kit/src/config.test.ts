@@ -24,7 +24,7 @@ function yamlFile(text: string) {
 }
 
 describe('loadConfig', () => {
-  it("substitutes seed 003's $(VAR) and ${VAR:-default}", () => {
+  it("substitutes $(VAR), the original energy-ws config's form, and ${VAR:-default}", () => {
     const file = yamlFile(
       'kafka:\n  brokers: "${BROKERS:-localhost:9092}"\nauth:\n  jwt_secret: "$(JWT_SECRET)"\n',
     );

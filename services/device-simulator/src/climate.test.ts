@@ -15,7 +15,7 @@ function samples<T>(
   }));
 }
 
-describe("seed 000's heat pump", () => {
+describe('the heat pump (device_id, epoch-second timestamp, d0/d5/d6)', () => {
   const next = heatpump(seededRandom(3), 'heatpump1');
   const day = samples(ms => next(ms, 30_000), 30_000, 2 * 24 * 120);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadSimulatorConfig } from './config';
-import { SEED_002_FLEET } from './fleet';
+import { HOMELAB_FLEET } from './fleet';
 
 function file(text: string) {
   const path = join(
@@ -25,14 +25,14 @@ function errorOf(fn: () => unknown): string {
 }
 
 describe('loadSimulatorConfig', () => {
-  it("reads the shipped config: seed 002's fleet at rate 1 on ops port 9104", () => {
+  it("reads the shipped config: the homelab's fleet at rate 1 on ops port 9104", () => {
     const config = loadSimulatorConfig({ configFile: DEFAULT_CONFIG_FILE }, {});
     expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
     expect(config.mqtt.qos).toBe(1);
     expect(config.rateMultiplier).toBe(1);
     expect(config.ops.port).toBe(9104);
     expect(config.devices).toEqual(
-      SEED_002_FLEET.map(d => ({
+      HOMELAB_FLEET.map(d => ({
         id: d.id,
         kind: d.kind,
         intervalMs: d.intervalMs,

@@ -7,7 +7,7 @@ import {
   serviceConfigSource,
 } from '@homelab/service-kit';
 import { z } from 'zod';
-import { DEVICE_KINDS, SEED_002_FLEET } from './fleet';
+import { DEVICE_KINDS, HOMELAB_FLEET } from './fleet';
 
 const positive = z.coerce.number().positive();
 
@@ -69,7 +69,7 @@ export const simulatorConfigSchema = z
         'device ids must be unique',
       )
       .default(
-        SEED_002_FLEET.map(d => ({
+        HOMELAB_FLEET.map(d => ({
           id: d.id,
           kind: d.kind,
           intervalMs: d.intervalMs,

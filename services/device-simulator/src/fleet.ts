@@ -27,7 +27,7 @@ export interface DeviceSpec {
 }
 
 /** The homelab's documented traffic: 2 meters at 1/s, a heat pump every 30 s, 5 sensors every 5 min. */
-export const SEED_002_FLEET: DeviceSpec[] = [
+export const HOMELAB_FLEET: DeviceSpec[] = [
   { id: 'meter1', kind: 'energy-meter-flat', intervalMs: 1000 },
   { id: 'meter2', kind: 'energy-meter-fields', intervalMs: 1000 },
   { id: 'heatpump1', kind: 'heatpump', intervalMs: 30_000 },

@@ -10,7 +10,7 @@ export type { SimulatorConfig } from './config';
 export {
   buildFleet,
   expectedRates,
-  SEED_002_FLEET,
+  HOMELAB_FLEET,
   DEVICE_KINDS,
 } from './fleet';
 export type { Device, DeviceKind, DeviceSpec } from './fleet';

@@ -17,7 +17,7 @@ function day<T>(
   return out;
 }
 
-describe("seed 002's meter (energy-meter-flat)", () => {
+describe('the flat meter (energy-meter-flat)', () => {
   // A day at one sample every 10 s, and the busy evening at the real rate of 1/s.
   const readings = day(flatMeter(seededRandom(7)), 10);
   const perSecond = day(flatMeter(seededRandom(7)), 1, 7200, 17 * 3600);
@@ -83,7 +83,7 @@ describe("seed 002's meter (energy-meter-flat)", () => {
   });
 });
 
-describe("seed 003's meter (energy-meter-fields)", () => {
+describe('the three-phase meter with fields (energy-meter-fields)', () => {
   const readings = day(fieldsMeter(seededRandom(11)), 1, 7200, 17 * 3600);
 
   it('nests the three-phase readings under fields, as the seed does', () => {

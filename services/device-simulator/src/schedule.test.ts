@@ -1,10 +1,10 @@
-import { Device, SEED_002_FLEET, buildFleet, expectedRates } from './fleet';
+import { Device, HOMELAB_FLEET, buildFleet, expectedRates } from './fleet';
 import { Schedule } from './schedule';
 
 const T0 = Date.parse('2026-01-03T16:00:00Z');
 
 function fleet(rateMultiplier: number) {
-  return buildFleet(SEED_002_FLEET, {
+  return buildFleet(HOMELAB_FLEET, {
     topicPrefix: 'homelab',
     rateMultiplier,
     seed: 1,
@@ -28,7 +28,7 @@ describe('Schedule', () => {
   beforeEach(() => jest.useFakeTimers({ now: T0 }));
   afterEach(() => jest.useRealTimers());
 
-  it("sends seed 002's rates: meters 1/s, the heat pump every 30 s, sensors every 5 min", () => {
+  it("sends the homelab's rates: meters 1/s, the heat pump every 30 s, sensors every 5 min", () => {
     const sent = run(fleet(1), 10 * 60_000);
     const counts = Object.fromEntries(
       [...sent].map(([topic, times]) => [topic, times.length]),
@@ -87,7 +87,7 @@ describe('Schedule', () => {
 });
 
 describe('expectedRates', () => {
-  it('adds up to seed 002\'s "~2-3 messages/second"', () => {
+  it('adds up to the homelab\'s documented "~2-3 messages/second"', () => {
     const rates = expectedRates(fleet(1));
     expect(rates.energy).toBe(2);
     expect(rates.heatpump).toBeCloseTo(1 / 30);

@@ -150,7 +150,7 @@ describe('energy-ws live-token scope', () => {
     ).toBe(1);
   });
 
-  it('with strict mode off, a client written from seed 003 with a REST API token sees every stream', async () => {
+  it('with strict mode off, a client written for the original (Rust) energy-ws with a REST API token sees every stream', async () => {
     const service = await h.start({ auth: { requireStreamsClaim: false } });
     // Only what existing clients do: URL with ?token=, subscribe, ping.
     const socket = new WebSocket(

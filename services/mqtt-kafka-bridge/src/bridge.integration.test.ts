@@ -58,8 +58,8 @@ describe('bridge against Mosquitto and Kafka', () => {
     return r;
   };
 
-  it('turns each seed payload shape into the canonical record, keyed by device, with source headers', async () => {
-    const seed002 = `{
+  it('turns each device payload shape into the canonical record, keyed by device, with source headers', async () => {
+    const flatMeter = `{
     "timestamp": "2026-01-03T16:00:00Z",
     "total_energy_kwh": 12.45,
     "power_kw": 3.2,
@@ -67,7 +67,7 @@ describe('bridge against Mosquitto and Kafka', () => {
     "current": 13.9
   }`;
     const now = Date.now();
-    const seed003 = JSON.stringify({
+    const fieldsMeter = JSON.stringify({
       ts: new Date(now - 1000).toISOString().replace('Z', '88864Z'),
       fields: {
         active_power_total: 1289,
@@ -76,7 +76,7 @@ describe('bridge against Mosquitto and Kafka', () => {
         voltage_l1: 236,
       },
     });
-    const seed000 = JSON.stringify({
+    const heatPump = JSON.stringify({
       device_id: 'device-001',
       timestamp: Math.floor(now / 1000) - 5,
       d0: 5.2,
@@ -85,13 +85,13 @@ describe('bridge against Mosquitto and Kafka', () => {
     });
     const epochMs = JSON.stringify({ ts: now - 2000, temperature_c: 21.5 });
 
-    await publisher.publishAsync(`${prefix}/energy/meter1`, seed002, {
+    await publisher.publishAsync(`${prefix}/energy/meter1`, flatMeter, {
       qos: 1,
     });
-    await publisher.publishAsync(`${prefix}/energy/em-3phase`, seed003, {
+    await publisher.publishAsync(`${prefix}/energy/em-3phase`, fieldsMeter, {
       qos: 1,
     });
-    await publisher.publishAsync(`${prefix}/heatpump/device-001`, seed000, {
+    await publisher.publishAsync(`${prefix}/heatpump/device-001`, heatPump, {
       qos: 1,
     });
     await publisher.publishAsync(`${prefix}/temperature/living-room`, epochMs, {

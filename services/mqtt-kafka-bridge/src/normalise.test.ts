@@ -41,7 +41,7 @@ const msg = (topic: string, payload: string | Buffer): MqttMessage => ({
 });
 
 describe('normalise', () => {
-  it('turns the seed 002 example into the DESIGN.md record', () => {
+  it('turns the flat meter example into the canonical record', () => {
     const payload =
       '{"timestamp":"2026-01-03T16:00:00Z","total_energy_kwh":12.45,"power_kw":3.2,"voltage":230,"current":13.9}';
     const r = normalise(energy, msg('homelab/energy/meter1', payload), options);
@@ -71,7 +71,7 @@ describe('normalise', () => {
     );
   });
 
-  it('flattens seed 003 fields', () => {
+  it("flattens the three-phase meter's fields", () => {
     const payload =
       '{"ts":"2025-12-26T14:46:27.88864083Z","fields":{"active_power_total":1289,"active_power_l1":1048,"voltage_l1":236,"note":"x"}}';
     const r = normalise(energy, msg('homelab/energy/em1', payload), {
@@ -86,7 +86,7 @@ describe('normalise', () => {
     expect(r.ok && r.record.ts).toBe('2025-12-26T14:46:27.888Z');
   });
 
-  it('reads the seed 000 heat pump with epoch seconds; the topic names the device', () => {
+  it('reads the heat pump with epoch seconds; the topic names the device', () => {
     const payload =
       '{"device_id":"device-001","timestamp":1698765432,"d0":5.2,"d5":35.0,"d6":30.5}';
     const r = normalise(heatpump, msg('homelab/heatpump/hp1', payload), {
