@@ -18,13 +18,12 @@ import { testInfra } from '@homelab/infra';
 import { SINK_DLQ_HEADERS } from './dlq';
 import { literal } from './hypertable';
 import {
-  canonical,
   query,
   randomLetters,
   sinkReplayed,
   useSinkFixture,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
 
@@ -45,12 +44,12 @@ interface AbuseCase {
 }
 
 const reading = (device: string, fields: Record<string, number>, ts = TS) =>
-  JSON.stringify(canonical('energy', device, ts, fields));
+  JSON.stringify(canonicalRecord('energy', device, fields, ts));
 
 /** A valid record with one part replaced by something hostile. */
 const patched = (patch: Record<string, unknown>) =>
   JSON.stringify({
-    ...canonical('energy', 'patched', TS, { power_kw: 1 }),
+    ...canonicalRecord('energy', 'patched', { power_kw: 1 }, TS),
     ...patch,
   });
 
@@ -163,7 +162,7 @@ const cases: AbuseCase[] = [
   {
     name: 'deeply nested unknown property, ignored',
     value: JSON.stringify({
-      ...canonical('energy', 'nested', TS, { power_kw: 3 }),
+      ...canonicalRecord('energy', 'nested', { power_kw: 3 }, TS),
       extra: nested,
     }),
     expect: { stored: 'nested' },
@@ -182,7 +181,7 @@ const cases: AbuseCase[] = [
     name: 'numeric overflow of a typed column (22003)',
     stream: 'temperature',
     value: JSON.stringify(
-      canonical('temperature', 'hot', TS, { temperature_c: 1e9 }),
+      canonicalRecord('temperature', 'hot', { temperature_c: 1e9 }, TS),
     ),
     expect: { dead: 'db-22003', reason: /numeric field overflow/, attempts: 3 },
   },
@@ -275,33 +274,36 @@ describe.each([
             {
               key: after,
               value: JSON.stringify(
-                canonical(
+                canonicalRecord(
                   stream as StreamName,
                   after,
-                  TS,
                   stream === 'temperature'
                     ? { temperature_c: 20 }
                     : { power_kw: i },
+                  TS,
                 ),
               ),
             },
           ],
         });
-        await waitFor(
+        await eventually(
           `the normal reading after "${c.name}"`,
           async () => (await rows(stream, after)) === 1,
-          60_000,
+          { timeoutMs: 60_000 },
         );
         stored++;
 
         const e = c.expect;
         if ('dead' in e) {
-          const letter = await waitFor('its dead letter', () =>
-            f.dlq.seen.find(
-              l =>
-                l.headers[DLQ_HEADERS.topic] === topic &&
-                l.headers[DLQ_HEADERS.offset] === offset,
-            ),
+          const letter = await eventually(
+            'its dead letter',
+            () =>
+              f.dlq.seen.find(
+                l =>
+                  l.headers[DLQ_HEADERS.topic] === topic &&
+                  l.headers[DLQ_HEADERS.offset] === offset,
+              ),
+            { timeoutMs: 60_000 },
           );
           deadOffsets.push(`${topic}:${offset}`);
           expect(letter.key).toBe(`${topic}:0:${offset}`);
@@ -374,14 +376,17 @@ describe.each([
       );
       const t = await tally();
       // The metric follows the offset commit, a moment after the rows.
-      await waitFor('the conflicts metric', async () =>
-        (
-          await f.sink.metrics.registry.getSingleMetricAsString(
-            'timescaledb_sink_conflicts_total',
-          )
-        ).includes(
-          `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
-        ),
+      await eventually(
+        'the conflicts metric',
+        async () =>
+          (
+            await f.sink.metrics.registry.getSingleMetricAsString(
+              'timescaledb_sink_conflicts_total',
+            )
+          ).includes(
+            `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+          ),
+        { timeoutMs: 60_000 },
       );
       if (!(await sinkReplayed(f.sink))) {
         expect(letters).toHaveLength(deadOffsets.length);

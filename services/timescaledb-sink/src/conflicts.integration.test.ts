@@ -9,14 +9,13 @@
  */
 import { testInfra } from '@homelab/infra';
 import {
-  canonical,
   count,
   produceRecords,
   query,
   sinkReplayed,
   useSinkFixture,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
 
 jest.setTimeout(180_000);
 
@@ -53,12 +52,18 @@ describe.each([
 
   it('stores 3,000 readings with distinct device timestamps exactly', async () => {
     const readings = Array.from({ length: N }, (_, seq) =>
-      canonical('energy', 'distinct', new Date(base + seq), { power_kw: seq }),
+      canonicalRecord(
+        'energy',
+        'distinct',
+        { power_kw: seq },
+        new Date(base + seq),
+      ),
     );
     await produceRecords(f.producer, topics.energy, readings);
-    await waitFor(
+    await eventually(
       `${N} rows`,
       async () => (await count(url, schema, 'energy_readings')) === N,
+      { timeoutMs: 60_000 },
     );
     const [row] = await query<{ n: string; s: string }>(
       url,
@@ -75,15 +80,21 @@ describe.each([
     // 3,000 readings, three to a millisecond: what a burst stamped at
     // receive time looks like.
     const readings = Array.from({ length: N }, (_, seq) =>
-      canonical('energy', 'burst', new Date(base + Math.floor(seq / 3)), {
-        power_kw: seq,
-      }),
+      canonicalRecord(
+        'energy',
+        'burst',
+        {
+          power_kw: seq,
+        },
+        new Date(base + Math.floor(seq / 3)),
+      ),
     );
     await produceRecords(f.producer, topics.energy, readings);
     const before = await tally();
-    await waitFor(
+    await eventually(
       'every collision counted',
       async () => (await tally()).conflicts >= (N * 2) / 3,
+      { timeoutMs: 60_000 },
     );
     expect(await count(url, schema, 'energy_readings')).toBe(N + N / 3);
     const [kept] = await query<{ n: string; wrong: string }>(
@@ -108,26 +119,35 @@ describe.each([
       base + Math.floor((N - 1) / 3),
     );
     // The metric follows the offset commit, a moment after the rows.
-    await waitFor('the metric to count them all', async () =>
-      (
-        await f.sink.metrics.registry.getSingleMetricAsString(
-          'timescaledb_sink_conflicts_total',
-        )
-      ).includes(
-        `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
-      ),
+    await eventually(
+      'the metric to count them all',
+      async () =>
+        (
+          await f.sink.metrics.registry.getSingleMetricAsString(
+            'timescaledb_sink_conflicts_total',
+          )
+        ).includes(
+          `timescaledb_sink_conflicts_total{table="energy_readings"} ${t.conflicts}`,
+        ),
+      { timeoutMs: 60_000 },
     );
   });
 
   it('counts an identical replay as a replay and changes nothing', async () => {
     const readings = Array.from({ length: 100 }, (_, seq) =>
-      canonical('energy', 'distinct', new Date(base + seq), { power_kw: seq }),
+      canonicalRecord(
+        'energy',
+        'distinct',
+        { power_kw: seq },
+        new Date(base + seq),
+      ),
     );
     const before = await tally();
     await produceRecords(f.producer, topics.energy, readings);
-    await waitFor(
+    await eventually(
       '100 replays counted',
       async () => (await tally()).replays >= before.replays + 100,
+      { timeoutMs: 60_000 },
     );
     const t = await tally();
     expect(t.conflicts).toBe(before.conflicts);

@@ -5,14 +5,20 @@ import { hypertablesFromConfig } from './hypertable';
 import { migrate } from './migrations';
 import { createPool, detectWritePath, ReadingsStore } from './store';
 import type { ReadingRecord } from './store';
-import { canonical, dropSchema, query, testCase, testLogger } from './testkit';
+import {
+  dropSchema,
+  query,
+  testCase,
+  testLogger,
+} from './__testUtils__/harness';
+import { canonicalRecord } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
 
 const infra = testInfra();
 
 /** Readings as delivery.ts hands them to the store (the message is not read). */
-const readings = (records: ReturnType<typeof canonical>[]): ReadingRecord[] =>
+const readings = (records: ReturnType<typeof canonicalRecord>[]): ReadingRecord[] =>
   records.map((record, i) => ({
     record,
     message: {
@@ -63,10 +69,15 @@ describe('COPY write path on PostgreSQL', () => {
     ];
     const ts = '2026-02-01T00:00:00.000Z';
     const records = hostile.map(device =>
-      canonical('energy', device, ts, {
-        power_kw: 1.5,
-        [`extra\t${device}`]: 7,
-      }),
+      canonicalRecord(
+        'energy',
+        device,
+        {
+          power_kw: 1.5,
+          [`extra\t${device}`]: 7,
+        },
+        ts,
+      ),
     );
     const outcome = await store.writeBulk(energy, readings(records));
     expect(outcome).toMatchObject({ inserted: hostile.length, conflicts: 0 });
@@ -87,9 +98,9 @@ describe('COPY write path on PostgreSQL', () => {
 
   it('keeps the first value and counts replays and conflicts, inside a batch and across batches', async () => {
     const ts = '2026-02-02T00:00:00.000Z';
-    const first = canonical('energy', 'meter-c', ts, { power_kw: 1 });
-    const sameAgain = canonical('energy', 'meter-c', ts, { power_kw: 1 });
-    const other = canonical('energy', 'meter-c', ts, { power_kw: 2 });
+    const first = canonicalRecord('energy', 'meter-c', { power_kw: 1 }, ts);
+    const sameAgain = canonicalRecord('energy', 'meter-c', { power_kw: 1 }, ts);
+    const other = canonicalRecord('energy', 'meter-c', { power_kw: 2 }, ts);
     const inBatch = await store.writeBulk(
       energy,
       readings([first, sameAgain, other]),
@@ -116,9 +127,14 @@ describe('COPY write path on PostgreSQL', () => {
   it('refuses a batch with a value out of range as a record error, stores nothing of it, and the connection stays usable', async () => {
     const ts = Date.parse('2026-02-03T00:00:00.000Z');
     const batch = Array.from({ length: 20 }, (_, i) =>
-      canonical('temperature', 'thermo', new Date(ts + i * 1000), {
-        temperature_c: i === 13 ? 1e9 : 21.5,
-      }),
+      canonicalRecord(
+        'temperature',
+        'thermo',
+        {
+          temperature_c: i === 13 ? 1e9 : 21.5,
+        },
+        new Date(ts + i * 1000),
+      ),
     );
     const refused = await store.writeBulk(temperature, readings(batch)).then(
       () => undefined,

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { testInfra } from '@homelab/infra';
 import {
-  canonical,
   connectProducer,
   count,
   createTestTopics,
@@ -13,9 +12,8 @@ import {
   produceRecords,
   query,
   testTopics,
-  uid,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually, uid } from '@homelab/test-kit';
 
 jest.setTimeout(300_000);
 
@@ -107,9 +105,14 @@ describe('crash', () => {
 
     const base = Date.parse('2026-01-01T00:00:00Z');
     const records = Array.from({ length: N }, (_, i) =>
-      canonical('energy', `meter-${i % 12}`, new Date(base + i * 1000), {
-        power_kw: i,
-      }),
+      canonicalRecord(
+        'energy',
+        `meter-${i % 12}`,
+        {
+          power_kw: i,
+        },
+        new Date(base + i * 1000),
+      ),
     );
     const producer = await connectProducer(infra.kafkaBrokers);
 
@@ -126,7 +129,7 @@ describe('crash', () => {
       }
     })();
 
-    const atKill = await waitFor(
+    const atKill = await eventually(
       'the sink to be writing',
       async () => {
         const n = await count(
@@ -136,8 +139,7 @@ describe('crash', () => {
         ).catch(() => 0);
         return n >= 2000 ? n : undefined;
       },
-      120_000,
-      25,
+      { timeoutMs: 120_000, intervalMs: 25 },
     );
     running.child.kill('SIGKILL');
     await running.exited;
@@ -149,12 +151,11 @@ describe('crash', () => {
     await producer.disconnect();
 
     running = startSinkProcess(configFile);
-    await waitFor(
+    await eventually(
       'all records stored',
       async () =>
         (await count(infra.databaseUrl, schema, 'energy_readings')) >= N,
-      180_000,
-      250,
+      { timeoutMs: 180_000, intervalMs: 250 },
     );
 
     // Wait until the group has committed everything, so no late write can add rows.
@@ -163,17 +164,21 @@ describe('crash', () => {
       logLevel: logLevel.NOTHING,
     }).admin();
     await admin.connect();
-    await waitFor('offsets committed to the end', async () => {
-      const [committed] = await admin.fetchOffsets({
-        groupId: group,
-        topics: [topics.energy],
-      });
-      const sum = committed.partitions.reduce(
-        (s, p) => s + Math.max(0, Number(p.offset)),
-        0,
-      );
-      return sum === N;
-    });
+    await eventually(
+      'offsets committed to the end',
+      async () => {
+        const [committed] = await admin.fetchOffsets({
+          groupId: group,
+          topics: [topics.energy],
+        });
+        const sum = committed.partitions.reduce(
+          (s, p) => s + Math.max(0, Number(p.offset)),
+          0,
+        );
+        return sum === N;
+      },
+      { timeoutMs: 60_000 },
+    );
     await admin.disconnect();
 
     const [stats] = await query<{

@@ -17,8 +17,8 @@ import {
   sequencesByDevice,
   startTestSink,
   testCase,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { eventually } from '@homelab/test-kit';
 
 jest.setTimeout(420_000);
 
@@ -59,11 +59,10 @@ describe('faults under load, with the production group rebalance delay', () => {
   }
 
   async function expectEveryReadingOnce(schema: string, prefix: string) {
-    await waitFor(
+    await eventually(
       `${N} rows`,
       async () => (await count(url, schema, 'energy_readings')) === N,
-      240_000,
-      500,
+      { timeoutMs: 240_000, intervalMs: 500 },
     );
     expect(await sequencesByDevice(url, schema)).toEqual(
       exactlyOnce(prefix, DEVICES, PER_DEVICE),
@@ -72,11 +71,10 @@ describe('faults under load, with the production group rebalance delay', () => {
 
   /** Waits until the sink has written some rows, so the fault lands under load. */
   async function underLoad(schema: string) {
-    await waitFor(
+    await eventually(
       'the first rows',
       async () => (await count(url, schema, 'energy_readings')) >= 500,
-      120_000,
-      50,
+      { timeoutMs: 120_000, intervalMs: 50 },
     );
   }
 
@@ -115,7 +113,7 @@ describe('faults under load, with the production group rebalance delay', () => {
     await underLoad(schema);
     const second = await startTestSink(config);
     sinks.push(second);
-    await waitFor(
+    await eventually(
       'the second instance to write',
       async () =>
         (
@@ -123,14 +121,15 @@ describe('faults under load, with the production group rebalance delay', () => {
             'timescaledb_sink_rows_written_total',
           )
         ).match(/energy_readings"} [1-9]/),
-      120_000,
-      250,
+      { timeoutMs: 120_000, intervalMs: 250 },
     );
     // The first instance leaves mid-stream; the second takes its partitions.
     await first.stop('scale down');
     await flowing;
 
     await expectEveryReadingOnce(schema, 'rebalance');
-    await waitFor('the second instance ready', () => second.health().ready);
+    await eventually('the second instance ready', () => second.health().ready, {
+      timeoutMs: 60_000,
+    });
   });
 });

@@ -5,14 +5,13 @@
 import { DLQ_HEADERS } from '@homelab/pipeline-contracts';
 import { testInfra } from '@homelab/infra';
 import {
-  canonical,
   count,
   produceRecords,
   query,
   randomLetters,
   useSinkFixture,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
 
 jest.setTimeout(180_000);
 
@@ -24,12 +23,17 @@ type Fixture = ReturnType<typeof useSinkFixture>;
 async function heatpumpStillLands(f: Fixture) {
   const n = await count(f.url, f.schema, 'heatpump_readings');
   await produceRecords(f.producer, f.topics.heatpump, [
-    canonical('heatpump', 'hp-1', new Date(Date.now() - n * 1000), { d0: n }),
+    canonicalRecord(
+      'heatpump',
+      'hp-1',
+      { d0: n },
+      new Date(Date.now() - n * 1000),
+    ),
   ]);
-  await waitFor(
+  await eventually(
     `heat-pump reading ${n} within 30 s`,
     async () => (await count(f.url, f.schema, 'heatpump_readings')) === n + 1,
-    30_000,
+    { timeoutMs: 30_000 },
   );
 }
 
@@ -43,22 +47,26 @@ describe.each([
   it('a 3,000-letter device id goes to the DLQ (54000) and heat-pump readings keep landing', async () => {
     const longId = randomLetters(3000);
     await produceRecords(f.producer, topics.energy, [
-      canonical('energy', longId, new Date(), { power_kw: 1.5 }),
+      canonicalRecord('energy', longId, { power_kw: 1.5 }, new Date()),
     ]);
     await new Promise(r => setTimeout(r, 2000));
     await heatpumpStillLands(f);
-    const letter = await waitFor('the dead letter', () =>
-      f.dlq.seen.find(l => l.headers[DLQ_HEADERS.errorClass] === 'db-54000'),
+    const letter = await eventually(
+      'the dead letter',
+      () =>
+        f.dlq.seen.find(l => l.headers[DLQ_HEADERS.errorClass] === 'db-54000'),
+      { timeoutMs: 60_000 },
     );
     expect(letter.headers[DLQ_HEADERS.reason]).toMatch(/index row size/);
     expect(letter.key).toBe(`${topics.energy}:0:0`);
     // The energy partition moved on too.
     await produceRecords(f.producer, topics.energy, [
-      canonical('energy', 'meter-after', new Date(), { power_kw: 2 }),
+      canonicalRecord('energy', 'meter-after', { power_kw: 2 }, new Date()),
     ]);
-    await waitFor(
+    await eventually(
       'the energy reading after the poison',
       async () => (await count(url, schema, 'energy_readings')) === 1,
+      { timeoutMs: 60_000 },
     );
     expect(f.sink.health()).toMatchObject({
       ready: true,
@@ -87,15 +95,23 @@ describe('an energy partition waiting for the database', () => {
        FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse_energy()`,
     );
     const energy = Array.from({ length: 50 }, (_, i) =>
-      canonical('energy', 'meter-waiting', new Date(Date.now() - i * 1000), {
-        power_kw: i,
-      }),
+      canonicalRecord(
+        'energy',
+        'meter-waiting',
+        {
+          power_kw: i,
+        },
+        new Date(Date.now() - i * 1000),
+      ),
     );
     await produceRecords(f.producer, topics.energy, energy);
-    await waitFor('the energy partition to wait', () =>
-      (
-        f.sink.health().details?.partitionsWaitingForDatabase as string[]
-      ).includes(`${topics.energy}:0`),
+    await eventually(
+      'the energy partition to wait',
+      () =>
+        (
+          f.sink.health().details?.partitionsWaitingForDatabase as string[]
+        ).includes(`${topics.energy}:0`),
+      { timeoutMs: 60_000 },
     );
     for (let i = 0; i < 3; i++) {
       await heatpumpStillLands(f);
@@ -107,12 +123,16 @@ describe('an energy partition waiting for the database', () => {
       url,
       `DROP TRIGGER refuse_energy ON "${schema}".energy_readings`,
     );
-    await waitFor(
+    await eventually(
       'the waiting energy readings',
       async () => (await count(url, schema, 'energy_readings')) === 50,
-      60_000,
+      { timeoutMs: 60_000 },
     );
-    await waitFor('the sink to be ready again', () => f.sink.health().ready);
+    await eventually(
+      'the sink to be ready again',
+      () => f.sink.health().ready,
+      { timeoutMs: 60_000 },
+    );
     // Waited for, not dead-lettered.
     expect(f.dlq.seen).toHaveLength(0);
     const retries = await f.sink.metrics.registry.getSingleMetricAsString(
@@ -148,31 +168,34 @@ describe('a record that always runs out of time', () => {
     );
     const now = Date.now();
     const batch = Array.from({ length: 20 }, (_, i) =>
-      canonical(
+      canonicalRecord(
         'energy',
         i === 13 ? 'slow' : 'meter',
-        new Date(now - i * 1000),
         {
           power_kw: i,
         },
+        new Date(now - i * 1000),
       ),
     );
     await produceRecords(f.producer, topics.energy, batch);
     await heatpumpStillLands(f);
-    const letter = await waitFor(
+    const letter = await eventually(
       'the dead letter',
       () =>
         f.dlq.seen.find(l => l.headers[DLQ_HEADERS.errorClass] === 'db-57014'),
-      120_000,
+      { timeoutMs: 120_000 },
     );
     expect(letter.key).toBe(`${topics.energy}:0:13`);
     expect(letter.headers[DLQ_HEADERS.attempts]).toBe('3');
     expect(letter.headers[DLQ_HEADERS.reason]).toMatch(/statement timeout/);
-    await waitFor(
+    await eventually(
       'the 19 neighbours',
       async () => (await count(url, schema, 'energy_readings')) === 19,
+      { timeoutMs: 60_000 },
     );
     expect(f.dlq.seen).toHaveLength(1);
-    await waitFor('the sink ready', () => f.sink.health().ready);
+    await eventually('the sink ready', () => f.sink.health().ready, {
+      timeoutMs: 60_000,
+    });
   });
 });

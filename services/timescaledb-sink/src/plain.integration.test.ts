@@ -3,7 +3,6 @@ import { createSink } from './sink';
 import { createPool } from './store';
 import { DatabaseRightsError, migrate } from './migrations';
 import {
-  canonical,
   connectProducer,
   createTestTopics,
   dropSchema,
@@ -13,7 +12,8 @@ import {
   testConfig,
   testLogger,
   waitForRows,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
 
@@ -51,24 +51,39 @@ describe('timescaledb-sink on plain PostgreSQL', () => {
         producer,
         topics.energy,
         Array.from({ length: 300 }, (_, i) =>
-          canonical('energy', `meter-${i % 3}`, new Date(base + i * 1000), {
-            power_kw: i,
-            voltage: 230,
-          }),
+          canonicalRecord(
+            'energy',
+            `meter-${i % 3}`,
+            {
+              power_kw: i,
+              voltage: 230,
+            },
+            new Date(base + i * 1000),
+          ),
         ),
       );
       await produceRecords(producer, topics.heatpump, [
-        canonical('heatpump', 'hp', new Date(base), {
-          d0: 5.2,
-          d5: 35,
-          d6: 30.5,
-        }),
+        canonicalRecord(
+          'heatpump',
+          'hp',
+          {
+            d0: 5.2,
+            d5: 35,
+            d6: 30.5,
+          },
+          new Date(base),
+        ),
       ]);
       await produceRecords(producer, topics.temperature, [
-        canonical('temperature', 't1', new Date(base), {
-          temperature_c: -3.5,
-          lux: 10,
-        }),
+        canonicalRecord(
+          'temperature',
+          't1',
+          {
+            temperature_c: -3.5,
+            lux: 10,
+          },
+          new Date(base),
+        ),
       ]);
       await producer.disconnect();
 

@@ -11,9 +11,8 @@ import {
   startTestSink,
   testConfig,
   testTopics,
-  uid,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 
 jest.setTimeout(300_000);
 
@@ -72,30 +71,29 @@ describe.each([
       }
     })();
 
-    await waitFor(
+    await eventually(
       'the first rows',
       async () => (await count(url, schema, 'energy_readings')) >= 600,
-      60_000,
-      50,
+      { timeoutMs: 60_000, intervalMs: 50 },
     );
-    const seenNotReady = waitFor(
+    const seenNotReady = eventually(
       'the sink to report the database outage',
       () => !sink!.health().ready,
-      120_000,
-      20,
+      { timeoutMs: 120_000, intervalMs: 20 },
     );
     await database.restart();
     await seenNotReady;
 
     await flowing;
     await producer.disconnect();
-    await waitFor(
+    await eventually(
       'every record stored',
       async () => (await count(url, schema, 'energy_readings')) === N,
-      180_000,
-      250,
+      { timeoutMs: 180_000, intervalMs: 250 },
     );
-    await waitFor('the sink to be ready again', () => sink!.health().ready);
+    await eventually('the sink to be ready again', () => sink!.health().ready, {
+      timeoutMs: 60_000,
+    });
 
     const retries = await sink.metrics.registry.getSingleMetricAsString(
       'timescaledb_sink_db_retries_total',

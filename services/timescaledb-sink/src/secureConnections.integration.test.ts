@@ -15,7 +15,6 @@ import { Producer } from 'kafkajs';
 import { SinkConfigInput } from './config';
 import { createSink } from './sink';
 import {
-  canonical,
   connectProducer,
   count,
   createTestTopics,
@@ -23,9 +22,8 @@ import {
   testConfig,
   testLogger,
   testTopics,
-  uid,
-  waitFor,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually, uid } from '@homelab/test-kit';
 
 jest.setTimeout(240_000);
 
@@ -57,9 +55,14 @@ async function produce(n: number) {
     producer,
     topics.energy,
     Array.from({ length: n }, (_, i) =>
-      canonical('energy', 'meter1', new Date(start + i * 60_000), {
-        power_kw: produced + i,
-      }),
+      canonicalRecord(
+        'energy',
+        'meter1',
+        {
+          power_kw: produced + i,
+        },
+        new Date(start + i * 60_000),
+      ),
     ),
   );
   produced += n;
@@ -111,7 +114,9 @@ describe('timescaledb-sink over TLS and SASL', () => {
     const sink = createSink(secureConfig(), { logger: testLogger() });
     try {
       await sink.start();
-      await waitFor('5 rows', async () => (await rows()) >= 5);
+      await eventually('5 rows', async () => (await rows()) >= 5, {
+        timeoutMs: 60_000,
+      });
       const { rows: ssl } = await sink.pool.query(
         'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
       );
@@ -193,7 +198,11 @@ describe('timescaledb-sink over TLS and SASL', () => {
       await sink.start();
       // And a normal record produced now is written too.
       await produce(1);
-      await waitFor(`${produced} rows`, async () => (await rows()) >= produced);
+      await eventually(
+        `${produced} rows`,
+        async () => (await rows()) >= produced,
+        { timeoutMs: 60_000 },
+      );
       expect(await rows()).toBe(produced);
     } finally {
       await sink.stop('test');

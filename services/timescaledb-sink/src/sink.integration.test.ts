@@ -5,7 +5,6 @@ import type { Producer } from 'kafkajs';
 import { SINK_DLQ_HEADERS } from './dlq';
 import type { Sink } from './sink';
 import {
-  canonical,
   connectProducer,
   count,
   createTestTopics,
@@ -15,9 +14,9 @@ import {
   readTopic,
   startTestSink,
   testCase,
-  waitFor,
   waitForRows,
-} from './testkit';
+} from './__testUtils__/harness';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
 
@@ -27,17 +26,21 @@ const infra = testInfra();
 function seedRecords(id: string) {
   return {
     // flat meter: {timestamp, total_energy_kwh, power_kw, voltage, current}
-    meter002: canonical('energy', `meter1-${id}`, '2026-01-03T16:00:00Z', {
-      total_energy_kwh: 12.45,
-      power_kw: 3.2,
-      voltage: 230,
-      current: 13.9,
-    }),
+    meter002: canonicalRecord(
+      'energy',
+      `meter1-${id}`,
+      {
+        total_energy_kwh: 12.45,
+        power_kw: 3.2,
+        voltage: 230,
+        current: 13.9,
+      },
+      '2026-01-03T16:00:00Z',
+    ),
     // three-phase meter: {ts, fields:{active_power_total, …}} with nanosecond ts
-    meter003: canonical(
+    meter003: canonicalRecord(
       'energy',
       `meter2-${id}`,
-      '2025-12-26T14:46:27.88864083Z',
       {
         active_power_total: 1289,
         active_power_l1: 1048,
@@ -48,23 +51,24 @@ function seedRecords(id: string) {
         voltage_l3: 239,
         frequency_hz: 50.01,
       },
+      '2025-12-26T14:46:27.88864083Z',
     ),
     // heat pump: {device_id, timestamp: <epoch seconds>, d0, d5, d6}
-    heatpump000: canonical(
+    heatpump000: canonicalRecord(
       'heatpump',
       `device-001-${id}`,
-      new Date(1698765432 * 1000),
       { d0: 5.2, d5: 35.0, d6: 30.5 },
+      new Date(1698765432 * 1000),
     ),
-    temperature: canonical(
+    temperature: canonicalRecord(
       'temperature',
       `living-room-${id}`,
-      '2026-01-03T16:05:00Z',
       {
         temperature_c: 21.5,
         humidity_pct: 45.2,
         battery_v: 3.01,
       },
+      '2026-01-03T16:05:00Z',
     ),
   };
 }
@@ -259,10 +263,11 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
   });
 
   it('answers hourly and daily aggregates with avg/min/max/count per typed column', async () => {
-    await waitFor(
+    await eventually(
       'heatpump row',
       async () =>
         (await count(infra.timescaleUrl, schema, 'heatpump_readings')) === 1,
+      { timeoutMs: 60_000 },
     );
     const [hourly] = await query(
       infra.timescaleUrl,
@@ -290,16 +295,21 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
   it('isolates a poison record in the middle of a batch: DLQ after 3 tries, neighbours stored', async () => {
     const base = Date.parse('2026-02-01T00:00:00Z');
     const batch = Array.from({ length: 101 }, (_, i) =>
-      canonical('temperature', `poison-${id}`, new Date(base + i * 60_000), {
-        temperature_c: 20 + i / 10,
-      }),
+      canonicalRecord(
+        'temperature',
+        `poison-${id}`,
+        {
+          temperature_c: 20 + i / 10,
+        },
+        new Date(base + i * 60_000),
+      ),
     );
     // numeric(6,2) cannot hold it: the database refuses this record alone.
-    batch[50] = canonical(
+    batch[50] = canonicalRecord(
       'temperature',
       `poison-${id}`,
-      new Date(base + 50 * 60_000),
       { temperature_c: 1e9 },
+      new Date(base + 50 * 60_000),
     );
     const before = await count(
       infra.timescaleUrl,
@@ -343,18 +353,20 @@ describe('timescaledb-sink on TimescaleDB (PGlite)', () => {
       [DLQ_HEADERS.offset]: String(before + 70),
     });
 
-    await waitFor(
+    await eventually(
       'the 100 neighbours',
       async () =>
         (await count(infra.timescaleUrl, schema, 'temperature_readings')) ===
         before + 100,
+      { timeoutMs: 60_000 },
     );
     // The partition moves on past the poison record.
-    await waitFor(
+    await eventually(
       'offset committed past the batch',
       async () =>
         (await committedOffset(config.kafka.group, topics.temperature)) ===
         before + 102,
+      { timeoutMs: 60_000 },
     );
     const metrics = await sink.metrics.registry.getSingleMetricAsString(
       'timescaledb_sink_dead_letters_total',
@@ -376,23 +388,30 @@ describe('replay', () => {
     const producer = await connectProducer(infra.kafkaBrokers);
     const base = Date.parse('2026-03-01T00:00:00Z');
     const records = Array.from({ length: 600 }, (_, i) =>
-      canonical('energy', `meter-${i % 6}`, new Date(base + i * 1000), {
-        power_kw: i / 100,
-      }),
+      canonicalRecord(
+        'energy',
+        `meter-${i % 6}`,
+        {
+          power_kw: i / 100,
+        },
+        new Date(base + i * 1000),
+      ),
     );
     await produceRecords(producer, topics.energy, records);
     await producer.disconnect();
 
     let sink = await startTestSink(config);
-    await waitFor(
+    await eventually(
       '600 rows',
       async () =>
         (await count(infra.timescaleUrl, schema, 'energy_readings')) === 600,
+      { timeoutMs: 60_000 },
     );
-    await waitFor(
+    await eventually(
       'offsets committed',
       async () =>
         (await committedOffset(config.kafka.group, topics.energy)) === 600,
+      { timeoutMs: 60_000 },
     );
     await sink.stop('reset offsets');
 
@@ -411,10 +430,11 @@ describe('replay', () => {
 
     sink = await startTestSink(config);
     try {
-      await waitFor(
+      await eventually(
         'offsets committed again',
         async () =>
           (await committedOffset(config.kafka.group, topics.energy)) === 600,
+        { timeoutMs: 60_000 },
       );
       const duplicates = await sink.metrics.registry.getSingleMetricAsString(
         'timescaledb_sink_records_total',

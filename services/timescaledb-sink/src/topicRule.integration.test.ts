@@ -2,7 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { testInfra } from '@homelab/infra';
 import { MissingTopicsError } from '@homelab/pipeline-contracts';
 import { createSink } from './sink';
-import { createTopics, dropSchema, testCase, testLogger } from './testkit';
+import { dropSchema, testCase, testLogger } from './__testUtils__/harness';
+import { createTopics } from '@homelab/test-kit/kafka';
 
 jest.setTimeout(120_000);
 

@@ -1,75 +1,25 @@
 /**
- * Helpers for the integration tests: canonical records (produced here, not by
- * the bridge, so the sink's tests stand alone), topics, polling.
+ * The sink's own test helpers: a sink with its own topics and schema, records
+ * produced as the bridge would (so the sink's tests stand alone), and queries
+ * of what it stored. Waiting, ids, records and topics come from the test kit.
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { canonicalRecord, eventually, uid } from '@homelab/test-kit';
+import { createTopics } from '@homelab/test-kit/kafka';
 import { Client } from 'pg';
-import {
-  CanonicalRecord,
-  SOURCE_HEADERS,
-  StreamName,
-} from '@homelab/pipeline-contracts';
+import { CanonicalRecord, SOURCE_HEADERS } from '@homelab/pipeline-contracts';
 import { createLogger } from '@homelab/service-kit';
 import {
   DEFAULT_COLUMNS,
   parseSinkConfig,
   SinkConfig,
   SinkConfigInput,
-} from './config';
-import { createSink, Sink } from './sink';
-
-export const uid = () => randomBytes(4).toString('hex');
+} from '../config';
+import { createSink, Sink } from '../sink';
 
 export const testLogger = () =>
   createLogger('timescaledb-sink-test', process.env.LOG_LEVEL ?? 'silent');
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 60_000,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${
-          last ? `: ${(last as Error).message}` : ''
-        }`,
-      );
-    }
-    await new Promise(r => setTimeout(r, intervalMs));
-  }
-}
-
-export function canonical(
-  stream: StreamName,
-  deviceId: string,
-  ts: Date | string,
-  fields: Record<string, number>,
-): CanonicalRecord {
-  return {
-    stream,
-    device_id: deviceId,
-    ts: typeof ts === 'string' ? ts : ts.toISOString(),
-    fields,
-    received_at: new Date().toISOString(),
-    source: {
-      mqtt_topic: `homelab/${stream}/${deviceId}`,
-      qos: 1,
-      retained: false,
-      bridge_id: 'test-bridge',
-    },
-  };
-}
 
 /** Test topics for one test: unique names so tests can share a cluster. */
 export function testTopics(id: string) {
@@ -161,23 +111,6 @@ export function createTestTopics(
     [topics.energy, topics.heatpump, topics.temperature, topics.dlq],
     partitions,
   );
-}
-
-export async function createTopics(
-  brokers: string[],
-  topics: string[],
-  partitions = 1,
-) {
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map(topic => ({ topic, numPartitions: partitions })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function connectProducer(brokers: string[]): Promise<Producer> {
@@ -291,10 +224,10 @@ export async function waitForRows(
   timeoutMs = 60_000,
 ) {
   for (const [table, n] of Object.entries(expected)) {
-    await waitFor(
+    await eventually(
       `${n} rows in ${table}`,
       async () => (await count(url, schema, table)) === n,
-      timeoutMs,
+      { timeoutMs },
     );
   }
 }
@@ -354,9 +287,14 @@ export function sequencedReadings(
   for (let seq = 0; seq < perDevice; seq++)
     for (let d = 0; d < devices; d++)
       out.push(
-        canonical('energy', `${prefix}-${d}`, new Date(base + seq * 1000), {
-          power_kw: seq,
-        }),
+        canonicalRecord(
+          'energy',
+          `${prefix}-${d}`,
+          {
+            power_kw: seq,
+          },
+          new Date(base + seq * 1000),
+        ),
       );
   return out;
 }
@@ -412,14 +350,13 @@ export async function sendUntilAccepted(
   records: CanonicalRecord[],
   timeoutMs = 120_000,
 ) {
-  await waitFor(
+  await eventually(
     `Kafka to accept ${records.length} records`,
     async () => {
       await produceRecords(producer, topic, records);
       return true;
     },
-    timeoutMs,
-    500,
+    { timeoutMs, intervalMs: 500 },
   );
 }
 
@@ -432,10 +369,10 @@ export async function readTopic(
 ): Promise<SeenMessage[]> {
   const watch = await watchTopic(brokers, topic);
   try {
-    await waitFor(
+    await eventually(
       `${expected} messages on ${topic}`,
       () => watch.seen.length >= expected,
-      timeoutMs,
+      { timeoutMs },
     );
   } finally {
     await watch.stop();
