@@ -86,13 +86,13 @@ const components = [
   {
     name: 'energy-ws',
     cmd: workspace('energy-ws'),
-    env: { HOST: host, PORT: ports.ws },
+    env: { HOST: host, OPS_PORT: ports.ws },
     health: `http://${probe}:${ports.ws}/health`,
   },
   {
     name: 'device-simulator',
     cmd: workspace('device-simulator'),
-    env: { SIMULATOR_OPS_HOST: host, SIMULATOR_OPS_PORT: ports.simulator },
+    env: { OPS_HOST: host, OPS_PORT: ports.simulator },
     health: `http://${probe}:${ports.simulator}/health`,
   },
   builtPortal

@@ -55,8 +55,8 @@ image_env() {
   case "$1" in
     mqtt-kafka-bridge) echo "KAFKA_BROKERS=$KAFKA_BROKERS MQTT_URL=$MQTT_URL OPS_PORT=19464" ;;
     timescaledb-sink) echo "KAFKA_BROKERS=$KAFKA_BROKERS TIMESCALE_URL=$TIMESCALE_URL OPS_PORT=19465" ;;
-    energy-ws) echo "KAFKA_BROKERS=$KAFKA_BROKERS JWT_SECRET=$secret PORT=18080" ;;
-    device-simulator) echo "MQTT_URL=$MQTT_URL SIMULATOR_OPS_PORT=19104" ;;
+    energy-ws) echo "KAFKA_BROKERS=$KAFKA_BROKERS JWT_SECRET=$secret OPS_PORT=18080" ;;
+    device-simulator) echo "MQTT_URL=$MQTT_URL OPS_PORT=19104" ;;
     homelab-portal) echo "DATABASE_URL=$DATABASE_URL KAFKA_BROKERS=$KAFKA_BROKERS TIMESCALE_URL=$TIMESCALE_URL" \
       "JWT_SECRET=$secret AUTH_SESSION_SECRET=$secret BACKEND_PORT=17007" \
       "APP_BASE_URL=http://127.0.0.1:17007 BACKEND_BASE_URL=http://127.0.0.1:17007" \

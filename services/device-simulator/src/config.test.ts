@@ -61,28 +61,38 @@ describe('loadSimulatorConfig', () => {
     ).toBe(10);
   });
 
-  it('keeps the older names: SIMULATOR_OPS_PORT, SIMULATOR_CONFIG and snake_case keys', () => {
+  it('keeps the older names: SIMULATOR_OPS_HOST, SIMULATOR_OPS_PORT, SIMULATOR_CONFIG and snake_case keys', () => {
     const old = file(
       'mqtt:\n  client_id: sim\n  topic_prefix: lab\nrate_multiplier: 3\ndevices:\n  - { id: m1, kind: heatpump, interval_ms: 500 }\nlimits:\n  max_pending: 7\n',
     );
     const config = loadSimulatorConfig(
       {},
-      { SIMULATOR_CONFIG: old, SIMULATOR_OPS_PORT: '9201' },
+      {
+        SIMULATOR_CONFIG: old,
+        SIMULATOR_OPS_HOST: '127.0.0.2',
+        SIMULATOR_OPS_PORT: '9201',
+      },
     );
     expect(config).toMatchObject({
       mqtt: { clientId: 'sim', topicPrefix: 'lab' },
       rateMultiplier: 3,
       devices: [{ id: 'm1', kind: 'heatpump', intervalMs: 500 }],
       limits: { maxPending: 7 },
-      ops: { port: 9201 },
+      ops: { host: '127.0.0.2', port: 9201 },
     });
     // The one name wins where both are set.
     expect(
       loadSimulatorConfig(
         {},
-        { SIMULATOR_CONFIG: old, SIMULATOR_OPS_PORT: '9201', OPS_PORT: '9202' },
-      ).ops.port,
-    ).toBe(9202);
+        {
+          SIMULATOR_CONFIG: old,
+          SIMULATOR_OPS_HOST: '127.0.0.2',
+          OPS_HOST: '127.0.0.3',
+          SIMULATOR_OPS_PORT: '9201',
+          OPS_PORT: '9202',
+        },
+      ).ops,
+    ).toEqual({ host: '127.0.0.3', port: 9202 });
   });
 
   it('refuses an unknown key, naming it, and names an alias as written', () => {

@@ -89,9 +89,10 @@ export const simulatorConfigSchema = z
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;
 
 /**
- * Where the config comes from (service-kit's one rule). SIMULATOR_CONFIG and
- * SIMULATOR_OPS_PORT are the older names of CONFIG_FILE and OPS_PORT, kept
- * as aliases; snake_case keys (`rate_multiplier`) as aliases of camelCase.
+ * Where the config comes from (service-kit's one rule). SIMULATOR_CONFIG,
+ * SIMULATOR_OPS_HOST and SIMULATOR_OPS_PORT are the older names of
+ * CONFIG_FILE, OPS_HOST and OPS_PORT, kept as aliases (the one name wins when
+ * both are set); snake_case keys (`rate_multiplier`) as aliases of camelCase.
  */
 // eslint-disable-next-line no-restricted-syntax
 export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
@@ -100,6 +101,8 @@ export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
     MQTT_URL: 'mqtt.url',
     SIMULATOR_RATE: 'rateMultiplier',
     SIMULATOR_SEED: 'seed',
+    SIMULATOR_OPS_HOST: 'ops.host',
+    OPS_HOST: 'ops.host',
     SIMULATOR_OPS_PORT: 'ops.port',
     OPS_PORT: 'ops.port',
   },
