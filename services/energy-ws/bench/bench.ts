@@ -22,12 +22,9 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { STREAMS } from '@homelab/pipeline-contracts';
 import { checkQuietMachine, reportLoadAtEnd } from '@homelab/infra';
-import {
-  canonicalRecord,
-  createTopics,
-  mintToken,
-  waitFor,
-} from '../src/__testUtils__/testing';
+import { mintToken } from '../src/__testUtils__/testing';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
+import { createTopics, deleteTopics } from '@homelab/test-kit/kafka';
 
 const NAME = 'energy-ws';
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
@@ -166,13 +163,13 @@ function startServer(
   });
   let out = '';
   child.stdout!.on('data', d => (out += d));
-  return waitFor(
+  return eventually(
+    'the server to listen',
     () => {
       const port = /"port":(\d+)/.exec(out)?.[1];
       return port ? { child, port: Number(port) } : undefined;
     },
-    60_000,
-    'the server to listen',
+    { timeoutMs: 60_000 },
   );
 }
 
@@ -262,15 +259,15 @@ async function runOnce(brokers: string, requested: number) {
   const pid = child.pid!;
   const workers: ClientProcess[] = [];
   try {
-    await waitFor(
+    await eventually(
+      'ready',
       async () =>
         (
           await fetch(`http://127.0.0.1:${port}/health/ready`).catch(
             () => undefined,
           )
         )?.ok,
-      60_000,
-      'ready',
+      { timeoutMs: 60_000 },
     );
     const baseline = rssBytes(pid);
 
@@ -398,9 +395,7 @@ async function runOnce(brokers: string, requested: number) {
     child.kill('SIGTERM');
     await new Promise(r => child.once('exit', r));
     await producer.disconnect();
-    await admin
-      .deleteTopics({ topics: Object.values(topics) })
-      .catch(() => undefined);
+    await deleteTopics(admin, Object.values(topics));
     await admin.disconnect();
   }
 }

@@ -7,8 +7,8 @@ import {
   attackTokens,
   connectClient,
   mintToken,
-  waitFor,
 } from './__testUtils__/testing';
+import { eventually } from '@homelab/test-kit';
 
 jest.setTimeout(90_000);
 
@@ -102,10 +102,10 @@ describe('energy-ws CLI', () => {
         '  jwtSecret: "$(JWT_SECRET)"',
       ].join('\n');
       const run = runCli({ JWT_SECRET: SECRET, LOG_LEVEL: 'debug' }, yaml);
-      const port = await waitFor(
-        () => /"port":(\d+)/.exec(run.out())?.[1],
-        60_000,
+      const port = await eventually(
         'the listening log line',
+        () => /"port":(\d+)/.exec(run.out())?.[1],
+        { timeoutMs: 60_000 },
       );
       const url = `ws://127.0.0.1:${port}/ws/energy`;
       const good = await mintToken(SECRET);

@@ -6,8 +6,8 @@ import {
   connectClient,
   mintToken,
   RecordingClient,
-  waitFor,
 } from './__testUtils__/testing';
+import { eventually } from '@homelab/test-kit';
 import type { EnergyWs } from './server';
 
 jest.setTimeout(180_000);
@@ -41,10 +41,10 @@ async function expectEverything(
   client: RecordingClient,
   offsets: string[],
 ): Promise<void> {
-  await waitFor(
-    () => client.data().length >= offsets.length,
-    30_000,
+  await eventually(
     `all ${offsets.length} records at the bystander`,
+    () => client.data().length >= offsets.length,
+    { timeoutMs: 30_000 },
   );
   expect(client.data().map(m => m.position)).toEqual(
     offsets.map(o => `energy:0:${o}`),
@@ -110,15 +110,15 @@ describe('energy-ws: no client can hurt the others', () => {
       message: expect.stringContaining('5 per second'),
     });
     // Within the rate again, the same connection is served.
-    await waitFor(
+    await eventually(
+      'a pong within the rate',
       async () => {
         const from = eager.messages.length;
         eager.send({ type: 'ping' });
         await new Promise(r => setTimeout(r, 300));
         return eager.messages.slice(from).some(m => m.type === 'pong');
       },
-      15_000,
-      'a pong within the rate',
+      { timeoutMs: 15_000 },
     );
     expect(eager.isClosed()).toBe(false);
 
@@ -211,10 +211,10 @@ describe('energy-ws: no client can hurt the others', () => {
       streams: ['energy'],
       resume: [`energy:0:${offsets[44]}`],
     });
-    await waitFor(
-      () => patient.data().length >= 5,
-      30_000,
+    await eventually(
       'the patient client to catch up',
+      () => patient.data().length >= 5,
+      { timeoutMs: 30_000 },
     );
     const resumedInMs = Date.now() - startedMs;
     expect(resumedInMs).toBeLessThan(5_000);
@@ -224,19 +224,19 @@ describe('energy-ws: no client can hurt the others', () => {
     await spread;
 
     // The storm's last subscribe wins: after its ack, everything after offset 0 exactly once.
-    await waitFor(
-      () => storm.messages.filter(m => m.type === 'subscribed').length === 200,
-      30_000,
+    await eventually(
       'every subscribe acknowledged',
+      () => storm.messages.filter(m => m.type === 'subscribed').length === 200,
+      { timeoutMs: 30_000 },
     );
     const lastAck = storm.messages.findLastIndex(m => m.type === 'subscribed');
     expect(storm.messages[lastAck].replayFrom).toEqual(['energy:0:0']);
     const afterLastAck = () =>
       storm.messages.slice(lastAck).filter(m => m.type === 'data');
-    await waitFor(
-      () => afterLastAck().length >= 49,
-      30_000,
+    await eventually(
       "the storm's last replay",
+      () => afterLastAck().length >= 49,
+      { timeoutMs: 30_000 },
     );
     expect(afterLastAck().map(m => m.position)).toEqual(
       offsets.slice(1).map(o => `energy:0:${o}`),
@@ -252,26 +252,26 @@ describe('energy-ws: no client can hurt the others', () => {
         ]),
       );
     // The last outcome is counted once its consumer left the group.
-    const outcomes = await waitFor(
+    const outcomes = await eventually(
+      'an outcome for each of the 201 replays',
       async () => {
         const counted = await replayOutcomes();
         const total = Object.values(counted).reduce((sum, n) => sum + n, 0);
         return total === 201 && counted;
       },
-      30_000,
-      'an outcome for each of the 201 replays',
+      { timeoutMs: 30_000 },
     );
     expect(outcomes.failed ?? 0).toBe(0);
     expect(
       (outcomes.superseded ?? 0) + (outcomes.cancelled_waiting ?? 0),
     ).toBeGreaterThan(0);
-    await waitFor(
+    await eventually(
+      'the replay groups to be deleted',
       async () =>
         !(
           await h.admin.listGroups()
         ).groups.some(g => g.groupId.startsWith(`${service.groupId}.replay.`)),
-      30_000,
-      'the replay groups to be deleted',
+      { timeoutMs: 30_000 },
     );
   });
 
@@ -301,19 +301,19 @@ describe('energy-ws: no client can hurt the others', () => {
           Array.from({ length: size }, () => silentUpgrade(service.port)),
         )),
       );
-      await waitFor(
-        async () => (await refusals()) >= silent.length,
-        60_000,
+      await eventually(
         `the server to answer ${silent.length} bad upgrades`,
+        async () => (await refusals()) >= silent.length,
+        { timeoutMs: 60_000 },
       );
     }
     expect(await refusals()).toBe(count);
     // Every refused socket was released although none answered the close
     // (well before ws's own 30 s wait for a close reply).
-    await waitFor(
-      () => service.socketCount() <= baseline,
-      10_000,
+    await eventually(
       'the refused sockets to be released',
+      () => service.socketCount() <= baseline,
+      { timeoutMs: 10_000 },
     );
     expect(silent.filter(s => !s.destroyed).length).toBeGreaterThan(0);
 
@@ -326,12 +326,16 @@ describe('energy-ws: no client can hurt the others', () => {
       streams: ['energy'],
       resume: [`energy:0:${before[0]}`],
     });
-    await waitFor(() => client.data().length >= 2, 5_000, 'resumed data');
+    await eventually('resumed data', () => client.data().length >= 2, {
+      timeoutMs: 5_000,
+    });
     expect(Date.now() - startedMs).toBeLessThan(1_000);
 
     const after = await h.produce('energy', 'meter1', 2);
     await expectEverything(others, [...before, ...after]);
-    await waitFor(() => client.data().length >= 4, 15_000, 'live data');
+    await eventually('live data', () => client.data().length >= 4, {
+      timeoutMs: 15_000,
+    });
     for (const socket of silent) socket.destroy();
   });
 

@@ -5,8 +5,8 @@ import {
   connectClient,
   mintToken,
   RecordingClient,
-  waitFor,
 } from './__testUtils__/testing';
+import { eventually } from '@homelab/test-kit';
 
 jest.setTimeout(90_000);
 
@@ -84,7 +84,9 @@ describe('energy-ws live-token scope', () => {
     await h.produce('heatpump', 'hp2', 3);
     await h.produce('energy', 'hp1', 1);
     const last = await h.produce('heatpump', 'hp1', 2);
-    await waitFor(() => client.data().length >= 3, 15_000, 'the hp1 records');
+    await eventually('the hp1 records', () => client.data().length >= 3, {
+      timeoutMs: 15_000,
+    });
     // A ping round trip gives any stray record the time to arrive first.
     client.send({ type: 'ping' });
     await client.next(m => m.type === 'pong');
@@ -101,9 +103,13 @@ describe('energy-ws live-token scope', () => {
         resume: [`heatpump:0:${first[0]}`],
       }),
     ).toMatchObject({ type: 'subscribed' });
-    await waitFor(() => again.data().length >= 2, 15_000, 'the replay');
+    await eventually('the replay', () => again.data().length >= 2, {
+      timeoutMs: 15_000,
+    });
     const live = await h.produce('heatpump', 'hp1', 1);
-    await waitFor(() => again.data().length >= 3, 15_000, 'a live hp1 record');
+    await eventually('a live hp1 record', () => again.data().length >= 3, {
+      timeoutMs: 15_000,
+    });
     expect(again.data().map(m => m.position)).toEqual(
       [...last, ...live].map(o => `heatpump:0:${o}`),
     );
@@ -136,7 +142,9 @@ describe('energy-ws live-token scope', () => {
     });
     await subscribe(client, { streams: ['temperature'] });
     const [offset] = await h.produce('temperature', 't1', 1);
-    await waitFor(() => client.data()[0]);
+    await eventually('client.data()[0]', () => client.data()[0], {
+      timeoutMs: 15_000,
+    });
     expect(client.data()[0].position).toBe(`temperature:0:${offset}`);
   });
 
@@ -169,14 +177,18 @@ describe('energy-ws live-token scope', () => {
       }),
     );
     socket.send(JSON.stringify({ type: 'ping' }));
-    await waitFor(() => received.find(m => m.type === 'pong'));
+    await eventually(
+      "received.find(m => m.type === 'pong')",
+      () => received.find(m => m.type === 'pong'),
+      { timeoutMs: 15_000 },
+    );
     await h.produce('energy', 'meter1', 1, { active_power_total: 1289 });
     await h.produce('heatpump', 'hp2', 1);
     await h.produce('temperature', 't1', 1);
-    await waitFor(
-      () => received.filter(m => m.type === 'data').length === 3,
-      15_000,
+    await eventually(
       'a record of each stream',
+      () => received.filter(m => m.type === 'data').length === 3,
+      { timeoutMs: 15_000 },
     );
     const data = received.filter(m => m.type === 'data');
     expect(data.map(m => m.stream).sort()).toEqual([

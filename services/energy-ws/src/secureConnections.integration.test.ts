@@ -10,12 +10,9 @@ import { SecuredBrokers, startSecuredBrokers } from '@homelab/infra';
 import { createLogger } from '@homelab/service-kit';
 import { EnergyWsConfigInput, parseConfig } from './config';
 import { startEnergyWs } from './server';
-import {
-  canonicalRecord,
-  connectClient,
-  createTopics,
-  mintToken,
-} from './__testUtils__/testing';
+import { connectClient, mintToken } from './__testUtils__/testing';
+import { canonicalRecord } from '@homelab/test-kit';
+import { createTopics } from '@homelab/test-kit/kafka';
 
 jest.setTimeout(240_000);
 

@@ -5,8 +5,8 @@ import {
   attackTokens,
   connectClient,
   mintToken,
-  waitFor,
 } from './__testUtils__/testing';
+import { eventually } from '@homelab/test-kit';
 
 jest.setTimeout(90_000);
 
@@ -26,14 +26,22 @@ describe('energy-ws against Kafka', () => {
     await new Promise(resolve => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'subscribe', streams: ['energy'] }));
     socket.send(JSON.stringify({ type: 'ping' }));
-    const pong = await waitFor(() => received.find(m => m.type === 'pong'));
+    const pong = await eventually(
+      "received.find(m => m.type === 'pong')",
+      () => received.find(m => m.type === 'pong'),
+      { timeoutMs: 15_000 },
+    );
     expect(new Date(pong.timestamp).toISOString()).toBe(pong.timestamp);
 
     await h.produce('energy', 'meter1', 1, {
       active_power_total: 1289,
       voltage_l1: 236,
     });
-    const data = await waitFor(() => received.find(m => m.type === 'data'));
+    const data = await eventually(
+      "received.find(m => m.type === 'data')",
+      () => received.find(m => m.type === 'data'),
+      { timeoutMs: 15_000 },
+    );
     expect(data).toMatchObject({
       type: 'data',
       stream: 'energy',
@@ -92,9 +100,17 @@ describe('energy-ws against Kafka', () => {
     await h.produce('energy', 'meter2', 2);
     await h.produce('temperature', 'meter2', 2);
     await h.produce('heatpump', 'hp1', 1);
-    await waitFor(() => client.data().length >= 3);
+    await eventually(
+      'client.data().length >= 3',
+      () => client.data().length >= 3,
+      { timeoutMs: 15_000 },
+    );
     await h.produce('energy', 'meter2', 1);
-    await waitFor(() => client.data().length >= 4);
+    await eventually(
+      'client.data().length >= 4',
+      () => client.data().length >= 4,
+      { timeoutMs: 15_000 },
+    );
     expect(
       client
         .data()
@@ -191,7 +207,11 @@ describe('energy-ws against Kafka', () => {
     client.send({ type: 'subscribe', streams: ['energy'] });
     await client.next(m => m.type === 'subscribed');
     await h.produce('energy', 'meter1', 1);
-    await waitFor(() => client.data().length === 1);
+    await eventually(
+      'client.data().length === 1',
+      () => client.data().length === 1,
+      { timeoutMs: 15_000 },
+    );
     expect(client.isClosed()).toBe(false);
   });
 
@@ -210,7 +230,11 @@ describe('energy-ws against Kafka', () => {
     expect(service.clientCount()).toBe(3);
     // The slot frees when a client leaves.
     clients[0].socket.close();
-    await waitFor(() => service.clientCount() === 2);
+    await eventually(
+      'service.clientCount() === 2',
+      () => service.clientCount() === 2,
+      { timeoutMs: 15_000 },
+    );
     const again = await connectClient(service.url, { token });
     again.send({ type: 'ping' });
     await again.next(m => m.type === 'pong');
@@ -248,10 +272,10 @@ describe('energy-ws against Kafka', () => {
     );
     await h.produce('energy', 'meter1', 10, padding);
     produced += 10;
-    await waitFor(
-      () => fast.data().length === produced,
-      30_000,
+    await eventually(
       `the fast client to get all ${produced} records`,
+      () => fast.data().length === produced,
+      { timeoutMs: 30_000 },
     );
     expect(fast.isClosed()).toBe(false);
     expect(service.clientCount()).toBe(1);
@@ -279,26 +303,30 @@ describe('energy-ws against Kafka', () => {
       first.send({ type: 'subscribe', streams: ['energy'] });
       await first.next(m => m.type === 'subscribed');
       await h.produce('energy', 'meter1', 5);
-      await waitFor(() => first.data().length === 5);
+      await eventually(
+        'first.data().length === 5',
+        () => first.data().length === 5,
+        { timeoutMs: 15_000 },
+      );
       const last = first.data().at(-1)!.position;
       first.socket.terminate();
       await first.closed;
 
       const missed = await h.produce('energy', 'meter1', 7);
-      await waitFor(
+      await eventually(
+        "(await h.metric(service, 'redpanda_messages_consumed_total')) >= 12",
         async () =>
           (await h.metric(service, 'redpanda_messages_consumed_total')) >= 12,
+        { timeoutMs: 15_000 },
       );
 
       const second = await connectClient(service.url, { token });
       second.send({ type: 'subscribe', streams: ['energy'], resume: [last] });
       // Live records race the replay: they must neither overtake nor repeat it.
       const live = await h.produce('energy', 'meter1', 3);
-      await waitFor(
-        () => second.data().length >= 10,
-        30_000,
-        'the live records',
-      );
+      await eventually('the live records', () => second.data().length >= 10, {
+        timeoutMs: 30_000,
+      });
       // Give a stray duplicate the chance to show up.
       second.send({ type: 'ping' });
       await second.next(m => m.type === 'pong');
@@ -335,7 +363,11 @@ describe('energy-ws against Kafka', () => {
       code: 'POSITION_EXPIRED',
       oldest: ['energy:0:6'],
     });
-    await waitFor(() => client.data().length === 4);
+    await eventually(
+      'client.data().length === 4',
+      () => client.data().length === 4,
+      { timeoutMs: 15_000 },
+    );
     expect(client.data().map(m => m.position)).toEqual([
       'energy:0:6',
       'energy:0:7',
@@ -362,7 +394,9 @@ describe('energy-ws against Kafka', () => {
     }
     const offsets = await h.produce('energy', 'meter1', 20);
     for (const c of clients) {
-      await waitFor(() => c.data().length === 20, 30_000);
+      await eventually('c.data().length === 20', () => c.data().length === 20, {
+        timeoutMs: 30_000,
+      });
       expect(c.data().map(m => m.position)).toEqual(
         offsets.map(o => `energy:0:${o}`),
       );

@@ -1,6 +1,6 @@
 import { MissingTopicsError } from '@homelab/pipeline-contracts';
 import { Harness } from './__testUtils__/testHarness';
-import { createTopics } from './__testUtils__/testing';
+import { createTopics } from '@homelab/test-kit/kafka';
 
 jest.setTimeout(90_000);
 

@@ -42,9 +42,9 @@ import {
   SERVICE_DIR,
   spawnBridge,
   testConfig,
-  uid,
   writeConfig,
 } from '../src/__testUtils__/harness';
+import { uid } from '@homelab/test-kit';
 import { timeKcat } from './kcat';
 
 function arg(name: string, fallback: string): string {

@@ -7,14 +7,13 @@ import { DLQ_ORIGINAL_BYTES_HEADER, DLQ_SHA256_HEADER } from './kafkaMessage';
 import {
   TopicReader,
   connectPublisher,
-  eventually,
   headers,
   health,
   metric,
   startTestBridge,
   testConfig,
-  uid,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 
 /**
@@ -282,7 +281,7 @@ describe('hostile input never stops the bridge nor loses a message', () => {
           dead ? 'the DLQ' : 'its topic'
         }`,
         () => matches().length >= copies && matches(),
-        60_000,
+        { timeoutMs: 60_000 },
       );
       const flowed = await eventually(
         'the normal reading after it',
@@ -292,7 +291,7 @@ describe('hostile input never stops the bridge nor loses a message', () => {
           );
           return hits.length > 0 && hits;
         },
-        60_000,
+        { timeoutMs: 60_000 },
       );
 
       // Nothing written twice: not the row's messages, not the reading after it.

@@ -14,8 +14,8 @@ import {
   metric,
   startTestBridge,
   testConfig,
-  uid,
 } from './__testUtils__/harness';
+import { uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 
 /**

@@ -4,12 +4,11 @@ import {
   BridgeProcess,
   TopicReader,
   connectPublisher,
-  eventually,
   spawnBridge,
   testConfig,
-  uid,
   writeConfig,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 
 /**
@@ -103,8 +102,7 @@ describe('bridge stopped mid-stream', () => {
             seqs.add(JSON.parse(m.value!.toString()).fields.seq);
           return seqs.size >= N;
         },
-        120_000,
-        500,
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
       const missing = Array.from({ length: N }, (_, i) => i).filter(
         i => !seqs.has(i),
@@ -139,7 +137,7 @@ describe('bridge stopped mid-stream', () => {
     await eventually(
       'the bridge to subscribe',
       () => bridge.stdout().includes('MQTT subscribed'),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     reader = await TopicReader.start(env.kafkaBrokers, topics.energy);
     publisher = await connectPublisher(env.mqttUrl, `pub-${id}`);
@@ -178,8 +176,7 @@ describe('bridge stopped mid-stream', () => {
           seqs.add(JSON.parse(m.value!.toString()).fields.seq);
         return seqs.size >= total;
       },
-      180_000,
-      500,
+      { timeoutMs: 180_000, intervalMs: 500 },
     );
     // A redelivered reading may be there twice (at-least-once), but two different readings never share a stamp.
     const clashes: string[] = [];

@@ -10,15 +10,14 @@ import {
   BridgeProcess,
   TopicReader,
   connectPublisher,
-  eventually,
   health,
   metric,
   spawnBridge,
   startTestBridge,
   testConfig,
-  uid,
   writeConfig,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 import { startWireTap, WireTap } from './__testUtils__/mqttWireTap';
 import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
 
@@ -99,7 +98,7 @@ describe('Kafka outage', () => {
       'the bridge to notice',
       async () =>
         (await metric(ops, 'bridge_connection_up{peer="kafka"}')) === 0,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const acksWhileDown = await metric(ops, 'bridge_mqtt_pubacks_sent_total');
     await new Promise(r =>
@@ -125,7 +124,7 @@ describe('Kafka outage', () => {
     await eventually(
       'all PUBACKs sent',
       async () => (await metric(ops, 'bridge_pending_acks')) === 0,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect((await health(ops)).status).toBe('ok');
   }, 400_000);
@@ -148,7 +147,7 @@ describe('Kafka outage', () => {
     await eventually(
       'the bridge to hold a full window',
       async () => (await metric(ops, 'bridge_pending_acks')) >= window,
-      60_000,
+      { timeoutMs: 60_000 },
     );
 
     let maxQueued = 0;
@@ -167,7 +166,7 @@ describe('Kafka outage', () => {
         async () =>
           (await metric(ops, 'bridge_connection_up{peer="mqtt"}')) === 1 &&
           (await metric(ops, 'bridge_pending_acks')) >= window,
-        60_000,
+        { timeoutMs: 60_000 },
       );
     }
     sampling = false;
@@ -201,7 +200,7 @@ describe('Kafka outage', () => {
     await eventually(
       'the bridge to subscribe',
       () => first.stdout().includes('MQTT subscribed'),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await kafka.stopBroker(0);
     publisher = await connectPublisher(mqttUrl, `pub-${id}`);
@@ -210,7 +209,7 @@ describe('Kafka outage', () => {
     await eventually(
       'Mosquitto to send every message to the bridge',
       () => tap!.publishes >= total,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     // Time for a PUBACK that should not come; the bridge keeps trying Kafka meanwhile.
     await new Promise(r => setTimeout(r, 5000));
@@ -225,7 +224,7 @@ describe('Kafka outage', () => {
     await eventually(
       'the PUBACKs on the wire',
       () => tap!.pubacks.length >= total,
-      60_000,
+      { timeoutMs: 60_000 },
     );
   }, 300_000);
 });

@@ -4,13 +4,12 @@ import { RunningBridge } from './bridge';
 import {
   TopicReader,
   connectPublisher,
-  eventually,
   health,
   metric,
   startTestBridge,
   testConfig,
-  uid,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
 
@@ -58,7 +57,7 @@ describe('Mosquitto restart', () => {
     await eventually(
       'the bridge to reconnect and resubscribe',
       async () => (await health(ops)).status === 'ok',
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await during;
     await publishNumbered(publisher, `${prefix}/energy`, 3000, 1000, 1000);
@@ -91,12 +90,12 @@ describe('Mosquitto restart', () => {
         'the bridge to notice the lost session',
         async () =>
           (await metric(other.opsPort, 'bridge_mqtt_session_lost_total')) >= 1,
-        60_000,
+        { timeoutMs: 60_000 },
       );
       await eventually(
         'the bridge to be ready again',
         async () => (await health(other.opsPort)).status === 'ok',
-        60_000,
+        { timeoutMs: 60_000 },
       );
     } finally {
       await other.stop('test end');

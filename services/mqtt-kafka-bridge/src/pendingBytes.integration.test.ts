@@ -3,12 +3,11 @@ import { RunningBridge } from './bridge';
 import {
   TopicReader,
   connectPublisher,
-  eventually,
   health,
   startTestBridge,
   testConfig,
-  uid,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 import { expectAllNumbers } from './__testUtils__/numbered';
 

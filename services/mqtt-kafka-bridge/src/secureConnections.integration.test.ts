@@ -13,13 +13,12 @@ import { startBridge } from './bridge';
 import { loadBridgeConfig } from './config';
 import {
   TopicReader,
-  eventually,
   health,
   spawnBridge,
   testConfig,
-  uid,
   writeConfig,
 } from './__testUtils__/harness';
+import { eventually, uid } from '@homelab/test-kit';
 
 jest.setTimeout(240_000);
 

@@ -6,8 +6,8 @@ import {
   metric,
   startTestBridge,
   testConfig,
-  uid,
 } from './__testUtils__/harness';
+import { uid } from '@homelab/test-kit';
 import { testEnvironment } from './__testUtils__/environment';
 import { expectAllNumbers, publishNumbered } from './__testUtils__/numbered';
 

@@ -5,7 +5,8 @@ import { StreamName } from '@homelab/pipeline-contracts';
 import { createLogger } from '@homelab/service-kit';
 import { EnergyWsConfigInput, parseConfig } from '../config';
 import { EnergyWs, startEnergyWs } from '../server';
-import { canonicalRecord, createTopics, waitFor } from './testing';
+import { canonicalRecord, eventually } from '@homelab/test-kit';
+import { createTopics, deleteTopics } from '@homelab/test-kit/kafka';
 
 export const SECRET = 'integration-secret-0123456789abcdef';
 
@@ -64,13 +65,13 @@ export class Harness {
       createLogger('energy-ws-test', 'silent'),
     );
     this.services.push(service);
-    await waitFor(
+    await eventually(
+      'the service to be ready',
       async () =>
         (
           await fetch(`http://127.0.0.1:${service.port}/health/ready`)
         ).ok,
-      30_000,
-      'the service to be ready',
+      { timeoutMs: 30_000 },
     );
     return service;
   }
@@ -108,14 +109,14 @@ export class Harness {
     timeoutMs: number,
     what: string,
   ): Promise<void> {
-    await waitFor(
+    await eventually(
+      what,
       async () => {
         if ((await this.metric(service, name)) >= 1) return true;
         await step();
         return false;
       },
-      timeoutMs,
-      what,
+      { timeoutMs: timeoutMs },
     );
   }
 
@@ -123,9 +124,7 @@ export class Harness {
     for (const service of this.services)
       await service.stop('test done').catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await this.admin
-      .deleteTopics({ topics: Object.values(this.topics) })
-      .catch(() => undefined);
+    await deleteTopics(this.admin, Object.values(this.topics));
     await this.admin.disconnect().catch(() => undefined);
   }
 }

@@ -1,8 +1,8 @@
 import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { SignJWT } from 'jose';
-import type { Admin } from 'kafkajs';
 import { LIVE_TOKEN_STREAMS_CLAIM, STREAMS } from '@homelab/pipeline-contracts';
+import { eventually } from '@homelab/test-kit';
 
 /**
  * Token minting for tests and the benchmark; the service itself only verifies.
@@ -139,84 +139,13 @@ export function connectClient(
         typeof message === 'string' ? message : JSON.stringify(message),
       ),
     next: (match, timeoutMs = 15_000, from = 0) =>
-      waitFor(
-        () => messages.slice(from).find(match),
-        timeoutMs,
-        'a matching message',
-      ),
+      eventually('a matching message', () => messages.slice(from).find(match), {
+        timeoutMs: timeoutMs,
+      }),
     data: () => messages.filter(m => m.type === 'data'),
   };
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve(client));
     socket.once('error', reject);
   });
-}
-
-/** Polls until `probe` returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
-
-/** A canonical record as the bridge writes it. */
-export function canonicalRecord(
-  stream: string,
-  deviceId: string,
-  fields: Record<string, number>,
-  ts = new Date(),
-) {
-  return {
-    stream,
-    device_id: deviceId,
-    ts: ts.toISOString(),
-    fields,
-    received_at: new Date().toISOString(),
-    source: {
-      mqtt_topic: `homelab/${stream}/${deviceId}`,
-      qos: 1,
-      retained: false,
-      bridge_id: 'test',
-    },
-  };
-}
-
-/**
- * Creates topics and waits until every partition has a leader. kafkajs' own
- * waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata
- * propagates, which happens on a loaded machine.
- */
-export async function createTopics(
-  admin: Admin,
-  topics: string[],
-  partitions = 1,
-): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: false,
-    topics: topics.map(topic => ({ topic, numPartitions: partitions })),
-  });
-  await waitFor(
-    () =>
-      admin
-        .fetchTopicMetadata({ topics })
-        .then(m =>
-          m.topics.every(
-            t =>
-              t.partitions.length === partitions &&
-              t.partitions.every(p => p.leader >= 0),
-          ),
-        )
-        .catch(() => false),
-    30_000,
-    'topic leaders',
-  );
 }

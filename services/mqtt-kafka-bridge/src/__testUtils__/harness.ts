@@ -1,6 +1,5 @@
 /* Helpers for the integration tests: real Mosquitto, real Kafka, the real bridge. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,33 +7,13 @@ import { Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import mqtt, { MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { createLogger } from '@homelab/service-kit';
+import { eventually, uid } from '@homelab/test-kit';
 import { RunningBridge, startBridge } from '../bridge';
 import { bridgeConfigSchema } from '../config';
 
 // Tests run from source, so __dirname is this folder.
 // eslint-disable-next-line no-restricted-syntax
 export const SERVICE_DIR = path.resolve(__dirname, '../..');
-
-export function uid(): string {
-  return randomBytes(4).toString('hex');
-}
-
-/** Polls until `check` returns a value, or fails with `what` at the deadline. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise(r => setTimeout(r, everyMs));
-  }
-}
 
 /** A config (as YAML object) with topics and MQTT prefix unique to one test. */
 export function testConfig(options: {
@@ -136,7 +115,7 @@ export function spawnBridge(
           const m = /"opsPort":(\d+)/.exec(out);
           return m ? Number(m[1]) : undefined;
         },
-        60_000,
+        { timeoutMs: 60_000 },
       ),
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null)
@@ -212,7 +191,7 @@ export class TopicReader {
     await eventually(
       `${n} messages in ${this.topic} (have ${this.messages.length})`,
       () => this.messages.length >= n,
-      timeoutMs,
+      { timeoutMs },
     );
     return this.messages;
   }

@@ -1,5 +1,6 @@
 import { MqttClient } from 'mqtt';
-import { TopicReader, eventually } from './harness';
+import { TopicReader } from './harness';
+import { eventually } from '@homelab/test-kit';
 
 /** Publishes `count` numbered readings at about `perSecond`, starting at `from`. */
 export async function publishNumbered(
@@ -46,8 +47,7 @@ export async function expectAllNumbers(
       }
       return seen.size >= n;
     },
-    timeoutMs,
-    250,
+    { timeoutMs, intervalMs: 250 },
   ).catch(err => {
     const missing = Array.from({ length: n }, (_, i) => i).filter(
       i => !seen.has(i),
