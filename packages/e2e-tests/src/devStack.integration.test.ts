@@ -1,8 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, repoRoot } from './portal';
+import { readdirSync, readFileSync } from 'node:fs';
+import { devStackEnv } from './devStack';
+import { repoRoot } from './portal';
 
 /**
  * bin/dev's process tree really goes away: after two quick Ctrl-C, after a
@@ -112,21 +111,7 @@ const DEV_STACK = ['scripts/dev-stack.mjs', '--portal=built'];
 
 /** `args` run under this Node; the default is dev-stack alone, bin/dev wraps it in homelab-infra exec. */
 async function startStack(args = DEV_STACK): Promise<Stack> {
-  const ports = {
-    BRIDGE_OPS_PORT: await freePort(),
-    SINK_OPS_PORT: await freePort(),
-    ENERGY_WS_PORT: await freePort(),
-    SIMULATOR_OPS_PORT: await freePort(),
-    BACKEND_PORT: await freePort(),
-  };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...Object.fromEntries(
-      Object.entries(ports).map(([k, v]) => [k, String(v)]),
-    ),
-    HOMELAB_LOG_DIR: mkdtempSync(join(tmpdir(), 'dev-stack-logs-')),
-  };
-  delete env.HOMELAB_HOST;
+  const { ports, env } = await devStackEnv();
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env,

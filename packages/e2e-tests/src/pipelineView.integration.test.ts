@@ -1,5 +1,6 @@
 import { Browser, Page } from 'playwright-core';
 import { launchBrowser, signInAsGuest, step } from './browser';
+import { PIPELINE_STAGES } from './devStack';
 import { Stack, startStack } from './stack';
 
 /**
@@ -64,16 +65,7 @@ describe('the pipeline view', () => {
         '/catalog/default/system/homelab-streaming/pipeline',
         'tr[data-stage="devices"]',
       );
-      for (const stage of [
-        'devices',
-        'mosquitto',
-        'mqtt-kafka-bridge',
-        'kafka',
-        'timescaledb-sink',
-        'timescaledb',
-        'energy-ws',
-        'browsers',
-      ])
+      for (const stage of PIPELINE_STAGES)
         await row(stage).waitFor({ timeout: 90_000 });
 
       // The bridge's rate in becomes a positive number once two scrapes saw messages.

@@ -1,9 +1,9 @@
-#!/usr/bin/env node
 // Regenerates the README's images from the live demo: docs/screenshot.png
 // (energy-ws's Live tab, every chart filled with the device simulator's
 // readings) and docs/pipeline.png (the System's Pipeline tab with live
 // numbers). Run it through scripts/screenshots.sh, which installs what is
-// missing and builds the portal first.
+// missing and builds the portal first, and runs it through tsx so that it
+// shares the end-to-end tests' helpers (packages/e2e-tests/src).
 //
 // This process starts `homelab-infra exec` on a fresh set of servers (never
 // the caller's KAFKA_BROKERS & co., whose data could hold test devices) and
@@ -21,12 +21,17 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../packages/e2e-tests/src/browser';
+import {
+  DevStackPorts,
+  devStackEnv,
+  PIPELINE_STAGES,
+} from '../packages/e2e-tests/src/devStack';
+import { repoRoot as root } from '../packages/e2e-tests/src/portal';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docsDir = join(root, 'docs');
 const IMAGES = {
   live: join(docsDir, 'screenshot.png'),
@@ -42,31 +47,26 @@ const WINDOW_MINUTES = 5;
 // five room sensors send every 5 minutes and the heat pump every 30 s, so a
 // 5-minute window would show a dot per sensor; 10× gives each a line.
 const SIMULATOR_RATE = process.env.SIMULATOR_RATE || '10';
-const DEVICES = {
+const DEVICES: Record<string, string[]> = {
   energy: ['meter1', 'meter2'],
   heatpump: ['heatpump1'],
   temperature: ['sensor1', 'sensor2', 'sensor3', 'sensor4', 'sensor5'],
 };
-const STAGES = [
-  'devices',
-  'mosquitto',
-  'mqtt-kafka-bridge',
-  'kafka',
-  'timescaledb-sink',
-  'timescaledb',
-  'energy-ws',
-  'browsers',
-];
+const STAGES: readonly string[] = PIPELINE_STAGES;
 // Stages whose records-per-second the picture must show as a number.
 const RATED_STAGES = ['devices', 'mqtt-kafka-bridge', 'kafka', 'energy-ws'];
 
-const log = line => console.log(`[screenshots] ${line}`);
+const log = (line: string) => console.log(`[screenshots] ${line}`);
 
 class Refusal extends Error {}
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-async function until(what, timeoutMs, probe) {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | false | undefined | Promise<T | false | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -77,20 +77,15 @@ async function until(what, timeoutMs, probe) {
   }
 }
 
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
+interface StartedProcess {
+  pid: number;
+  start: string;
+  cmd: string;
 }
 
 /** pid → { ppid, start } from /proc; `start` tells a reused pid apart. */
-function processTable() {
-  const table = new Map();
+function processTable(): Map<number, { ppid: number; start: string }> {
+  const table = new Map<number, { ppid: number; start: string }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -109,7 +104,7 @@ function processTable() {
   return table;
 }
 
-function cmdline(pid) {
+function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
       .replace(/\0/g, ' ')
@@ -121,12 +116,12 @@ function cmdline(pid) {
 }
 
 /** Every live process below `rootPid`, with what identifies it later. */
-function descendants(rootPid) {
+function descendants(rootPid: number): StartedProcess[] {
   const table = processTable();
-  const found = [];
+  const found: StartedProcess[] = [];
   const queue = [rootPid];
   while (queue.length) {
-    const parent = queue.shift();
+    const parent = queue.shift()!;
     for (const [pid, p] of table) {
       if (p.ppid === parent) {
         found.push({ pid, start: p.start, cmd: cmdline(pid) });
@@ -138,8 +133,8 @@ function descendants(rootPid) {
 }
 
 /** Local ports in LISTEN state (from /proc/net/tcp{,6}). */
-function listeningPorts() {
-  const ports = new Set();
+function listeningPorts(): Set<number> {
+  const ports = new Set<number>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
@@ -151,10 +146,13 @@ function listeningPorts() {
 
 // ---------------------------------------------------------------- outer run
 
-async function outer() {
+async function outer(): Promise<number> {
   const state = mkdtempSync(join(tmpdir(), 'screenshots-'));
   const stateFile = join(state, 'started.json');
-  const env = { ...process.env, SCREENSHOTS_STATE: stateFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SCREENSHOTS_STATE: stateFile,
+  };
   // A fresh set of servers: data the caller's own servers hold (test
   // devices, old readings) must not end up in the README.
   for (const key of [
@@ -171,7 +169,9 @@ async function outer() {
       'exec',
       '--',
       process.execPath,
-      fileURLToPath(import.meta.url),
+      // tsx's loader again, for the inner run of this same file.
+      ...process.execArgv,
+      __filename,
       '--inside',
     ],
     { cwd: root, env, stdio: 'inherit' },
@@ -180,7 +180,7 @@ async function outer() {
   // homelab-infra stop what they started, and we still check afterwards.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
     process.on(signal, () => log(`${signal}: stopping the demo stack`));
-  const code = await new Promise(resolve =>
+  const code = await new Promise<number>(resolve =>
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
   );
 
@@ -207,8 +207,8 @@ async function outer() {
 }
 
 /** What the inner run recorded and is still alive or listening; kills the processes. */
-function leftovers(stateFile) {
-  let started;
+function leftovers(stateFile: string): string[] {
+  let started: { ports: Record<string, number>; processes: StartedProcess[] };
   try {
     started = JSON.parse(readFileSync(stateFile, 'utf8'));
   } catch {
@@ -216,7 +216,7 @@ function leftovers(stateFile) {
     // dev-stack cleaned up after themselves, and there is nothing recorded.
     return [];
   }
-  const problems = [];
+  const problems: string[] = [];
   // Kafka, PostgreSQL and dev-stack's children take a few seconds after their parent returns.
   const deadline = Date.now() + 20_000;
   let alive;
@@ -242,25 +242,11 @@ function leftovers(stateFile) {
 
 // ---------------------------------------------------------------- inner run
 
-async function inner() {
-  const { chromium } = await import('playwright-core');
-  const ports = {
-    BRIDGE_OPS_PORT: await freePort(),
-    SINK_OPS_PORT: await freePort(),
-    ENERGY_WS_PORT: await freePort(),
-    SIMULATOR_OPS_PORT: await freePort(),
-    BACKEND_PORT: await freePort(),
-  };
-  const logDir = mkdtempSync(join(tmpdir(), 'screenshots-logs-'));
-  const env = {
+async function inner(): Promise<number> {
+  const { ports, env, logDir } = await devStackEnv({
     ...process.env,
-    ...Object.fromEntries(
-      Object.entries(ports).map(([k, v]) => [k, String(v)]),
-    ),
-    HOMELAB_LOG_DIR: logDir,
     SIMULATOR_RATE,
-  };
-  delete env.HOMELAB_HOST;
+  });
   const base = `http://localhost:${ports.BACKEND_PORT}`;
 
   log(
@@ -272,7 +258,7 @@ async function inner() {
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  const echo = chunk => {
+  const echo = (chunk: Buffer) => {
     output += chunk;
     process.stdout.write(chunk);
   };
@@ -280,7 +266,7 @@ async function inner() {
   stack.stderr.on('data', echo);
   const stackExited = new Promise(resolve => stack.once('exit', resolve));
 
-  let browser;
+  let browser: Browser | undefined;
   let interrupted = false;
   const stopAll = async () => {
     await browser?.close().catch(() => undefined);
@@ -306,24 +292,11 @@ async function inner() {
       if (interrupted) throw new Refusal('interrupted');
       if (stack.exitCode !== null)
         throw new Refusal(`dev-stack exited with code ${stack.exitCode}`);
-      return output.includes('[dev] ready') && Date.now();
+      return output.includes('[dev] ready') ? Date.now() : undefined;
     });
     record(ports);
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      // Without the background-networking flags it keeps dialling hosts it cannot reach.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: VIEWPORT });
     // The sidebar folded to its icons (a user's own choice in Backstage),
     // so the pipeline table gets the width its nine columns need.
@@ -401,7 +374,8 @@ async function inner() {
           )} KB, over the ${MAX_IMAGE_BYTES / 1024} KB the README allows`,
         );
     }
-  } catch (error) {
+  } catch (e) {
+    const error = e as Error;
     console.error(`[screenshots] refused: ${error.message}`);
     if (!(error instanceof Refusal)) console.error(error.stack);
     console.error(`[screenshots] service logs: ${logDir}`);
@@ -415,7 +389,7 @@ async function inner() {
 }
 
 /** Writes what the outer run must find stopped: every process below homelab-infra, and the ports. */
-function record(ports) {
+function record(ports: DevStackPorts) {
   const infraPorts = Object.fromEntries(
     [
       ['Kafka', process.env.KAFKA_BROKERS?.split(',')[0]?.split(':')[1]],
@@ -435,9 +409,10 @@ function record(ports) {
   const processes = descendants(process.ppid).filter(
     p => p.pid !== process.pid,
   );
-  mkdirSync(dirname(process.env.SCREENSHOTS_STATE), { recursive: true });
+  const stateFile = process.env.SCREENSHOTS_STATE!;
+  mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(
-    process.env.SCREENSHOTS_STATE,
+    stateFile,
     JSON.stringify({ ports: { ...infraPorts, ...ports }, processes }),
   );
   log(
@@ -448,7 +423,7 @@ function record(ports) {
 }
 
 /** Opens `url` until `ready` shows, signing in as the guest when the sign-in page comes first. */
-async function open(page, url, ready) {
+async function open(page: Page, url: string, ready: string) {
   await page.goto(url);
   const enter = page.getByRole('button', { name: 'Enter' });
   const content = page.locator(ready).first();
@@ -464,7 +439,7 @@ async function open(page, url, ready) {
  * grows to hold it (Backstage scrolls its content in a box of its own, so a
  * full-page screenshot would stop at the viewport), then goes back.
  */
-async function shoot(page, bottom, file) {
+async function shoot(page: Page, bottom: string, file: string) {
   await page.setViewportSize({ width: VIEWPORT.width, height: 2000 });
   // Out of the way of the folded sidebar and the charts' tooltips.
   await page.mouse.move(VIEWPORT.width - 20, 20);
@@ -480,7 +455,7 @@ async function shoot(page, bottom, file) {
 }
 
 /** Picks the Live tab's chart window (a Material UI select). */
-async function chooseWindow(page, minutes) {
+async function chooseWindow(page: Page, minutes: number) {
   await page
     .locator('[data-testid="live-window"]')
     .locator('xpath=..')
@@ -493,8 +468,8 @@ async function chooseWindow(page, minutes) {
 }
 
 /** The simulator's devices that have no line in their stream's chart yet. */
-async function missingLines(page) {
-  const missing = [];
+async function missingLines(page: Page): Promise<string[]> {
+  const missing: string[] = [];
   for (const [stream, devices] of Object.entries(DEVICES)) {
     const lines =
       (await page
@@ -509,8 +484,8 @@ async function missingLines(page) {
 }
 
 /** Every stage shown and healthy, and the rated ones with a records-per-second figure. */
-async function pipelineReady(page) {
-  const rows = {};
+async function pipelineReady(page: Page): Promise<boolean> {
+  const rows: Record<string, string> = {};
   for (const stage of STAGES) {
     const row = page.locator(`tr[data-stage="${stage}"]`);
     if (!(await row.count())) return false;
@@ -533,7 +508,7 @@ const run = process.argv.includes('--inside') ? inner : outer;
 run().then(
   code => process.exit(code),
   error => {
-    console.error(`[screenshots] ${error.stack ?? error}`);
+    console.error(`[screenshots] ${(error as Error).stack ?? error}`);
     process.exit(1);
   },
 );
