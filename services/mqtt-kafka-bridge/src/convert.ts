@@ -10,7 +10,12 @@ import {
   recordMessage,
 } from './kafkaMessage';
 import { BridgeMetrics } from './metrics';
-import { DeadLetterClass, MqttMessage, Rejection, normalise } from './normalise';
+import {
+  DeadLetterClass,
+  MqttMessage,
+  Rejection,
+  normalise,
+} from './normalise';
 import { Route, routeFinder } from './route';
 
 /** A message ready for Kafka, and what is needed once Kafka has it (or refused it). */
