@@ -31,18 +31,34 @@ export function excerpt(text: string, max = 64): string {
   return text.length > max ? `${shown}… (${text.length} chars)` : shown;
 }
 
+/** The violation when `text` is longer than `max` UTF-8 bytes, naming `what` and showing an excerpt. */
+function overByteLimit(
+  what: string,
+  text: string,
+  max: number,
+  errorClass: BoundViolation['errorClass'],
+): BoundViolation | undefined {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= max) return undefined;
+  return {
+    errorClass,
+    reason: `${what} is ${bytes} bytes, over the limit of ${max}: ${excerpt(
+      text,
+    )}`,
+  };
+}
+
 export function checkDeviceId(
   deviceId: string,
   bounds: DeviceBounds,
 ): BoundViolation | undefined {
-  const bytes = Buffer.byteLength(deviceId, 'utf8');
-  if (bytes > bounds.maxDeviceIdBytes)
-    return {
-      errorClass: 'device-id-too-long',
-      reason: `device id is ${bytes} bytes, over the limit of ${
-        bounds.maxDeviceIdBytes
-      }: ${excerpt(deviceId)}`,
-    };
+  const tooLong = overByteLimit(
+    'device id',
+    deviceId,
+    bounds.maxDeviceIdBytes,
+    'device-id-too-long',
+  );
+  if (tooLong) return tooLong;
   if (ALWAYS_REFUSED.test(deviceId) || !bounds.deviceIdPattern.test(deviceId))
     return {
       errorClass: 'bad-device-id',
@@ -101,14 +117,13 @@ export function checkFields(
           errorClass: 'too-many-fields',
           reason: `payload has more than ${bounds.maxFields} fields`,
         };
-      const bytes = Buffer.byteLength(key, 'utf8');
-      if (bytes > bounds.maxFieldNameBytes)
-        return {
-          errorClass: 'field-name-too-long',
-          reason: `field name is ${bytes} bytes, over the limit of ${
-            bounds.maxFieldNameBytes
-          }: ${excerpt(key)}`,
-        };
+      const tooLong = overByteLimit(
+        'field name',
+        key,
+        bounds.maxFieldNameBytes,
+        'field-name-too-long',
+      );
+      if (tooLong) return tooLong;
     }
   }
   return undefined;
