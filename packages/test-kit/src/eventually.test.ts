@@ -42,4 +42,19 @@ describe('eventually', () => {
       eventually('a message', () => false, { timeoutMs: 20, intervalMs: 1 }),
     ).rejects.toThrow(/^timed out after 20 ms waiting for a message$/);
   });
+
+  it('fails at once on a failed expect() in the probe, without asking again', async () => {
+    let calls = 0;
+    const failure = eventually(
+      'the answer',
+      () => {
+        calls += 1;
+        expect(calls).toBe(0);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 1 },
+    );
+    await expect(failure).rejects.toHaveProperty('matcherResult');
+    expect(calls).toBe(1);
+  });
 });

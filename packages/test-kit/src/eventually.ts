@@ -11,9 +11,10 @@ export interface EventuallyOptions {
 /**
  * Asks `probe` until it answers something other than undefined, null or
  * false, and resolves with that answer (0 and '' count as answers). A probe
- * that throws is asked again: the systems under test are eventually
- * consistent, and a server that is still starting refuses connections. At
- * the deadline it fails naming `what` and the last error, which makes it an
+ * that throws is asked again (the systems under test are eventually
+ * consistent, and a server that is still starting refuses connections),
+ * unless it threw a failed `expect()`, which fails the wait at once. At the
+ * deadline it fails naming `what` and the last error, which makes it an
  * assertion in its own right.
  */
 export async function eventually<T>(
@@ -31,6 +32,9 @@ export async function eventually<T>(
         return value as T;
       lastError = undefined;
     } catch (error) {
+      // A failed expect() in the probe is the test's verdict, not a system
+      // still settling: asking again could pass on a later answer and hide it.
+      if (isAssertionError(error)) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {
@@ -45,4 +49,11 @@ export async function eventually<T>(
     }
     await new Promise(resolve => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Jest's failed matchers carry their result; nothing else does. */
+function isAssertionError(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && 'matcherResult' in error
+  );
 }

@@ -169,7 +169,7 @@ function startServer(
       const port = /"port":(\d+)/.exec(out)?.[1];
       return port ? { child, port: Number(port) } : undefined;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 60_000, intervalMs: 20 },
   );
 }
 
@@ -267,7 +267,7 @@ async function runOnce(brokers: string, requested: number) {
             () => undefined,
           )
         )?.ok,
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, intervalMs: 20 },
     );
     const baseline = rssBytes(pid);
 

@@ -105,7 +105,7 @@ describe('energy-ws CLI', () => {
       const port = await eventually(
         'the listening log line',
         () => /"port":(\d+)/.exec(run.out())?.[1],
-        { timeoutMs: 60_000 },
+        { timeoutMs: 60_000, intervalMs: 20 },
       );
       const url = `ws://127.0.0.1:${port}/ws/energy`;
       const good = await mintToken(SECRET);

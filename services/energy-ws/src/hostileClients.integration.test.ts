@@ -44,7 +44,7 @@ async function expectEverything(
   await eventually(
     `all ${offsets.length} records at the bystander`,
     () => client.data().length >= offsets.length,
-    { timeoutMs: 30_000 },
+    { timeoutMs: 30_000, intervalMs: 20 },
   );
   expect(client.data().map(m => m.position)).toEqual(
     offsets.map(o => `energy:0:${o}`),
@@ -118,7 +118,7 @@ describe('energy-ws: no client can hurt the others', () => {
         await new Promise(r => setTimeout(r, 300));
         return eager.messages.slice(from).some(m => m.type === 'pong');
       },
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(eager.isClosed()).toBe(false);
 
@@ -214,7 +214,7 @@ describe('energy-ws: no client can hurt the others', () => {
     await eventually(
       'the patient client to catch up',
       () => patient.data().length >= 5,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     const resumedInMs = Date.now() - startedMs;
     expect(resumedInMs).toBeLessThan(5_000);
@@ -227,7 +227,7 @@ describe('energy-ws: no client can hurt the others', () => {
     await eventually(
       'every subscribe acknowledged',
       () => storm.messages.filter(m => m.type === 'subscribed').length === 200,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     const lastAck = storm.messages.findLastIndex(m => m.type === 'subscribed');
     expect(storm.messages[lastAck].replayFrom).toEqual(['energy:0:0']);
@@ -236,7 +236,7 @@ describe('energy-ws: no client can hurt the others', () => {
     await eventually(
       "the storm's last replay",
       () => afterLastAck().length >= 49,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     expect(afterLastAck().map(m => m.position)).toEqual(
       offsets.slice(1).map(o => `energy:0:${o}`),
@@ -259,7 +259,7 @@ describe('energy-ws: no client can hurt the others', () => {
         const total = Object.values(counted).reduce((sum, n) => sum + n, 0);
         return total === 201 && counted;
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     expect(outcomes.failed ?? 0).toBe(0);
     expect(
@@ -271,7 +271,7 @@ describe('energy-ws: no client can hurt the others', () => {
         !(
           await h.admin.listGroups()
         ).groups.some(g => g.groupId.startsWith(`${service.groupId}.replay.`)),
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
   });
 
@@ -304,7 +304,7 @@ describe('energy-ws: no client can hurt the others', () => {
       await eventually(
         `the server to answer ${silent.length} bad upgrades`,
         async () => (await refusals()) >= silent.length,
-        { timeoutMs: 60_000 },
+        { timeoutMs: 60_000, intervalMs: 20 },
       );
     }
     expect(await refusals()).toBe(count);
@@ -313,7 +313,7 @@ describe('energy-ws: no client can hurt the others', () => {
     await eventually(
       'the refused sockets to be released',
       () => service.socketCount() <= baseline,
-      { timeoutMs: 10_000 },
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     expect(silent.filter(s => !s.destroyed).length).toBeGreaterThan(0);
 
@@ -328,6 +328,7 @@ describe('energy-ws: no client can hurt the others', () => {
     });
     await eventually('resumed data', () => client.data().length >= 2, {
       timeoutMs: 5_000,
+      intervalMs: 20,
     });
     expect(Date.now() - startedMs).toBeLessThan(1_000);
 
@@ -335,6 +336,7 @@ describe('energy-ws: no client can hurt the others', () => {
     await expectEverything(others, [...before, ...after]);
     await eventually('live data', () => client.data().length >= 4, {
       timeoutMs: 15_000,
+      intervalMs: 20,
     });
     for (const socket of silent) socket.destroy();
   });

@@ -86,6 +86,7 @@ describe('energy-ws live-token scope', () => {
     const last = await h.produce('heatpump', 'hp1', 2);
     await eventually('the hp1 records', () => client.data().length >= 3, {
       timeoutMs: 15_000,
+      intervalMs: 20,
     });
     // A ping round trip gives any stray record the time to arrive first.
     client.send({ type: 'ping' });
@@ -105,10 +106,12 @@ describe('energy-ws live-token scope', () => {
     ).toMatchObject({ type: 'subscribed' });
     await eventually('the replay', () => again.data().length >= 2, {
       timeoutMs: 15_000,
+      intervalMs: 20,
     });
     const live = await h.produce('heatpump', 'hp1', 1);
     await eventually('a live hp1 record', () => again.data().length >= 3, {
       timeoutMs: 15_000,
+      intervalMs: 20,
     });
     expect(again.data().map(m => m.position)).toEqual(
       [...last, ...live].map(o => `heatpump:0:${o}`),
@@ -144,6 +147,7 @@ describe('energy-ws live-token scope', () => {
     const [offset] = await h.produce('temperature', 't1', 1);
     await eventually('client.data()[0]', () => client.data()[0], {
       timeoutMs: 15_000,
+      intervalMs: 20,
     });
     expect(client.data()[0].position).toBe(`temperature:0:${offset}`);
   });
@@ -180,7 +184,7 @@ describe('energy-ws live-token scope', () => {
     await eventually(
       "received.find(m => m.type === 'pong')",
       () => received.find(m => m.type === 'pong'),
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     await h.produce('energy', 'meter1', 1, { active_power_total: 1289 });
     await h.produce('heatpump', 'hp2', 1);
@@ -188,7 +192,7 @@ describe('energy-ws live-token scope', () => {
     await eventually(
       'a record of each stream',
       () => received.filter(m => m.type === 'data').length === 3,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     const data = received.filter(m => m.type === 'data');
     expect(data.map(m => m.stream).sort()).toEqual([

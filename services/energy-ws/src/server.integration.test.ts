@@ -29,7 +29,7 @@ describe('energy-ws against Kafka', () => {
     const pong = await eventually(
       "received.find(m => m.type === 'pong')",
       () => received.find(m => m.type === 'pong'),
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(new Date(pong.timestamp).toISOString()).toBe(pong.timestamp);
 
@@ -40,7 +40,7 @@ describe('energy-ws against Kafka', () => {
     const data = await eventually(
       "received.find(m => m.type === 'data')",
       () => received.find(m => m.type === 'data'),
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(data).toMatchObject({
       type: 'data',
@@ -103,13 +103,13 @@ describe('energy-ws against Kafka', () => {
     await eventually(
       'client.data().length >= 3',
       () => client.data().length >= 3,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     await h.produce('energy', 'meter2', 1);
     await eventually(
       'client.data().length >= 4',
       () => client.data().length >= 4,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(
       client
@@ -210,7 +210,7 @@ describe('energy-ws against Kafka', () => {
     await eventually(
       'client.data().length === 1',
       () => client.data().length === 1,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(client.isClosed()).toBe(false);
   });
@@ -233,7 +233,7 @@ describe('energy-ws against Kafka', () => {
     await eventually(
       'service.clientCount() === 2',
       () => service.clientCount() === 2,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     const again = await connectClient(service.url, { token });
     again.send({ type: 'ping' });
@@ -275,7 +275,7 @@ describe('energy-ws against Kafka', () => {
     await eventually(
       `the fast client to get all ${produced} records`,
       () => fast.data().length === produced,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     expect(fast.isClosed()).toBe(false);
     expect(service.clientCount()).toBe(1);
@@ -306,7 +306,7 @@ describe('energy-ws against Kafka', () => {
       await eventually(
         'first.data().length === 5',
         () => first.data().length === 5,
-        { timeoutMs: 15_000 },
+        { timeoutMs: 15_000, intervalMs: 20 },
       );
       const last = first.data().at(-1)!.position;
       first.socket.terminate();
@@ -317,7 +317,7 @@ describe('energy-ws against Kafka', () => {
         "(await h.metric(service, 'redpanda_messages_consumed_total')) >= 12",
         async () =>
           (await h.metric(service, 'redpanda_messages_consumed_total')) >= 12,
-        { timeoutMs: 15_000 },
+        { timeoutMs: 15_000, intervalMs: 20 },
       );
 
       const second = await connectClient(service.url, { token });
@@ -326,6 +326,7 @@ describe('energy-ws against Kafka', () => {
       const live = await h.produce('energy', 'meter1', 3);
       await eventually('the live records', () => second.data().length >= 10, {
         timeoutMs: 30_000,
+        intervalMs: 20,
       });
       // Give a stray duplicate the chance to show up.
       second.send({ type: 'ping' });
@@ -366,7 +367,7 @@ describe('energy-ws against Kafka', () => {
     await eventually(
       'client.data().length === 4',
       () => client.data().length === 4,
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 20 },
     );
     expect(client.data().map(m => m.position)).toEqual([
       'energy:0:6',
@@ -396,6 +397,7 @@ describe('energy-ws against Kafka', () => {
     for (const c of clients) {
       await eventually('c.data().length === 20', () => c.data().length === 20, {
         timeoutMs: 30_000,
+        intervalMs: 20,
       });
       expect(c.data().map(m => m.position)).toEqual(
         offsets.map(o => `energy:0:${o}`),

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { canConnect } from '../ports';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 import { startKafka } from './cluster';
 
 jest.setTimeout(240_000);

@@ -1,6 +1,6 @@
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { requireBinary } from '../process/binaries';
 import { runOrThrow } from '../process/run';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 import { parseConsumerGroupDescribe } from './consumerGroupOutput';
 import { CONSUMER_GROUP_COMMAND, kafkaTool } from './tool';
 

@@ -1,6 +1,6 @@
 import mqtt, { MqttClient } from 'mqtt';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 import { startMosquitto } from './server';
 
 jest.setTimeout(60_000);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 import { startPostgres } from './server';
 import { writeSecretFile } from './secretFile';
 

@@ -1,23 +1,8 @@
 import { Client } from 'pg';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { eventually, unique } from '@homelab/test-kit';
 
 jest.setTimeout(120_000);
-
-/** Polls `probe` until it returns a value; the scheduler runs on its own clock. */
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 500));
-  }
-}
 
 describe('TimescaleDB jobs in PGlite (the in-process scheduler)', () => {
   const url = testInfra().timescaleUrl;
@@ -69,21 +54,27 @@ describe('TimescaleDB jobs in PGlite (the in-process scheduler)', () => {
       () => new Client({ connectionString: url }),
     );
     await Promise.all(readers.map(r => r.connect()));
-    const stats = await eventually(async () => {
-      const answers = await Promise.all(
-        readers.map((r, i) =>
-          r.query(`SELECT $1::int AS i, count(*)::int AS n FROM ${table}`, [i]),
-        ),
-      );
-      answers.forEach((a, i) =>
-        expect(a.rows).toEqual([{ i, n: 6 * 24 * 5 + 1 }]),
-      );
-      const { rows } = await client.query(
-        `SELECT last_run_status, total_runs::int, next_start FROM timescaledb_information.job_stats WHERE job_id = $1`,
-        [job],
-      );
-      return rows[0]?.last_run_status ? rows[0] : undefined;
-    }, 'the compression job to run');
+    const stats = await eventually(
+      'the compression job to run',
+      async () => {
+        const answers = await Promise.all(
+          readers.map((r, i) =>
+            r.query(`SELECT $1::int AS i, count(*)::int AS n FROM ${table}`, [
+              i,
+            ]),
+          ),
+        );
+        answers.forEach((a, i) =>
+          expect(a.rows).toEqual([{ i, n: 6 * 24 * 5 + 1 }]),
+        );
+        const { rows } = await client.query(
+          `SELECT last_run_status, total_runs::int, next_start FROM timescaledb_information.job_stats WHERE job_id = $1`,
+          [job],
+        );
+        return rows[0]?.last_run_status ? rows[0] : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     await Promise.all(readers.map(r => r.end()));
 
     expect(stats.last_run_status).toBe('Success');
@@ -98,13 +89,17 @@ describe('TimescaleDB jobs in PGlite (the in-process scheduler)', () => {
     );
     expect(chunks[0].compressed).toBeGreaterThanOrEqual(2);
 
-    const error = await eventually(async () => {
-      const { rows } = await client.query(
-        `SELECT err_message, proc_name FROM timescaledb_information.job_errors WHERE job_id = $1`,
-        [failingJob],
-      );
-      return rows[0];
-    }, 'the failing job to record its error');
+    const error = await eventually(
+      'the failing job to record its error',
+      async () => {
+        const { rows } = await client.query(
+          `SELECT err_message, proc_name FROM timescaledb_information.job_errors WHERE job_id = $1`,
+          [failingJob],
+        );
+        return rows[0];
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     expect(error).toEqual({
       err_message: 'meter offline. check the meter',
       proc_name: failing,

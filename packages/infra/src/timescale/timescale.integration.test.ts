@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { testInfra } from '../testInfra';
-import { unique } from '../testing';
+import { unique } from '@homelab/test-kit';
 import { startTimescale } from './server';
 
 jest.setTimeout(120_000);

@@ -7,10 +7,8 @@ import {
   LiveConnectionOptions,
   LiveConnectionState,
 } from './LiveConnection';
-import {
-  EnergyWsTestServer,
-  eventually,
-} from './__testUtils__/EnergyWsTestServer';
+import { EnergyWsTestServer } from './__testUtils__/EnergyWsTestServer';
+import { eventually } from '@homelab/test-kit';
 
 const fast = {
   backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
@@ -59,7 +57,10 @@ describe('LiveConnection', () => {
   it('subscribes with the token in Sec-WebSocket-Protocol and goes live', async () => {
     const c = client(server, { devices: ['meter1'] });
     stopClient = () => c.connection.stop();
-    await eventually(() => c.status() === 'live', 'live');
+    await eventually('live', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(c.states[0].status).toBe('connecting');
     expect(server.offeredTokens[0]).toMatch(/^test\.1\./);
     expect(server.subscribes[0]).toEqual({
@@ -70,26 +71,39 @@ describe('LiveConnection', () => {
     server.publish('meter1', { v: 1 });
     server.publish('meter2', { v: 2 });
     server.publish('meter1', { v: 3 });
-    await eventually(() => c.received.length === 2, 'two records');
+    await eventually('two records', () => c.received.length === 2, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(c.values()).toEqual([1, 3]);
   });
 
   it('reconnects after the server restarts and resumes from its last position without gap or duplicate', async () => {
     const c = client(server);
     stopClient = () => c.connection.stop();
-    await eventually(() => c.status() === 'live', 'live');
+    await eventually('live', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     for (let v = 1; v <= 3; v++) server.publish('meter1', { v });
-    await eventually(() => c.received.length === 3, 'first records');
+    await eventually('first records', () => c.received.length === 3, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     const port = server.port;
     // The server goes away abruptly; records keep arriving in Kafka meanwhile.
     await server.kill();
-    await eventually(() => c.status() === 'reconnecting', 'reconnecting');
+    await eventually('reconnecting', () => c.status() === 'reconnecting', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(c.states[c.states.length - 1].reason).toBe(
       'the connection to energy-ws was lost (close code 1006)',
     );
     await eventually(
-      () => c.states.find(s => s.reason?.startsWith('cannot reach energy-ws')),
       'a failed reconnect',
+      () => c.states.find(s => s.reason?.startsWith('cannot reach energy-ws')),
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     const restarted = new EnergyWsTestServer();
     // The same log: a restarted energy-ws still has Kafka behind it.
@@ -97,9 +111,15 @@ describe('LiveConnection', () => {
     for (let v = 4; v <= 6; v++) restarted.publish('meter1', { v });
     await restarted.start(port);
     server = restarted;
-    await eventually(() => c.status() === 'live', 'live again');
+    await eventually('live again', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     server.publish('meter1', { v: 7 });
-    await eventually(() => c.received.length === 7, 'all seven records');
+    await eventually('all seven records', () => c.received.length === 7, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(c.values()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(server.subscribes[0].resume).toEqual([c.received[2].position]);
   });
@@ -107,7 +127,10 @@ describe('LiveConnection', () => {
   it('hands over to a new token before expiry without dropping out of live', async () => {
     const c = client(server, { fetchToken: async () => server.token(3000) });
     stopClient = () => c.connection.stop();
-    await eventually(() => c.status() === 'live', 'live');
+    await eventually('live', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     let v = 0;
     const producer = setInterval(
       () => server.publish('meter1', { v: ++v }),
@@ -115,18 +138,22 @@ describe('LiveConnection', () => {
     );
     try {
       await eventually(
-        () => server.offeredTokens.length >= 3,
         'two refreshes',
-        15_000,
+        () => server.offeredTokens.length >= 3,
+        { timeoutMs: 15_000, intervalMs: 20 },
       );
       await eventually(
-        () => c.received.length >= v - 1 && v > 60,
         'records after refresh',
+        () => c.received.length >= v - 1 && v > 60,
+        { timeoutMs: 10_000, intervalMs: 20 },
       );
     } finally {
       clearInterval(producer);
     }
-    await eventually(() => c.received.length === v, 'every record');
+    await eventually('every record', () => c.received.length === v, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(c.values()).toEqual(Array.from({ length: v }, (_, i) => i + 1));
     expect(c.states.map(s => s.status)).toEqual(['connecting', 'live']);
     // Old sockets are closed after each handover (at most one new one may be opening right now).
@@ -146,8 +173,9 @@ describe('LiveConnection', () => {
     });
     stopClient = () => c.connection.stop();
     await eventually(
-      () => server.offeredTokens.length === 2 && c.status() === 'live',
       'second connection live',
+      () => server.offeredTokens.length === 2 && c.status() === 'live',
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     expect(c.states.some(s => s.code === 'TOKEN_EXPIRED')).toBe(true);
   });
@@ -157,8 +185,9 @@ describe('LiveConnection', () => {
     const c = client(server);
     stopClient = () => c.connection.stop();
     const state = await eventually(
-      () => c.states.find(s => s.status === 'error'),
       'error',
+      () => c.states.find(s => s.status === 'error'),
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     expect(state).toMatchObject({
       code: 'UNAUTHORIZED',
@@ -167,8 +196,9 @@ describe('LiveConnection', () => {
     expect(state.retryAt).toBeDefined();
     server.rejectTokens = false;
     await eventually(
-      () => c.status() === 'live',
       'live once tokens are accepted',
+      () => c.status() === 'live',
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
   });
 
@@ -186,8 +216,9 @@ describe('LiveConnection', () => {
     });
     stopClient = () => c.connection.stop();
     const state = await eventually(
-      () => c.states.find(s => s.status === 'error'),
       'error',
+      () => c.states.find(s => s.status === 'error'),
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     expect(state.code).toBe('TOKEN_ROUTE');
     expect(state.retryAt).toBeUndefined();
@@ -196,18 +227,24 @@ describe('LiveConnection', () => {
     );
     allowed = true;
     c.connection.retryNow();
-    await eventually(() => c.status() === 'live', 'live after retry');
+    await eventually('live after retry', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
   });
 
   it('turns a long outage into an error that keeps retrying', async () => {
     const c = client(server, { errorAfterAttempts: 3 });
     stopClient = () => c.connection.stop();
-    await eventually(() => c.status() === 'live', 'live');
+    await eventually('live', () => c.status() === 'live', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     await server.kill();
     const state = await eventually(
-      () => c.states.find(s => s.status === 'error'),
       'error',
-      5000,
+      () => c.states.find(s => s.status === 'error'),
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     expect(state).toMatchObject({ code: 'UNREACHABLE', attempt: 3 });
     expect(state.reason).toContain(

@@ -71,7 +71,7 @@ export class Harness {
         (
           await fetch(`http://127.0.0.1:${service.port}/health/ready`)
         ).ok,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     return service;
   }
@@ -116,7 +116,7 @@ export class Harness {
         await step();
         return false;
       },
-      { timeoutMs: timeoutMs },
+      { timeoutMs: timeoutMs, intervalMs: 20 },
     );
   }
 

@@ -141,6 +141,7 @@ export function connectClient(
     next: (match, timeoutMs = 15_000, from = 0) =>
       eventually('a matching message', () => messages.slice(from).find(match), {
         timeoutMs: timeoutMs,
+        intervalMs: 20,
       }),
     data: () => messages.filter(m => m.type === 'data'),
   };

@@ -242,19 +242,3 @@ export class EnergyWsTestServer {
     session.socket.send(dataFrame(record));
   }
 }
-
-/** Polls until `probe` holds, or fails naming `what` after the deadline. */
-export async function eventually<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
