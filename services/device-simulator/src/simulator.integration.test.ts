@@ -1,3 +1,4 @@
+import { eventually } from '@homelab/test-kit';
 import { testInfra } from '@homelab/infra';
 import { createLogger } from '@homelab/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -6,20 +7,6 @@ import { simulatorConfigSchema } from './config';
 import { startSimulator } from './simulator';
 
 jest.setTimeout(60_000);
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 50));
-  }
-}
 
 describe('device simulator against Mosquitto', () => {
   it('publishes every payload shape at QoS 1 and reports it on /metrics', async () => {
@@ -48,8 +35,10 @@ describe('device simulator against Mosquitto', () => {
     try {
       const topics = simulator.devices.map(d => d.topic);
       expect(topics).toHaveLength(8);
-      await until('a message on every device topic', () =>
-        topics.every(t => received.has(t)) ? true : undefined,
+      await eventually(
+        'a message on every device topic',
+        () => (topics.every(t => received.has(t)) ? true : undefined),
+        { timeoutMs: 20_000, intervalMs: 50 },
       );
 
       const first = (device: string, stream: string) =>
@@ -96,12 +85,16 @@ describe('device simulator against Mosquitto', () => {
       }
 
       // At 100× the meters send every 10 ms: the counter keeps growing across messages.
-      const meter1 = await until('20 messages from meter1', () => {
-        const list = received.get(`${prefix}/energy/meter1`)!;
-        return list.length >= 20
-          ? list.map(m => m.payload.total_energy_kwh as number)
-          : undefined;
-      });
+      const meter1 = await eventually(
+        '20 messages from meter1',
+        () => {
+          const list = received.get(`${prefix}/energy/meter1`)!;
+          return list.length >= 20
+            ? list.map(m => m.payload.total_energy_kwh as number)
+            : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
       expect(meter1.every((kwh, i) => i === 0 || kwh >= meter1[i - 1])).toBe(
         true,
       );

@@ -1,3 +1,4 @@
+import { eventually } from '@homelab/test-kit';
 import { randomUUID } from 'node:crypto';
 import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
@@ -52,20 +53,6 @@ async function produce(partition: number, count: number) {
   });
 }
 
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
-
 async function referee(groupId: string) {
   const out = await kafkaTool(CONSUMER_GROUP_COMMAND, [
     '--bootstrap-server',
@@ -104,10 +91,14 @@ beforeAll(async () => {
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
-  await eventually(async () => {
-    const [g] = (await admin.describeGroups([group])).groups;
-    return g.state === 'Stable' && g.members.length === 1 ? g : undefined;
-  }, 'the consumer group to be stable');
+  await eventually(
+    'the consumer group to be stable',
+    async () => {
+      const [g] = (await admin.describeGroups([group])).groups;
+      return g.state === 'Stable' && g.members.length === 1 ? g : undefined;
+    },
+    { intervalMs: 250 },
+  );
   consumer.pause([{ topic }]);
   await consumer.commitOffsets([
     { topic, partition: 0, offset: '4' },

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { eventually } from '@homelab/test-kit';
 import { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
@@ -188,26 +189,25 @@ async function start(
 const user = mockCredentials.user.header();
 const path = '/api/streaming/entities/system/default/homelab/pipeline';
 
-async function until(
+/** The pipeline answer once `done` holds for it; a timeout shows the last answer. */
+function until(
   server: http.Server,
   done: (stages: Record<string, PipelineStage>) => boolean,
   what: string,
 ): Promise<Record<string, PipelineStage>> {
-  const deadline = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    const res = await request(server).get(path).set('Authorization', user);
-    expect(res.status).toBe(200);
-    const body = res.body as EntityPipelineResponse;
-    const stages = Object.fromEntries(body.stages.map(s => [s.id, s]));
-    if (done(stages)) return stages;
-    last = body;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; last answer ${JSON.stringify(last)}`,
-      );
-    await new Promise(r => setTimeout(r, 300));
-  }
+  return eventually(
+    what,
+    async () => {
+      const res = await request(server).get(path).set('Authorization', user);
+      expect(res.status).toBe(200);
+      const body = res.body as EntityPipelineResponse;
+      const stages = Object.fromEntries(body.stages.map(s => [s.id, s]));
+      if (done(stages)) return stages;
+      // Not there yet: thrown rather than returned, so a timeout names it.
+      throw new Error(`last answer ${JSON.stringify(body)}`);
+    },
+    { timeoutMs: 60_000, intervalMs: 300 },
+  );
 }
 
 beforeAll(async () => {
