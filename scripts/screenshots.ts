@@ -16,7 +16,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  readdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -31,6 +30,13 @@ import {
   PIPELINE_STAGES,
 } from '../packages/e2e-tests/src/devStack';
 import { repoRoot as root } from '../packages/e2e-tests/src/portal';
+import {
+  cmdline,
+  descendants,
+  listeningSockets,
+  Proc,
+  processes,
+} from '../packages/e2e-tests/src/processes';
 
 const docsDir = join(root, 'docs');
 const IMAGES = {
@@ -83,65 +89,9 @@ interface StartedProcess {
   cmd: string;
 }
 
-/** pid → { ppid, start } from /proc; `start` tells a reused pid apart. */
-function processTable(): Map<number, { ppid: number; start: string }> {
-  const table = new Map<number, { ppid: number; start: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses; the fields after it do not.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z') continue;
-      table.set(Number(entry), {
-        ppid: Number(fields[1]),
-        start: fields[19],
-      });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return table;
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .replace(/\0/g, ' ')
-      .trim()
-      .slice(0, 200);
-  } catch {
-    return '';
-  }
-}
-
-/** Every live process below `rootPid`, with what identifies it later. */
-function descendants(rootPid: number): StartedProcess[] {
-  const table = processTable();
-  const found: StartedProcess[] = [];
-  const queue = [rootPid];
-  while (queue.length) {
-    const parent = queue.shift()!;
-    for (const [pid, p] of table) {
-      if (p.ppid === parent) {
-        found.push({ pid, start: p.start, cmd: cmdline(pid) });
-        queue.push(pid);
-      }
-    }
-  }
-  return found;
-}
-
-/** Local ports in LISTEN state (from /proc/net/tcp{,6}). */
-function listeningPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A') ports.add(parseInt(cols[1].split(':')[1], 16));
-    }
-  }
-  return ports;
+/** A live process the run started, with what identifies it later. */
+function started(p: Proc): StartedProcess {
+  return { pid: p.pid, start: p.start, cmd: cmdline(p.pid).slice(0, 200) };
 }
 
 // ---------------------------------------------------------------- outer run
@@ -208,9 +158,9 @@ async function outer(): Promise<number> {
 
 /** What the inner run recorded and is still alive or listening; kills the processes. */
 function leftovers(stateFile: string): string[] {
-  let started: { ports: Record<string, number>; processes: StartedProcess[] };
+  let recorded: { ports: Record<string, number>; processes: StartedProcess[] };
   try {
-    started = JSON.parse(readFileSync(stateFile, 'utf8'));
+    recorded = JSON.parse(readFileSync(stateFile, 'utf8'));
   } catch {
     // The inner run stopped before the stack was up: homelab-infra and
     // dev-stack cleaned up after themselves, and there is nothing recorded.
@@ -221,8 +171,12 @@ function leftovers(stateFile: string): string[] {
   const deadline = Date.now() + 20_000;
   let alive;
   for (;;) {
-    const table = processTable();
-    alive = started.processes.filter(p => table.get(p.pid)?.start === p.start);
+    const live = new Set(
+      processes()
+        .filter(p => !p.zombie)
+        .map(p => `${p.pid}/${p.start}`),
+    );
+    alive = recorded.processes.filter(p => live.has(`${p.pid}/${p.start}`));
     if (!alive.length || Date.now() > deadline) break;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
   }
@@ -234,8 +188,8 @@ function leftovers(stateFile: string): string[] {
       // gone meanwhile
     }
   }
-  const listening = listeningPorts();
-  for (const [name, port] of Object.entries(started.ports))
+  const listening = new Set(listeningSockets().map(l => l.port));
+  for (const [name, port] of Object.entries(recorded.ports))
     if (listening.has(port)) problems.push(`${name} still listens on ${port}`);
   return problems;
 }
@@ -406,19 +360,20 @@ function record(ports: DevStackPorts) {
       .filter(([, port]) => port)
       .map(([name, port]) => [name, Number(port)]),
   );
-  const processes = descendants(process.ppid).filter(
-    p => p.pid !== process.pid,
-  );
+  const stack = descendants(process.ppid)
+    .filter(p => p.pid !== process.pid)
+    .map(started);
   const stateFile = process.env.SCREENSHOTS_STATE!;
   mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(
     stateFile,
-    JSON.stringify({ ports: { ...infraPorts, ...ports }, processes }),
+    JSON.stringify({ ports: { ...infraPorts, ...ports }, processes: stack }),
   );
   log(
-    `the demo stack is up: ${processes.length} processes, ports ${Object.values(
-      { ...infraPorts, ...ports },
-    ).join(' ')}`,
+    `the demo stack is up: ${stack.length} processes, ports ${Object.values({
+      ...infraPorts,
+      ...ports,
+    }).join(' ')}`,
   );
 }
 

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { devStackEnv } from './devStack';
 import { repoRoot } from './portal';
+import { cmdline, descendants, listeningSockets, processes } from './processes';
 
 /**
  * bin/dev's process tree really goes away: after two quick Ctrl-C, after a
@@ -9,58 +9,6 @@ import { repoRoot } from './portal';
  * children). And every service it starts listens on loopback only.
  */
 jest.setTimeout(600_000);
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  zombie: boolean;
-}
-
-function processes(): Proc[] {
-  const out: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses; the fields after it do not.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({
-        pid: Number(entry),
-        ppid: Number(fields[1]),
-        pgid: Number(fields[2]),
-        zombie: fields[0] === 'Z',
-      });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-function descendants(root: number): Proc[] {
-  const all = processes();
-  const found: Proc[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const parent = queue.shift()!;
-    for (const p of all) {
-      if (p.ppid === parent && !p.zombie) {
-        found.push(p);
-        queue.push(p.pid);
-      }
-    }
-  }
-  return found;
-}
 
 /** Every live process that is one of `pids` or shares a process group with them. */
 function survivors(pids: Set<number>, pgids: Set<number>): string[] {
@@ -85,16 +33,9 @@ async function until<T>(
 
 /** Local addresses (hex, as /proc/net/tcp{,6} write them) listening on `port`. */
 function listeners(port: number): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap(file =>
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map(line => line.trim().split(/\s+/))
-      // state 0A = LISTEN
-      .filter(cols => cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A')
-      .map(cols => cols[1].split(':')[0]),
-  );
+  return listeningSockets()
+    .filter(l => l.port === port)
+    .map(l => l.address);
 }
 
 const LOOPBACK_V4 = '0100007F';
