@@ -4,37 +4,35 @@ import { createPermission } from '@backstage/plugin-permission-common';
 // depend on the whole catalog client.
 const RESOURCE_TYPE_CATALOG_ENTITY = 'catalog-entity';
 
-export const streamingKafkaReadPermission = createPermission({
-  name: 'streaming.kafka.read',
-  attributes: { action: 'read' },
-  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
-});
+/** Reading one of the plugin's views of a catalog entity. */
+function entityReadPermission(name: string) {
+  return createPermission({
+    name,
+    attributes: { action: 'read' },
+    resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+  });
+}
 
-export const streamingTimescaleReadPermission = createPermission({
-  name: 'streaming.timescale.read',
-  attributes: { action: 'read' },
-  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
-});
+export const streamingKafkaReadPermission = entityReadPermission(
+  'streaming.kafka.read',
+);
 
-export const streamingLiveReadPermission = createPermission({
-  name: 'streaming.live.read',
-  attributes: { action: 'read' },
-  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
-});
+export const streamingTimescaleReadPermission = entityReadPermission(
+  'streaming.timescale.read',
+);
+
+export const streamingLiveReadPermission = entityReadPermission(
+  'streaming.live.read',
+);
 
 /** Dead letters hold whatever a device sent, so only owners get them by default. */
-export const streamingDlqReadPermission = createPermission({
-  name: 'streaming.dlq.read',
-  attributes: { action: 'read' },
-  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
-});
+export const streamingDlqReadPermission =
+  entityReadPermission('streaming.dlq.read');
 
 /** The pipeline view: each stage's rate, lag, freshness and latency. */
-export const streamingPipelineReadPermission = createPermission({
-  name: 'streaming.pipeline.read',
-  attributes: { action: 'read' },
-  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
-});
+export const streamingPipelineReadPermission = entityReadPermission(
+  'streaming.pipeline.read',
+);
 
 export const streamingPermissions = [
   streamingKafkaReadPermission,
