@@ -3,6 +3,7 @@ import {
   publicErrorText,
   publicReason,
   redactInternals,
+  unknownNameError,
   withPublicErrors,
 } from './errors';
 
@@ -73,6 +74,31 @@ describe('public error texts', () => {
     );
     expect(logger.warn).toHaveBeenCalledWith(
       expect.stringContaining('10.0.0.1:9092'),
+    );
+  });
+});
+
+describe('unknownNameError', () => {
+  it('names the annotation and the configured names, or where to add one', () => {
+    const named = unknownNameError(
+      'database',
+      'warehouse',
+      ['timescale', 'b'],
+      {
+        annotation: 'streaming.homelab.dev/hypertables',
+        addWhere: 'streaming.timescale.databases',
+      },
+    );
+    expect(named.name).toBe('InputError');
+    expect(named.message).toBe(
+      'annotation streaming.homelab.dev/hypertables names database "warehouse"; configured databases are "timescale", "b"',
+    );
+    expect(
+      unknownNameError('database', 'x', [], {
+        addWhere: 'streaming.timescale.databases',
+      }).message,
+    ).toBe(
+      'database "x" is unknown; configured databases are none (add a streaming.timescale.databases entry to app-config)',
     );
   });
 });

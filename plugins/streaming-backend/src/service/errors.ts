@@ -1,6 +1,10 @@
 import type express from 'express';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { isError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  InputError,
+  isError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 
 /**
  * What a browser may learn when a broker or database fails: a short class
@@ -144,4 +148,27 @@ export function publicErrorHandler(
       ),
     );
   };
+}
+
+/**
+ * A 400 for a cluster or database name that app-config does not configure,
+ * naming the configured ones (or where to add one) and, when it came from an
+ * entity, the annotation that named it.
+ */
+export function unknownNameError(
+  kind: 'cluster' | 'database',
+  name: string,
+  configured: string[],
+  options: { annotation?: string; addWhere: string },
+): InputError {
+  const where = options.annotation
+    ? `annotation ${options.annotation} names ${kind} "${name}"`
+    : `${kind} "${name}" is unknown`;
+  return new InputError(
+    `${where}; configured ${kind}s are ${
+      configured.length
+        ? configured.map(n => `"${n}"`).join(', ')
+        : `none (add a ${options.addWhere} entry to app-config)`
+    }`,
+  );
 }

@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { InputError } from '@backstage/errors';
+import { unknownNameError } from '../errors';
 import { Admin, Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 
@@ -106,19 +106,11 @@ export class KafkaClusters {
   /** Throws a 400 naming the configured clusters when `name` is not one of them. */
   cluster(name: string, annotation?: string): KafkaClusterConfig {
     const found = this.settings.clusters.find(c => c.name === name);
-    if (!found) {
-      const valid = this.names();
-      const where = annotation
-        ? `annotation ${annotation} names cluster "${name}"`
-        : `cluster "${name}" is unknown`;
-      throw new InputError(
-        `${where}; configured clusters are ${
-          valid.length
-            ? valid.map(n => `"${n}"`).join(', ')
-            : 'none (add a kafka.clusters entry to app-config)'
-        }`,
-      );
-    }
+    if (!found)
+      throw unknownNameError('cluster', name, this.names(), {
+        annotation,
+        addWhere: 'kafka.clusters',
+      });
     return found;
   }
 

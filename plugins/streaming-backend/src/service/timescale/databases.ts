@@ -1,6 +1,6 @@
 import type { Config } from '@backstage/config';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import { unknownNameError } from '../errors';
 import { readFileSync } from 'node:fs';
 import { Pool, PoolConfig } from 'pg';
 
@@ -99,19 +99,11 @@ export class TimescaleDatabases {
   /** Throws a 400 naming the configured databases when `name` is not one of them. */
   pool(name: string, annotation?: string): Pool {
     const s = this.settings.find(d => d.name === name);
-    if (!s) {
-      const valid = this.names();
-      const where = annotation
-        ? `annotation ${annotation} names database "${name}"`
-        : `database "${name}" is unknown`;
-      throw new InputError(
-        `${where}; configured databases are ${
-          valid.length
-            ? valid.map(n => `"${n}"`).join(', ')
-            : 'none (add a streaming.timescale.databases entry to app-config)'
-        }`,
-      );
-    }
+    if (!s)
+      throw unknownNameError('database', name, this.names(), {
+        annotation,
+        addWhere: 'streaming.timescale.databases',
+      });
     let pool = this.pools.get(name);
     if (!pool) {
       const base: PoolConfig =
