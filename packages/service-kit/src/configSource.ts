@@ -36,6 +36,6 @@ export const KAFKA_BROKERS_ENV: Readonly<Record<string, string>> = {
 export function serviceConfigSource(
   codeDir: string,
   source: Omit<ServiceConfigSource, 'defaultFile'> = {},
-): ServiceConfigSource & { defaultFile: string } {
+): ServiceConfigSource {
   return { ...source, defaultFile: defaultConfigFile(codeDir) };
 }
