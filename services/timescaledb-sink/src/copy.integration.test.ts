@@ -18,7 +18,9 @@ jest.setTimeout(120_000);
 const infra = testInfra();
 
 /** Readings as delivery.ts hands them to the store (the message is not read). */
-const readings = (records: ReturnType<typeof canonicalRecord>[]): ReadingRecord[] =>
+const readings = (
+  records: ReturnType<typeof canonicalRecord>[],
+): ReadingRecord[] =>
   records.map((record, i) => ({
     record,
     message: {
