@@ -16,8 +16,10 @@
  *   BENCH_PARTITIONS      partitions of the topic (default 3)
  *   BENCH_FETCH_BYTES     batch.maxFetchBytes of the drains (default: the sink's)
  *   BENCH_PARTITION_BYTES batch.maxBytesPerPartition of the drains (default: the sink's)
+ *   BENCH_WRITE_AHEAD     batch.writeAhead values, one drain each (default: the sink's)
  *   BENCH_PGLITE_RECORDS  records drained into PGlite (default 100,000; 0 skips)
  *   BENCH_CPU_PROF        a folder: each drain writes a V8 CPU profile there
+ *   BENCH_NODE_FLAGS      more Node/V8 flags for the drain process
  *   BENCH_ALLOW_BUSY=1    measure even when the load average is above the cores
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,7 +36,7 @@ import {
   startPostgres,
   startTimescale,
 } from '@homelab/infra';
-import type { SinkConfigInput } from '../src/config';
+import { parseSinkConfig, SinkConfigInput } from '../src/config';
 import { createTableSql, Hypertable, timeIndexSql } from '../src/hypertable';
 import type { DrainResult } from './drain';
 import { BENCH_COLUMNS, benchRecord, copyLine } from './records';
@@ -49,6 +51,9 @@ const FETCH_BYTES = process.env.BENCH_FETCH_BYTES
 const PARTITION_BYTES = process.env.BENCH_PARTITION_BYTES
   ? Number(process.env.BENCH_PARTITION_BYTES)
   : undefined;
+const WRITE_AHEAD = process.env.BENCH_WRITE_AHEAD
+  ? process.env.BENCH_WRITE_AHEAD.split(',').map(Number)
+  : [undefined];
 const PGLITE_RECORDS = Number(process.env.BENCH_PGLITE_RECORDS ?? 100_000);
 const TOPIC = 'bench.energy';
 const PGLITE_TOPIC = 'bench.energy.pglite';
@@ -205,6 +210,9 @@ function runDrain(
         : []),
       // As package.json's start script and the Dockerfile run the sink.
       '--max-semi-space-size=4',
+      '--heap-growing-percent=100',
+      // BENCH_NODE_FLAGS: V8 flags to try on the drain (space-separated).
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       pathToFileURL(tsx).href,
       path.join(__dirname, 'drain.ts'),
@@ -233,6 +241,7 @@ async function drain(
   records: number,
   maxRows: number,
   plainTables: boolean,
+  writeAhead?: number,
 ) {
   const id = `b${maxRows}_${Date.now() % 100000}`;
   const schema = `bench_${id}`;
@@ -248,6 +257,7 @@ async function drain(
       partitionsConcurrently: PARTITIONS,
       ...(FETCH_BYTES ? { maxFetchBytes: FETCH_BYTES } : {}),
       ...(PARTITION_BYTES ? { maxBytesPerPartition: PARTITION_BYTES } : {}),
+      ...(writeAhead === undefined ? {} : { writeAhead }),
     },
     timescale: { mode: plainTables ? 'off' : 'required' },
     ops: { port: 0 },
@@ -258,7 +268,13 @@ async function drain(
     `SELECT count(*)::int AS n FROM "${schema}".energy_readings`,
   );
   await sql(url, `DROP SCHEMA "${schema}" CASCADE`);
-  return { ...r, maxRows, rows: n, rowsPerSecond: n / r.drainSeconds };
+  return {
+    ...r,
+    maxRows,
+    writeAhead: parseSinkConfig(config).batch.writeAhead,
+    rows: n,
+    rowsPerSecond: n / r.drainSeconds,
+  };
 }
 
 async function main() {
@@ -306,25 +322,36 @@ async function main() {
     );
 
     const results = [];
-    for (const maxRows of BATCHES) {
-      const r = await drain(brokers, url, TOPIC, RECORDS, maxRows, true);
-      results.push(r);
-      log(
-        `sink, batch.maxRows=${maxRows} (${r.writePath}): ${fmt(
-          r.rows,
-        )} rows in ${r.drainSeconds.toFixed(1)} s = ${fmt(
-          r.rowsPerSecond,
-        )} rows/s; sink / COPY = ${(
-          r.rowsPerSecond / copy.rowsPerSecond
-        ).toFixed(2)}; ${r.batches} batches, commit p50 ${r.p50Ms.toFixed(
-          0,
-        )} ms p99 ${r.p99Ms.toFixed(0)} ms; peak RSS of the sink process ${mb(
-          r.peakRssBytes,
-        )} (V8 heap used ${mb(r.peakHeapUsedBytes)} of ${mb(
-          r.peakHeapTotalBytes,
-        )}, buffers ${mb(r.peakExternalBytes)})`,
-      );
-    }
+    for (const maxRows of BATCHES)
+      for (const writeAhead of WRITE_AHEAD) {
+        const r = await drain(
+          brokers,
+          url,
+          TOPIC,
+          RECORDS,
+          maxRows,
+          true,
+          writeAhead,
+        );
+        results.push(r);
+        log(
+          `sink, batch.maxRows=${maxRows} writeAhead=${r.writeAhead} (${
+            r.writePath
+          }): ${fmt(r.rows)} rows in ${r.drainSeconds.toFixed(1)} s = ${fmt(
+            r.rowsPerSecond,
+          )} rows/s; sink / COPY = ${(
+            r.rowsPerSecond / copy.rowsPerSecond
+          ).toFixed(2)}; ${r.cpuMicrosPerRow.toFixed(1)} µs CPU/row; ${
+            r.batches
+          } batches, commit p50 ${r.p50Ms.toFixed(0)} ms p99 ${r.p99Ms.toFixed(
+            0,
+          )} ms; peak RSS of the sink process ${mb(
+            r.peakRssBytes,
+          )} (V8 heap used ${mb(r.peakHeapUsedBytes)} of ${mb(
+            r.peakHeapTotalBytes,
+          )}, buffers ${mb(r.peakExternalBytes)})`,
+        );
+      }
     let pglite: (typeof results)[number] | undefined;
     if (PGLITE_RECORDS > 0 && timescaleUrl) {
       pglite = await drain(
@@ -360,7 +387,9 @@ async function main() {
     );
     for (const r of results)
       log(
-        `| sink, PostgreSQL ${version} | ${r.maxRows} | ${r.writePath} | ${fmt(
+        `| sink, PostgreSQL ${version} | ${r.maxRows} | ${
+          r.writePath
+        }, writeAhead ${r.writeAhead} | ${fmt(
           r.rows,
         )} | ${r.drainSeconds.toFixed(1)} | ${fmt(r.rowsPerSecond)} | ${(
           r.rowsPerSecond / copy.rowsPerSecond

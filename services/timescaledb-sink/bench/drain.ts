@@ -23,6 +23,8 @@ export interface DrainResult {
   batches: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time (user + system) of the sink process per row, from start() returning to the last commit. */
+  cpuMicrosPerRow: number;
   /** The process's peak resident set (getrusage ru_maxrss). */
   peakRssBytes: number;
   /** Peaks of process.memoryUsage() sampled every 100 ms: where the RSS goes. */
@@ -65,13 +67,16 @@ async function main() {
   }, 100);
   await sink.start();
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   while (inserted < request.records) await new Promise(r => setTimeout(r, 20));
+  const cpu = process.cpuUsage(cpuStart);
   const result: DrainResult = {
     writePath: String(sink.health().details?.writePath),
     drainSeconds: Number(lastEnd - (firstStart ?? started)) / 1e9,
     wallSeconds: Number(lastEnd - started) / 1e9,
     inserted,
     batches: latencies.length,
+    cpuMicrosPerRow: (cpu.user + cpu.system) / Math.max(1, inserted),
     p50Ms: 0,
     p99Ms: 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,

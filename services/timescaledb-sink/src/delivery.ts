@@ -4,7 +4,7 @@ import type { DeadLetter, DeadLetterQueue, SourceMessage } from './dlq';
 import { classifyDbError, errorClassName } from './errors';
 import type { Hypertable } from './hypertable';
 import type { SinkMetrics } from './metrics';
-import { decodeMessages } from './record';
+import { decodeMessages } from './decodeMessages';
 import type { ReadingRecord, ReadingsStore, WriteOutcome } from './store';
 
 /**
@@ -16,13 +16,19 @@ import type { ReadingRecord, ReadingsStore, WriteOutcome } from './store';
  *      (a record the database refuses on its own is isolated and tried
  *      `recordAttempts` times, then becomes a dead letter);
  *   3. send the dead letters and wait for Kafka to acknowledge them;
- *   4. only then resolve and commit the Kafka offset past the chunk.
+ *   4. only then commit the Kafka offset past the chunk.
+ *
+ * kafkajs' fetch position runs ahead of this (sink.ts lets it fetch the
+ * next chunks, a bounded number per partition, while this one is written),
+ * but the group's committed offset, where a restart or the partition's next
+ * owner resumes, moves only here, one chunk after the other in offset order.
  *
  * When the database or Kafka is unreachable, step 2 or 3 throws and nothing
- * is committed: the caller (sink.ts) pauses the partition and replays the
- * chunk later. A crash anywhere before step 4 replays the chunk as well; the
- * unique (device_id, ts) key turns the replay into counted, harmless
- * replays. Nothing is committed that is not stored or dead-lettered.
+ * is committed: the caller (sink.ts) drops what it fetched ahead, pauses the
+ * partition and replays it from this chunk later. A crash anywhere before
+ * step 4 replays the chunk as well; the unique (device_id, ts) key turns the
+ * replay into counted, harmless replays. Nothing is committed that is not
+ * stored or dead-lettered.
  */
 
 /** What delivery needs from the consumer for one partition. */
@@ -30,8 +36,6 @@ export interface PartitionPosition {
   topic: string;
   partition: number;
   highWatermark: string;
-  /** Moves kafkajs' fetch position past `offset`. */
-  resolveOffset(offset: string): void;
   /** Commits `nextOffset` for the group (the next record to read). */
   commit(nextOffset: string): Promise<void>;
 }
@@ -121,7 +125,6 @@ export async function deliverChunk(
 
   const last = messages[messages.length - 1].offset;
   const next = (BigInt(last) + 1n).toString();
-  position.resolveOffset(last);
   try {
     await position.commit(next);
   } catch (err) {

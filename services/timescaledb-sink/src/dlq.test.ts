@@ -1,7 +1,7 @@
 import { DLQ_HEADERS } from '@homelab/pipeline-contracts';
 import { createHash } from 'node:crypto';
 import { deadLetterHeaders, deadLetterMessage, SINK_DLQ_HEADERS } from './dlq';
-import { decodeMessages } from './record';
+import { decodeMessages } from './decodeMessages';
 import { hypertablesFromConfig } from './hypertable';
 import { parseSinkConfig } from './config';
 

@@ -44,14 +44,18 @@ describe('faults under load, with the production group rebalance delay', () => {
     await kafka?.stop();
   });
 
-  /** Produces the readings in small sends, as devices would, riding out faults. */
-  async function produceSteadily(topic: string, prefix: string) {
+  /**
+   * Produces the readings in small sends, as devices would, riding out
+   * faults; `pauseMs` between sends keeps records coming for as long as a
+   * fault or a second instance needs to arrive mid-stream.
+   */
+  async function produceSteadily(topic: string, prefix: string, pauseMs = 50) {
     const producer = await connectProducer(kafka.brokers);
     const readings = sequencedReadings(prefix, DEVICES, PER_DEVICE);
     try {
       for (let i = 0; i < readings.length; i += 100) {
         await sendUntilAccepted(producer, topic, readings.slice(i, i + 100));
-        await sleep(50);
+        await sleep(pauseMs);
       }
     } finally {
       await producer.disconnect();
@@ -108,7 +112,12 @@ describe('faults under load, with the production group rebalance delay', () => {
     await createTestTopics(kafka.brokers, topics, 3);
     const first = await startTestSink(config);
     sinks.push(first);
-    const flowing = produceSteadily(topics.energy, 'rebalance');
+    // 30 sends over ~12 s: the second instance (its start and the group's
+    // 3 s rebalance delay) joins while records still arrive, however fast
+    // the first one drains. The devices rebalancing-0…5 hash onto all three
+    // partitions (the "rebalance-" ones left partition 2 empty), so the
+    // second has records to write whichever partitions it is given.
+    const flowing = produceSteadily(topics.energy, 'rebalancing', 400);
 
     await underLoad(schema);
     const second = await startTestSink(config);
@@ -127,7 +136,7 @@ describe('faults under load, with the production group rebalance delay', () => {
     await first.stop('scale down');
     await flowing;
 
-    await expectEveryReadingOnce(schema, 'rebalance');
+    await expectEveryReadingOnce(schema, 'rebalancing');
     await eventually('the second instance ready', () => second.health().ready, {
       timeoutMs: 60_000,
     });

@@ -30,6 +30,7 @@ import { Hypertable, hypertablesFromConfig } from './hypertable';
 import { createMetrics, SinkMetrics } from './metrics';
 import { migrate, MigrationResult } from './migrations';
 import { createPool, detectWritePath, ReadingsStore } from './store';
+import { WriteQueue } from './writeQueue';
 
 export interface SinkOptions {
   logger: Logger;
@@ -93,6 +94,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     allowAutoTopicCreation: false,
   });
 
+  const writes = new WriteQueue(batch.writeAhead);
   let stopping = false;
   let consuming = false;
   let crashed: string | undefined;
@@ -101,6 +103,13 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   consumer.on(consumer.events.CRASH, e => {
     if (!e.payload.restart) crashed = e.payload.error.message;
   });
+  // A rejoin makes kafkajs fetch every partition again from its committed
+  // offset (its fetch positions start afresh), so chunks fetched before it
+  // and still waiting are dropped rather than written behind the refetch;
+  // partitions this member lost are the new owner's from here on. The chunk
+  // being written finishes: its rows are stored either way, and its offset
+  // commit is at worst refused or older than the new owner's (a replay).
+  consumer.on(consumer.events.REBALANCING, () => writes.dropAll());
 
   async function listTopics(): Promise<string[]> {
     const admin = kafka.admin();
@@ -187,15 +196,16 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   }
 
   /**
-   * Why a partition waits instead of retrying inside eachBatch: kafkajs does
-   * not fetch again until every batch of the last fetch is handled, so one
-   * partition looping on its write would starve every other topic. A
-   * partition that cannot write (database or Kafka unreachable) is paused
-   * and eachBatch returns without resolving anything; a timer resumes it
-   * after a backoff, and kafkajs fetches it again from the last resolved
-   * offset, so the chunk is replayed (harmlessly) while the rest of the group
-   * keeps flowing. Only unavailability is waited for; every other error is
-   * bounded inside deliverChunk.
+   * Why a partition waits instead of retrying its write: kafkajs does not
+   * fetch again until every batch of the last fetch is handled, and a lane
+   * retrying forever would hold the next chunk's eachBatch (waiting for
+   * room), so one partition would starve every other topic. A partition
+   * that cannot write (database or Kafka unreachable) drops the chunks it
+   * fetched ahead, is paused and sought back to the chunk that failed; a
+   * timer resumes it after a backoff, and kafkajs fetches it again from
+   * there, so the chunk is replayed (harmlessly) while the rest of the group
+   * keeps flowing. Only unavailability is waited for; every other error of
+   * the data is bounded inside deliverChunk.
    */
   const waits = new Map<string, PartitionWait>();
 
@@ -203,23 +213,27 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     topic: string,
     partition: number,
     err: unknown,
-    what: 'database' | 'kafka',
+    what: 'database' | 'kafka' | 'unexpected',
+    fromOffset: string,
   ) {
     const key = `${topic}:${partition}`;
+    // The fetch position is past the chunks fetched ahead: they are dropped,
+    // and kafkajs reads the partition again from the failed chunk on resume.
+    writes.drop(key);
     const wait = waits.get(key) ?? { attempt: 0 };
     waits.set(key, wait);
     wait.attempt++;
     metrics.waiting.set(waits.size);
-    const cls = what === 'database' ? classifyDbError(err) : 'kafka';
+    const cls = what === 'database' ? classifyDbError(err) : what;
     metrics.dbRetries.inc({ class: cls });
     const delayMs = backoffDelay(wait.attempt - 1, {
       initialMs: config.retry.initialBackoffMs,
       maxMs: config.retry.maxBackoffMs,
     });
-    const log =
-      wait.attempt === 1 || wait.attempt % 10 === 0
-        ? logger.warn.bind(logger)
-        : logger.debug.bind(logger);
+    let log = logger.debug.bind(logger);
+    if (what === 'unexpected') log = logger.error.bind(logger);
+    else if (wait.attempt === 1 || wait.attempt % 10 === 0)
+      log = logger.warn.bind(logger);
     log(
       {
         err: (err as Error).message,
@@ -229,10 +243,21 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         topic,
         partition,
       },
-      `${what} unavailable; partition paused, retries in ${delayMs} ms`,
+      `${
+        what === 'unexpected'
+          ? 'writing the batch failed unexpectedly'
+          : `${what} unavailable`
+      }; partition paused, retries in ${delayMs} ms`,
     );
     const tp = [{ topic, partitions: [partition] }];
     consumer.pause(tp);
+    try {
+      consumer.seek({ topic, partition, offset: fromOffset });
+    } catch (e) {
+      // Only when the consumer is no longer running: the partition's next
+      // owner starts from the committed offset anyway.
+      logger.debug({ err: (e as Error).message }, 'seek after a failed write');
+    }
     clearTimeout(wait.timer);
     wait.timer = setTimeout(() => {
       wait.timer = undefined;
@@ -246,7 +271,12 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
    * resumed, and health stops counting it.
    */
   consumer.on(consumer.events.GROUP_JOIN, e => {
+    writes.dropAll();
     const assigned = e.payload.memberAssignment;
+    logger.debug(
+      { memberId: e.payload.memberId, assigned },
+      'joined the consumer group',
+    );
     for (const [key, wait] of waits) {
       const [topic, p] = [
         key.slice(0, key.lastIndexOf(':')),
@@ -313,14 +343,39 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       topic: fetched.topic,
       partition: fetched.partition,
       highWatermark: fetched.highWatermark,
-      resolveOffset,
       commit: (offset: string) =>
         consumer.commitOffsets([
           { topic: fetched.topic, partition: fetched.partition, offset },
         ]),
     };
-    for (const part of chunk(fetched.messages, batch.maxRows)) {
+    const lane = `${fetched.topic}:${fetched.partition}`;
+    const write = (messages: SourceMessage[]) => async () => {
       // Stop between chunks, never inside one: the chunk in flight finishes.
+      if (stopping) return;
+      try {
+        await deliverChunk(messages, position, ctx);
+      } catch (e) {
+        // Nothing of this chunk was committed; it is read again on resume.
+        // An error that is neither Kafka's nor an outage of the database is
+        // a bug; it waits the same way (nothing after this chunk may be
+        // committed before it), where kafkajs restarted the consumer when
+        // eachBatch itself wrote and threw.
+        let what: 'kafka' | 'database' | 'unexpected' = 'unexpected';
+        if (e instanceof KafkaJSError) what = 'kafka';
+        else if (classifyDbError(e) === 'transient') what = 'database';
+        waitAndRetry(
+          fetched.topic,
+          fetched.partition,
+          e,
+          what,
+          messages[0].offset,
+        );
+        return;
+      }
+      resumed(fetched.topic, fetched.partition);
+      await heartbeat().catch(() => undefined);
+    };
+    for (const part of chunk(fetched.messages, batch.maxRows)) {
       if (stopping || !isRunning() || isStale()) return;
       const messages: SourceMessage[] = part.map(m => ({
         topic: fetched.topic,
@@ -330,23 +385,17 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         value: m.value,
         headers: m.headers,
       }));
-      try {
-        await deliverChunk(messages, position, ctx);
-      } catch (e) {
-        // Nothing of this chunk was committed; it is read again on resume.
-        if (e instanceof KafkaJSError) {
-          waitAndRetry(fetched.topic, fetched.partition, e, 'kafka');
-          return;
-        }
-        if (classifyDbError(e) === 'transient') {
-          waitAndRetry(fetched.topic, fetched.partition, e, 'database');
-          return;
-        }
-        throw e;
-      }
-      resumed(fetched.topic, fetched.partition);
-      await heartbeat().catch(() => undefined);
+      const pushed = await writes.push(lane, write(messages));
+      // Dropped while waiting for room (a failed write, a rejoin, a stop):
+      // the position stays, so this is fetched again.
+      if (!pushed) return;
+      if (batch.writeAhead === 0) await pushed.done;
     }
+    if (stopping || !isRunning() || isStale()) return;
+    // The fetch position moves on; the group's offset moves only when
+    // delivery.ts has stored the chunk and commits it.
+    const last = fetched.messages[fetched.messages.length - 1];
+    if (last) resolveOffset(last.offset);
   }
 
   function health(): HealthReport {
@@ -368,8 +417,12 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
     stopping = true;
     for (const wait of waits.values()) clearTimeout(wait.timer);
     logger.info({ reason }, 'finishing the batch in flight');
-    // disconnect() waits for eachBatch to return; chunks not started are
-    // left uncommitted and read again by the next owner of the partition.
+    // Chunks not started are left uncommitted and read again by the next
+    // owner of the partition; the ones being written finish and commit
+    // before the consumer leaves (its commits need the running consumer).
+    writes.dropAll();
+    await writes.idle();
+    // disconnect() waits for eachBatch to return.
     await consumer
       .disconnect()
       .catch(e =>

@@ -114,8 +114,12 @@ export function createTestTopics(
 }
 
 export async function connectProducer(brokers: string[]): Promise<Producer> {
+  // Idempotent: a send retried after a fresh topic's leader moved must not
+  // append its records twice (the replay test counts offsets exactly).
   const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
   });
   await producer.connect();
   return producer;
