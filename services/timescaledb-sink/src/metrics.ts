@@ -63,7 +63,7 @@ export function createMetrics(registry?: Registry) {
     }),
     dbRetries: metric.counter({
       name: 'timescaledb_sink_db_retries_total',
-      help: 'Writes retried later while the database (transient) or Kafka (kafka) was unavailable',
+      help: 'Writes retried later while the database (transient) or Kafka (kafka) was unavailable, or after an error of neither (unexpected, at most retry.recordAttempts times)',
       labelNames: ['class'],
     }),
     waiting: metric.gauge({

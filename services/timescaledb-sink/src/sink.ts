@@ -259,6 +259,20 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
       logger.debug({ err: (e as Error).message }, 'seek after a failed write');
     }
     clearTimeout(wait.timer);
+    // Waiting cannot fix a bug: after as many tries as a refused record gets,
+    // the partition stays paused (nothing behind the chunk is committed) and
+    // /health stops reporting live, so the orchestrator restarts the sink and
+    // the error stays in front of an operator.
+    if (what === 'unexpected' && wait.attempt >= config.retry.recordAttempts) {
+      crashed = `writing ${key} failed ${wait.attempt} times: ${
+        (err as Error).message
+      }`;
+      logger.error(
+        { topic, partition, attempt: wait.attempt },
+        `${crashed}; partition stays paused, the sink reports not live`,
+      );
+      return;
+    }
     wait.timer = setTimeout(() => {
       wait.timer = undefined;
       if (!stopping) consumer.resume(tp);
