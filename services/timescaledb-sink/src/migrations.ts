@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '@homelab/service-kit';
 import { aggregateNames } from '@homelab/pipeline-contracts';
 import type { SinkConfig } from './config';
+import { withClient } from './pooledClient';
 import {
   addColumnsSql,
   createAggregateSql,
@@ -227,9 +228,8 @@ export async function migrate(
   config: SinkConfig,
   logger: Logger,
 ): Promise<MigrationResult> {
-  const client = await pool.connect();
   const { schema } = config.database;
-  try {
+  return withClient(pool, async client => {
     const who = await client.query(
       'SELECT current_user AS user, current_database() AS name',
     );
@@ -316,7 +316,5 @@ export async function migrate(
         .query(`SELECT pg_advisory_unlock(${lockKey})`)
         .catch(() => {});
     }
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -3,7 +3,6 @@ import {
   EachBatchPayload,
   Kafka,
   KafkaJSError,
-  logLevel,
   Partitioners,
   Producer,
 } from 'kafkajs';
@@ -18,7 +17,7 @@ import {
   connectKafka,
   ConnectionSettingError,
   explainPostgresFailure,
-  kafkajsLogCreator,
+  kafkaClientOptions,
 } from '@homelab/service-kit';
 import { chunk } from './batch';
 import { backoffDelay, retryForever } from './backoff';
@@ -67,14 +66,7 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   );
   const store = new ReadingsStore(pool, config, [...tables.values()]);
 
-  const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    ssl: config.kafka.ssl,
-    sasl: config.kafka.sasl,
-    logLevel: logLevel.WARN,
-    logCreator: kafkajsLogCreator(logger),
-  });
+  const kafka = new Kafka(kafkaClientOptions(config.kafka, logger));
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,

@@ -3,6 +3,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '@homelab/service-kit';
 import { connectionOptions, SinkConfig } from './config';
 import { classifyDbError, sqlState } from './errors';
+import { isConnectionLevel, withClient } from './pooledClient';
 import {
   copyDirectSql,
   copyRows,
@@ -51,39 +52,6 @@ export interface WriteOutcome {
   conflicts: number;
   /** The last few conflicts, for the log. */
   samples: Conflict[];
-}
-
-/**
- * An error without a SQLSTATE (a reset socket, our COPY timeout) did not come
- * from the server's SQL layer: the connection cannot be trusted any more.
- */
-const isConnectionLevel = (e: unknown) => sqlState(e) === undefined;
-
-/**
- * A checked-out client has no error listener of the pool's, and pg emits a
- * dropped connection as an 'error' event: unheard, it would end the process.
- * This keeps the error for release() (which then closes the client); the
- * query in flight is rejected with it as well.
- */
-async function withClient<T>(
-  pool: Pool,
-  use: (client: PoolClient, markBroken: (e: Error) => void) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  const markBroken = (e: Error) => {
-    broken ??= e;
-  };
-  client.on('error', markBroken);
-  try {
-    return await use(client, markBroken);
-  } catch (e) {
-    if (isConnectionLevel(e)) markBroken(e as Error);
-    throw e;
-  } finally {
-    client.removeListener('error', markBroken);
-    client.release(broken);
-  }
 }
 
 /** How a batch reaches the database; chosen once at start by detectWritePath. */

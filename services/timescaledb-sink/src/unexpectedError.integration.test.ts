@@ -65,7 +65,7 @@ describe('a bug in the write path', () => {
       },
       { timeoutMs: 60_000 },
     );
-    expect(report.details.crashed).toMatch(
+    expect(report.details?.crashed).toMatch(
       /energy.*:0 failed 3 times: a bug after the commit/,
     );
     expect(report.ready).toBe(false);
