@@ -58,7 +58,6 @@ const DEVICES: Record<string, string[]> = {
   heatpump: ['heatpump1'],
   temperature: ['sensor1', 'sensor2', 'sensor3', 'sensor4', 'sensor5'],
 };
-const STAGES: readonly string[] = PIPELINE_STAGES;
 // Stages whose records-per-second the picture must show as a number.
 const RATED_STAGES = ['devices', 'mqtt-kafka-bridge', 'kafka', 'energy-ws'];
 
@@ -441,12 +440,14 @@ async function missingLines(page: Page): Promise<string[]> {
 /** Every stage shown and healthy, and the rated ones with a records-per-second figure. */
 async function pipelineReady(page: Page): Promise<boolean> {
   const rows: Record<string, string> = {};
-  for (const stage of STAGES) {
+  for (const stage of PIPELINE_STAGES) {
     const row = page.locator(`tr[data-stage="${stage}"]`);
     if (!(await row.count())) return false;
     rows[stage] = await row.innerText();
   }
-  const notReady = STAGES.filter(s => /not-ready|unknown/.test(rows[s]));
+  const notReady = PIPELINE_STAGES.filter(s =>
+    /not-ready|unknown/.test(rows[s]),
+  );
   const unrated = RATED_STAGES.filter(s => !/\d\/s/.test(rows[s]));
   if (notReady.length || unrated.length) {
     log(

@@ -32,8 +32,8 @@ export function formatPosition(p: Position): string {
 
 export function parsePosition(text: string): Position | undefined {
   const m = /^([a-z]+):(\d{1,6}):(\d{1,19})$/.exec(text);
-  if (!m || !(STREAMS as readonly string[]).includes(m[1])) return undefined;
-  return { stream: m[1] as StreamName, partition: Number(m[2]), offset: m[3] };
+  if (!m || !isStreamName(m[1])) return undefined;
+  return { stream: m[1], partition: Number(m[2]), offset: m[3] };
 }
 
 /** What a client sends to subscribe; every field past `streams` is an extension. */

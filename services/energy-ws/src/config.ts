@@ -15,6 +15,7 @@ import {
 import {
   DEFAULT_GROUPS,
   DEFAULT_TOPICS,
+  LIVE_TOKEN_MIN_SECRET_BYTES,
   STREAMS,
   StreamName,
 } from '@homelab/pipeline-contracts';
@@ -26,8 +27,6 @@ const origin = z
     value => URL.canParse(value) && new URL(value).origin === value,
     'must be an origin such as https://backstage.example.org (scheme, host and port only, no trailing slash)',
   );
-/** HS256's key should be at least as long as its hash (RFC 7518 3.2). */
-export const MIN_SECRET_BYTES = 32;
 
 /**
  * The original energy-ws layout (`kafka.brokers/topic/group_id/auto_offset_reset`,
@@ -55,7 +54,7 @@ export const configSchema = z
           .default(''),
         autoOffsetReset: z.enum(['latest', 'earliest']).default('latest'),
         clientId: z.string().min(1).default('energy-ws'),
-        /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries (snake_case file keys). */
+        /** TLS and SASL, in the shape of the backend plugin's kafka.clusters[] entries. */
         ssl: kafkaSslSchema().optional(),
         sasl: kafkaSaslSchema().optional(),
       })
@@ -98,8 +97,8 @@ export const configSchema = z
           .string()
           .min(1, 'is required (set JWT_SECRET)')
           .refine(
-            s => Buffer.byteLength(s) >= MIN_SECRET_BYTES,
-            `must be at least ${MIN_SECRET_BYTES} bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32`,
+            s => Buffer.byteLength(s) >= LIVE_TOKEN_MIN_SECRET_BYTES,
+            `must be at least ${LIVE_TOKEN_MIN_SECRET_BYTES} bytes (HS256 wants 256 bits); generate one with: openssl rand -hex 32`,
           ),
         /** Tokens longer than this are refused before any parsing. */
         maxTokenBytes: positiveInt.default(8 * 1024),
@@ -134,8 +133,6 @@ export const CONFIG_SOURCE = serviceConfigSource(__dirname, {
   },
   keyAliases: 'snake',
 });
-
-export const DEFAULT_CONFIG_FILE = CONFIG_SOURCE.defaultFile;
 
 /** The config as main reads it; `file` as --config would give it. */
 export const readConfig = serviceConfigReader(

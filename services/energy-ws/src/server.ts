@@ -65,7 +65,7 @@ export async function startEnergyWs(
   const groupId = effectiveGroupId(config);
   const kafka = new Kafka(kafkaClientOptions(config.kafka, logger));
   const admin = kafka.admin();
-  const existing = new Set(await connectKafkaAdmin(admin, config.kafka));
+  const existing = await connectKafkaAdmin(admin, config.kafka);
   try {
     // energy-ws never creates a topic: the bridge provisions them with their
     // retention (the contracts' README, "Who creates topics").

@@ -21,7 +21,10 @@ import { createMetrics } from './metrics';
 import { KafkaWriter } from './KafkaWriter';
 import { shareFilter, unshare } from './route';
 import { Subscriber, startSubscriber } from './subscriber';
-import { TopicMismatch, provisionTopics } from './topic';
+import {
+  provisionTopics,
+  type TopicMismatch,
+} from '@homelab/pipeline-contracts';
 
 export interface RunningBridge {
   stop(reason: string): Promise<void>;

@@ -14,7 +14,7 @@ import type {
   RunningService,
 } from '@homelab/service-kit';
 import {
-  connectKafka,
+  connectKafkaAdmin,
   ConnectionSettingError,
   explainPostgresFailure,
   kafkaClientOptions,
@@ -46,7 +46,6 @@ export interface Sink extends RunningService {
   migration?: MigrationResult;
 }
 
-/** Retention of the default topics, used only when the sink creates a topic. */
 /** A partition paused until the database or Kafka answers again. */
 interface PartitionWait {
   attempt: number;
@@ -103,16 +102,6 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
   // commit is at worst refused or older than the new owner's (a replay).
   consumer.on(consumer.events.REBALANCING, () => writes.dropAll());
 
-  async function listTopics(): Promise<string[]> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      return await admin.listTopics();
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   async function start() {
     sink.migration = await retryForever(() => migrate(pool, config, logger), {
       initialMs: config.retry.initialBackoffMs,
@@ -152,9 +141,9 @@ export function createSink(config: SinkConfig, options: SinkOptions): Sink {
         detected.path === 'copy' ? 'COPY into a staging table' : 'statements'
       }`,
     );
-    const existing = await connectKafka(() => listTopics(), config.kafka, {
-      prefix: 'kafka',
-    });
+    const admin = kafka.admin();
+    const existing = await connectKafkaAdmin(admin, config.kafka);
+    await admin.disconnect();
     // The sink never creates a topic: one created here would get the broker's
     // default retention and partitions. The bridge provisions them (the
     // contracts' README, "Who creates topics").

@@ -1,11 +1,7 @@
+import { quoteIdent } from '@homelab/plugin-streaming-common';
 import type { Pool } from 'pg';
 import type { LiveHistoryPoint } from '@homelab/plugin-streaming-common';
-import {
-  NUMERIC_TYPES,
-  quoteIdent,
-  ResolvedTable,
-  timeColumn,
-} from '../timescale/catalog';
+import { NUMERIC_TYPES, ResolvedTable, timeColumn } from '../timescale/catalog';
 
 /** 60 minutes of 5 devices at 1 msg/s fit; 20 msg/s devices get their newest readings. */
 export const MAX_HISTORY_POINTS = 20_000;

@@ -11,9 +11,6 @@ export interface ResolvedTable {
   columns: Map<string, string>;
 }
 
-// The contracts' quoting, the sink's too; re-exported for this folder's readers.
-export { quoteIdent };
-
 export const NUMERIC_TYPES = new Set([
   'smallint',
   'integer',

@@ -3,11 +3,11 @@ import {
   aggregateName,
   HistoryBucket,
   HypertableHistoryResponse,
+  quoteIdent,
 } from '@homelab/plugin-streaming-common';
 import {
   DatabaseFeatures,
   NUMERIC_TYPES,
-  quoteIdent,
   ResolvedTable,
   resolveTable,
   timeColumn,

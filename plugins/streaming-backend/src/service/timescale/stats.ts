@@ -1,3 +1,4 @@
+import { quoteIdent } from '@homelab/plugin-streaming-common';
 import type { Pool } from 'pg';
 import type {
   ContinuousAggregateInfo,
@@ -5,12 +6,7 @@ import type {
   JobInfo,
   RowCount,
 } from '@homelab/plugin-streaming-common';
-import {
-  DatabaseFeatures,
-  quoteIdent,
-  ResolvedTable,
-  timeColumn,
-} from './catalog';
+import { DatabaseFeatures, ResolvedTable, timeColumn } from './catalog';
 
 /** An ISO time, or null for NULL and for ±infinity (which pg hands over as ±Infinity). */
 const iso = (v: unknown): string | null => {
